@@ -16,21 +16,50 @@ Set ``KEDRO_PIPELINENAME_DISABLE=1`` to make the import patch nothing.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ._install import disabled_by_environment, install, is_installed, uninstall
 from .pipeline import names_of
 from .versions import SUPPORTED_KEDRO, UnsupportedKedroVersionError
+
+if TYPE_CHECKING:
+    from .command import build_run_command, build_run_env
+    from .run_context import RunContext, current_run
 
 __version__ = "0.1.0"
 
 __all__ = [
     "SUPPORTED_KEDRO",
+    "RunContext",
     "UnsupportedKedroVersionError",
     "__version__",
+    "build_run_command",
+    "build_run_env",
+    "current_run",
     "install",
     "is_installed",
     "names_of",
     "uninstall",
 ]
+
+# Imported on first use, so that ``import kedro_pipelinename`` in settings.py costs
+# no more than the patches themselves (see tests/benchmarks/bench_import.py).
+_LAZY = {
+    "RunContext": "run_context",
+    "current_run": "run_context",
+    "build_run_command": "command",
+    "build_run_env": "command",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    return getattr(import_module(f"{__name__}.{module}"), name)
+
 
 if not disabled_by_environment():
     install()
