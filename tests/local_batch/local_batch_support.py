@@ -1,0 +1,61 @@
+"""Helpers for the local batch tests: CLI options, outputs and node records."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+# tests/ holds the shared project builder (projects.py) and is not a package.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from kedro_pipelinename.demo.project import DemoProject
+from projects import read_json_lines
+
+#: A Kedro version string (the save version of a versioned dataset).
+_VERSION_DIRECTORY = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}\.\d{2}\.\d{2}\.\d{3}Z$")
+
+
+def pipelines_option(name: str) -> list[str]:
+    """``--pipelines NAME`` if the installed ``kedro run`` has it, else ``--pipeline``
+
+    Kedro 1.2 added ``--pipelines``; 0.19.15 to 1.1 only know ``--pipeline``. Found by
+    asking the installed CLI, never by comparing versions.
+    """
+    from kedro.framework.cli.project import run
+
+    options = {option for parameter in run.params for option in parameter.opts}
+    return ["--pipelines", name] if "--pipelines" in options else ["--pipeline", name]
+
+
+def read_outputs(project: DemoProject) -> dict[str, Any]:
+    """Every output dataset of ``project``: relative path -> parsed JSON.
+
+    The version directory of a versioned dataset is shown as ``<version>``, so two
+    runs with different run ids compare equal when they wrote the same data.
+    """
+    outputs: dict[str, Any] = {}
+    for path in project.output_files():
+        parts = [
+            "<version>" if _VERSION_DIRECTORY.match(part) else part
+            for part in path.relative_to(project.data_dir).parts
+        ]
+        outputs["/".join(parts)] = json.loads(path.read_text())
+    return outputs
+
+
+def version_directories(project: DemoProject) -> set[str]:
+    """The names of every version directory under the project's ``data/``."""
+    return {
+        part
+        for path in project.output_files()
+        for part in path.relative_to(project.data_dir).parts
+        if _VERSION_DIRECTORY.match(part)
+    }
+
+
+def node_runs(project: DemoProject) -> list[dict[str, Any]]:
+    """The records the project's hook wrote: one per node run."""
+    return read_json_lines(project.node_runs_log)
