@@ -44,7 +44,9 @@ def named_for_key(key: object, pipeline: Any) -> Any:
     with _named_copies_lock:
         by_key = _named_copies.setdefault(pipeline, {})
         named = by_key.get(key)
-        if named is None:
+        # A caller may have renamed the copy it was handed (``pipelines["x"].name =
+        # ...``); the key must still hand out a pipeline named by the key.
+        if named is None or names_of(named) != (key,):
             named = by_key[key] = with_names(pipeline, (key,))
         return named
 
