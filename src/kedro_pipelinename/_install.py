@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import warnings
@@ -15,6 +16,26 @@ DISABLE_ENV_VAR = "KEDRO_PIPELINENAME_DISABLE"
 
 _lock = threading.Lock()
 
+logger = logging.getLogger(__name__)
+
+
+def has_native_support() -> bool:
+    """Whether the imported Kedro has ``Pipeline.names`` built in (not ours).
+
+    True for a Kedro with the series in ``patches/`` applied, or a release that
+    ships it: then there is nothing to patch.
+
+    Example:
+        >>> from kedro_pipelinename._install import has_native_support
+        >>> has_native_support()  # stock Kedro 1.7.0
+        False
+    """
+    from kedro.pipeline import Pipeline
+
+    return isinstance(
+        getattr(Pipeline, "names", None), property
+    ) and not PATCHES.is_patched(Pipeline, "names")
+
 
 def _all_patches() -> Iterator[tuple[type, str, object]]:
     from . import pipeline, session
@@ -27,7 +48,8 @@ def install() -> None:
     """Patch Kedro in place so pipelines know their registered names.
 
     Idempotent: a second call warns and changes nothing. Either every patch is
-    applied or none is.
+    applied or none is. On a Kedro that has ``Pipeline.names`` natively (see
+    ``patches/``) it patches nothing and logs that at INFO.
 
     Raises:
         UnsupportedKedroVersionError: When the installed Kedro is outside
@@ -39,6 +61,17 @@ def install() -> None:
                 "kedro_pipelinename is already installed; install() did nothing.",
                 RuntimeWarning,
                 stacklevel=2,
+            )
+            return
+        # Checked before the version range: with nothing to patch, a Kedro outside
+        # the range carries no risk, and settings.py may keep its import line.
+        if has_native_support():
+            import kedro
+
+            logger.info(
+                "Kedro %s has Pipeline.name and Pipeline.names built in; "
+                "kedro_pipelinename patches nothing.",
+                kedro.__version__,
             )
             return
         check_supported()
