@@ -1,0 +1,60 @@
+"""``install()`` stands down on a Kedro that has ``Pipeline.names`` natively.
+
+Runs on every Kedro of the matrix: native support is simulated by giving stock
+Kedro's ``Pipeline`` a ``names`` property of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from kedro.pipeline import Pipeline
+
+import kedro_pipelinename
+from kedro_pipelinename._install import has_native_support
+
+
+@pytest.fixture
+def native_kedro(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stock Kedro with the patch uninstalled and a ``Pipeline.names`` of its own."""
+    kedro_pipelinename.uninstall()
+    monkeypatch.setattr(Pipeline, "names", property(lambda self: ()), raising=False)
+
+
+def test_stock_kedro_has_no_native_support() -> None:
+    kedro_pipelinename.uninstall()
+    assert has_native_support() is False
+
+
+def test_our_own_names_property_is_not_native_support() -> None:
+    kedro_pipelinename.uninstall()
+    kedro_pipelinename.install()
+    assert has_native_support() is False
+
+
+@pytest.mark.usefixtures("native_kedro")
+def test_install_patches_nothing_on_native_kedro(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    before = dict(Pipeline.__dict__)
+    with caplog.at_level(logging.INFO, logger="kedro_pipelinename"):
+        kedro_pipelinename.install()
+
+    changed = [
+        name
+        for name, value in Pipeline.__dict__.items()
+        if before.get(name) is not value
+    ]
+    assert (kedro_pipelinename.is_installed(), changed) == (False, [])
+    messages = [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "kedro_pipelinename._install"
+        and record.levelno == logging.INFO
+    ]
+    assert len(messages) == 1
+    assert messages[0].endswith(
+        "has Pipeline.name and Pipeline.names built in; kedro_pipelinename "
+        "patches nothing."
+    )
