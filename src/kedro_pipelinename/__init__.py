@@ -23,16 +23,23 @@ from .pipeline import names_of
 from .versions import SUPPORTED_KEDRO, UnsupportedKedroVersionError
 
 if TYPE_CHECKING:
-    from .command import build_run_command, build_run_env
+    from .command import (
+        RunCommandError,
+        build_resume_command,
+        build_run_command,
+        build_run_env,
+    )
     from .run_context import RunContext, current_run
 
 __version__ = "0.1.0"
 
 __all__ = [
     "SUPPORTED_KEDRO",
+    "RunCommandError",
     "RunContext",
     "UnsupportedKedroVersionError",
     "__version__",
+    "build_resume_command",
     "build_run_command",
     "build_run_env",
     "current_run",
@@ -49,6 +56,8 @@ _LAZY = {
     "current_run": "run_context",
     "build_run_command": "command",
     "build_run_env": "command",
+    "build_resume_command": "command",
+    "RunCommandError": "command",
 }
 
 

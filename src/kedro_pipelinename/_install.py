@@ -38,10 +38,12 @@ def has_native_support() -> bool:
 
 
 def _all_patches() -> Iterator[tuple[type, str, object]]:
-    from . import pipeline, session
+    from . import pipeline, run_context, run_id, session
 
     yield from pipeline.patches()
     yield from session.patches()
+    yield from run_id.patches()
+    yield from run_context.patches()
 
 
 def install() -> None:
