@@ -175,6 +175,25 @@ class RunRecorder:
         }
         with LOG.open("a") as log:
             log.write(json.dumps(record, sort_keys=True) + "\\n")
+        if os.environ.get("RC_NESTED_AT") == node.name:
+            # A session inside a node: its nodes must see the inner run, and the
+            # outer run's later nodes the outer one again.
+            del os.environ["RC_NESTED_AT"]
+            from kedro.framework.session import KedroSession
+
+            params = {runtime_params_argument(): {"scale": 9}}
+            with KedroSession.create(**params) as inner:
+                inner.run(pipeline_name="prep")
+
+
+def runtime_params_argument():
+    # runtime_params (Kedro 1.0+) or extra_params (0.19)
+    import inspect
+
+    from kedro.framework.session import KedroSession
+
+    parameters = inspect.signature(KedroSession.create).parameters
+    return "runtime_params" if "runtime_params" in parameters else "extra_params"
 """
 
 RUNNER = """
