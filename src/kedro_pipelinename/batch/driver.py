@@ -1,0 +1,289 @@
+"""The driver loop every backend shares: submit, track, fail fast, clean up.
+
+One loop, in the calling thread, for the whole run:
+
+1. **Submit** every job that may go now: its parents were all submitted, none
+   failed, at most ``backend.max_unfinished_dependencies`` of them are still
+   unfinished (AWS Batch: 20 ``dependsOn``; a job with a larger fan-in is
+   *deferred* until enough parents succeeded: no barrier job, no extra
+   container), and fewer than ``max_parallel`` jobs are unfinished.
+2. **Wait**, then **poll** every unfinished job in one ``backend.poll`` call
+   (the backend batches it: AWS Batch takes 100 ids per ``DescribeJobs``). The
+   wait starts at ``poll_interval`` and doubles, up to ``max_poll_interval``,
+   while nothing changes.
+3. On a failure with ``fail_fast``, **terminate** every other unfinished job.
+
+Any exception or ``KeyboardInterrupt`` terminates the run's unfinished jobs
+before it propagates: nothing keeps running unseen.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from attrs import define
+
+from .backend import JobBackend, JobState, JobStatus, Submission
+from .errors import JobFailure
+from .plan import JobPlan
+from .progress import Progress, summarise
+from .settings import BatchSettings
+
+logger = logging.getLogger(__name__)
+
+
+@define(frozen=True, kw_only=True)
+class RunOutcome:
+    """How a run ended.
+
+    Attributes:
+        succeeded: Names of the jobs that succeeded.
+        failures: Every job that failed, with the backend's reasons.
+        not_run: Jobs never submitted (a parent failed, or fail_fast stopped
+            the run) or terminated before they finished.
+        job_ids: Job name -> backend id, for every submitted job.
+    """
+
+    succeeded: frozenset[str]
+    failures: tuple[JobFailure, ...]
+    not_run: tuple[str, ...]
+    job_ids: Mapping[str, str]
+
+    @property
+    def ok(self) -> bool:
+        """Whether every job succeeded."""
+        return not self.failures and not self.not_run
+
+
+class Driver:
+    """Runs one plan on one backend. Use once.
+
+    Args:
+        plan: The jobs.
+        backend: Where they run.
+        settings: ``max_parallel``, ``fail_fast`` and the poll intervals.
+        progress: Where the counts are reported.
+
+    Example:
+        >>> outcome = Driver(plan, backend, settings, LogProgress()).run()
+        >>> outcome.ok  # doctest: +SKIP
+        True
+    """
+
+    def __init__(
+        self,
+        plan: JobPlan,
+        backend: JobBackend,
+        settings: BatchSettings,
+        progress: Progress,
+    ) -> None:
+        self._plan = plan
+        self._backend = backend
+        self._settings = settings
+        self._progress = progress
+        self._jobs = {job.name: job for job in plan.jobs}
+        self._ids: dict[str, str] = {}
+        self._name_of_id: dict[str, str] = {}
+        self._status: dict[str, JobStatus] = {}
+        self._failures: dict[str, JobFailure] = {}
+        self._blocked: set[str] = set()
+        self._terminated: set[str] = set()
+
+    # --- the loop ----------------------------------------------------------------
+
+    def run(self) -> RunOutcome:
+        """Submit and track every job until all finished or the run stops.
+
+        Returns:
+            The outcome; failures are reported there, not raised.
+
+        Raises:
+            BaseException: Whatever interrupted the driver (a backend error,
+                ``KeyboardInterrupt``), after the unfinished jobs were terminated.
+        """
+        settings = self._settings
+        interval = settings.poll_interval
+        self._progress.start(len(self._jobs), self._backend.label)
+        try:
+            # Bounded by the jobs: every round either submits, observes a change,
+            # or waits with a growing interval for jobs the backend is running.
+            while True:
+                self._submit_ready()
+                active = self._active()
+                if not active:
+                    break
+                self._backend.wait(interval)
+                changed, new_failures = self._poll(active)
+                self._progress.update(summarise(self._status_names(), len(self._jobs)))
+                if new_failures and settings.fail_fast:
+                    first = new_failures[0]
+                    self._terminate_active(
+                        f"fail_fast: job {first} of the same run failed"
+                    )
+                    break
+                interval = (
+                    settings.poll_interval
+                    if changed
+                    else min(interval * 2, settings.max_poll_interval)
+                )
+        except BaseException as error:
+            self._terminate_active(f"the Kedro driver stopped: {type(error).__name__}")
+            raise
+        finally:
+            self._progress.update(summarise(self._status_names(), len(self._jobs)))
+            self._progress.stop()
+        return self._outcome()
+
+    # --- steps ---------------------------------------------------------------------
+
+    def _active(self) -> list[str]:
+        return [
+            name
+            for name in self._ids
+            if not self._status[name].finished and name not in self._terminated
+        ]
+
+    def _submit_ready(self) -> None:
+        limit = self._settings.max_parallel
+        unfinished = len(self._active())
+        for job in self._plan.jobs:
+            if limit is not None and unfinished >= limit:
+                return
+            name = job.name
+            if name in self._ids or name in self._blocked:
+                continue
+            parents = job.depends_on
+            if any(parent not in self._ids for parent in parents):
+                if any(parent in self._blocked for parent in parents):
+                    self._blocked.add(name)
+                continue
+            if any(self._status[parent] is JobStatus.FAILED for parent in parents):
+                self._blocked.add(name)
+                continue
+            waiting_on = [
+                self._ids[parent]
+                for parent in parents
+                if self._status[parent] is not JobStatus.SUCCEEDED
+            ]
+            # AWS Batch allows at most 20 dependsOn per job: a larger fan-in waits
+            # here until enough of its parents succeeded (deferral, no barrier job).
+            if len(waiting_on) > self._backend.max_unfinished_dependencies:
+                continue
+            job_id = self._backend.submit(
+                Submission(job=job, depends_on=tuple(waiting_on))
+            )
+            self._ids[name] = job_id
+            self._name_of_id[job_id] = name
+            self._status[name] = JobStatus.SUBMITTED
+            unfinished += 1
+            logger.debug("Submitted %s as %s (waits on %s)", name, job_id, waiting_on)
+
+    def _poll(self, active: list[str]) -> tuple[bool, list[str]]:
+        states = self._backend.poll([self._ids[name] for name in active])
+        changed = False
+        new_failures: list[str] = []
+        for job_id, state in states.items():
+            name = self._name_of_id.get(job_id)
+            if name is None or state.status is self._status[name]:
+                continue
+            changed = True
+            self._status[name] = state.status
+            if state.status is JobStatus.FAILED:
+                self._failures[name] = self._failure(name, state)
+                new_failures.append(name)
+                logger.error("%s", self._failures[name].describe())
+            elif state.status is JobStatus.SUCCEEDED:
+                logger.info("Job %s succeeded.", name)
+        return changed, new_failures
+
+    def _failure(self, name: str, state: JobState) -> JobFailure:
+        job = self._jobs[name]
+        parent_failed = any(
+            self._status.get(parent) is JobStatus.FAILED for parent in job.depends_on
+        )
+        return JobFailure(
+            job=name,
+            nodes=job.nodes,
+            reason=state.reason,
+            detail=state.detail,
+            exit_code=state.exit_code,
+            log_location=state.log_location,
+            caused_by_dependency=state.caused_by_dependency or parent_failed,
+        )
+
+    def _terminate_active(self, reason: str) -> None:
+        active = self._active()
+        if not active:
+            return
+        logger.warning(
+            "Terminating %d unfinished job(s) of run %s: %s",
+            len(active),
+            self._plan.run_id,
+            ", ".join(active),
+        )
+        try:
+            self._backend.terminate([self._ids[name] for name in active], reason)
+        except Exception:  # never hide the error that made us terminate
+            logger.exception(
+                "Could not terminate every job; check these in %s: %s",
+                self._backend.label,
+                ", ".join(f"{name} ({self._ids[name]})" for name in active),
+            )
+        self._terminated.update(active)
+
+    # --- results ------------------------------------------------------------------
+
+    def _status_names(self) -> dict[str, str]:
+        return {name: status.value for name, status in self._status.items()}
+
+    def _outcome(self) -> RunOutcome:
+        succeeded = frozenset(
+            name
+            for name, status in self._status.items()
+            if status is JobStatus.SUCCEEDED
+        )
+        not_run = tuple(
+            job.name
+            for job in self._plan.jobs
+            if job.name not in succeeded and job.name not in self._failures
+        )
+        return RunOutcome(
+            succeeded=succeeded,
+            failures=tuple(self._failures.values()),
+            not_run=not_run,
+            job_ids=dict(self._ids),
+        )
+
+
+def resume_nodes(plan: JobPlan, pipeline: Any, succeeded: frozenset[str]) -> list[str]:
+    """The nodes to resume from: the first nodes of each unfinished job whose
+    parents all succeeded.
+
+    Every other unfinished job depends on one of those, so ``--from-nodes`` with
+    these runs exactly what is left; every dataset between jobs is persisted
+    (pre-flight), so what the succeeded jobs wrote is there to load.
+
+    Args:
+        plan: The plan of the run.
+        pipeline: The pipeline of the run.
+        succeeded: Names of the jobs that succeeded.
+
+    Returns:
+        Node names, sorted.
+    """
+    parents_of = pipeline.node_dependencies
+    by_name = {node.name: node for node in pipeline.nodes}
+    start: set[str] = set()
+    for job in plan.jobs:
+        if job.name in succeeded:
+            continue
+        if any(parent not in succeeded for parent in job.depends_on):
+            continue
+        members = set(job.nodes)
+        for node_name in job.nodes:
+            node = by_name[node_name]
+            if not any(parent.name in members for parent in parents_of.get(node, ())):
+                start.add(node_name)
+    return sorted(start)

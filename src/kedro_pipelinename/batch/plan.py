@@ -1,0 +1,411 @@
+"""The plan of a batch run: which jobs, with which nodes, commands and parents.
+
+``plan_jobs`` groups the pipeline's nodes into jobs (one per top-level namespace,
+or one per node), derives the dependencies between jobs from the node DAG, and
+asks ``build_run_command`` / ``build_run_env`` for each job's command and
+environment, so that every job re-runs its nodes inside the run's pipelines, env,
+params, conf source, load versions and run id.
+
+Grouping by namespace can make two jobs need each other (``a.x -> y -> a.z`` with
+``y`` outside namespace ``a``). Such cycles are found with Tarjan's algorithm and
+the jobs on them are split into one job per node, which can never cycle; the
+rest of the grouping is kept.
+
+Job names match AWS Batch's ``[A-Za-z0-9][A-Za-z0-9_-]{0,127}``: ``<prefix>-<group>``
+with every other character replaced by ``-``. A name that is too long is cut and
+ends in a short hash of the group; a name already taken (also case-insensitively,
+as Batch's name filter compares) gets ``-2``, ``-3``, ... so names are unique
+within the run and the same for the same pipeline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import shlex
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Final
+
+from attrs import define, field
+
+from .errors import BatchSettingsError, to_str_tuple
+from .settings import BatchSettings
+
+logger = logging.getLogger(__name__)
+
+#: AWS Batch job names: up to 128 letters, digits, hyphens and underscores.
+MAX_JOB_NAME_LENGTH: Final = 128
+JOB_NAME_PATTERN: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
+_INVALID_CHARACTERS: Final = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def _frozen_env(value: Mapping[str, str]) -> dict[str, str]:
+    return dict(value)
+
+
+@define(frozen=True, kw_only=True)
+class PlannedJob:
+    """One job of the plan.
+
+    Attributes:
+        name: The job name, unique within the run, valid for AWS Batch.
+        group: What the job stands for: its namespace, or its node's name.
+        namespace: The top-level namespace of its nodes, or ``None``.
+        nodes: Its node names, in an order Kedro may run them.
+        tags: Every tag of its nodes, sorted.
+        depends_on: Names of the jobs that must succeed first.
+        command: The argv that runs the job's nodes.
+        env: The environment the command needs (run id, env, extra variables).
+    """
+
+    name: str
+    group: str
+    namespace: str | None
+    nodes: tuple[str, ...] = field(converter=to_str_tuple)
+    tags: tuple[str, ...] = field(converter=to_str_tuple)
+    depends_on: tuple[str, ...] = field(converter=to_str_tuple)
+    command: tuple[str, ...] = field(converter=to_str_tuple)
+    env: Mapping[str, str] = field(converter=_frozen_env)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The job as plain JSON data."""
+        return {
+            "name": self.name,
+            "group": self.group,
+            "namespace": self.namespace,
+            "nodes": list(self.nodes),
+            "tags": list(self.tags),
+            "depends_on": list(self.depends_on),
+            "command": list(self.command),
+            "env": dict(self.env),
+        }
+
+
+def _to_job_tuple(jobs: Iterable[PlannedJob]) -> tuple[PlannedJob, ...]:
+    return tuple(jobs)
+
+
+@define(frozen=True, kw_only=True)
+class JobPlan:
+    """Every job of a run, parents before children.
+
+    Attributes:
+        run_id: The run id every job shares.
+        pipeline_names: The registered pipelines the run runs.
+        grouping: ``namespace`` or ``none``.
+        jobs: The jobs, in an order where each job comes after its parents.
+    """
+
+    run_id: str
+    pipeline_names: tuple[str, ...] = field(converter=to_str_tuple)
+    grouping: str
+    jobs: tuple[PlannedJob, ...] = field(converter=_to_job_tuple)
+
+    def job(self, name: str) -> PlannedJob:
+        """The job called ``name``."""
+        for job in self.jobs:
+            if job.name == name:
+                return job
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plan as plain JSON data (what a dry run writes)."""
+        return {
+            "run_id": self.run_id,
+            "pipeline_names": list(self.pipeline_names),
+            "grouping": self.grouping,
+            "jobs": [job.to_dict() for job in self.jobs],
+        }
+
+    def to_json(self) -> str:
+        """The plan as indented JSON."""
+        return json.dumps(self.to_dict(), indent=2) + "\n"
+
+    def table_rows(self) -> list[tuple[str, str, str, str, str]]:
+        """One row per job: job, nodes, command, environment, dependencies."""
+        return [
+            (
+                job.name,
+                "\n".join(job.nodes),
+                shlex.join(job.command),
+                "\n".join(f"{key}={value}" for key, value in job.env.items()),
+                "\n".join(job.depends_on) or "-",
+            )
+            for job in self.jobs
+        ]
+
+    def render_text(self) -> str:
+        """The plan as a plain-text table (for logs and non-terminals)."""
+        headers = ("job", "nodes", "command", "env", "depends on")
+        lines = [
+            f"Plan of run {self.run_id} ({', '.join(self.pipeline_names)}): "
+            f"{len(self.jobs)} job(s), grouping={self.grouping}"
+        ]
+        for row in self.table_rows():
+            lines.append("")
+            for header, value in zip(headers, row, strict=True):
+                first, *rest = value.split("\n")
+                lines.append(f"  {header:<11} {first}")
+                lines.extend(f"  {'':<11} {line}" for line in rest)
+        return "\n".join(lines)
+
+
+# --- grouping ------------------------------------------------------------------
+
+
+def _top_namespace(node: Any) -> str | None:
+    namespace = getattr(node, "namespace", None)
+    return namespace.split(".")[0] if namespace else None
+
+
+def _group_of(node: Any, grouping: str) -> tuple[str, str]:
+    """``("namespace", ns)`` or ``("node", name)``: the job a node belongs to."""
+    if grouping == "namespace":
+        namespace = _top_namespace(node)
+        if namespace:
+            return ("namespace", namespace)
+    return ("node", node.name)
+
+
+def _strongly_connected(graph: Mapping[Any, set[Any]]) -> list[list[Any]]:
+    """Tarjan's strongly connected components, iteratively (no recursion limit)."""
+    index: dict[Any, int] = {}
+    low: dict[Any, int] = {}
+    on_stack: set[Any] = set()
+    stack: list[Any] = []
+    components: list[list[Any]] = []
+    counter = 0
+    for root in graph:
+        if root in index:
+            continue
+        work: list[tuple[Any, Iterable[Any]]] = [(root, iter(graph[root]))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            vertex, children = work[-1]
+            advanced = False
+            for child in children:
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(graph[child])))
+                    advanced = True
+                    break
+                if child in on_stack:
+                    low[vertex] = min(low[vertex], index[child])
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[vertex])
+            if low[vertex] == index[vertex]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == vertex:
+                        break
+                components.append(component)
+    return components
+
+
+def group_nodes(
+    pipeline: Any, grouping: str
+) -> list[tuple[tuple[str, str], list[Any]]]:
+    """The pipeline's nodes grouped into jobs, groups in topological order.
+
+    Args:
+        pipeline: The pipeline to run.
+        grouping: ``namespace`` or ``none``.
+
+    Returns:
+        ``[(group key, [nodes in topological order]), ...]``, every group after
+        the groups it depends on.
+    """
+    nodes = list(pipeline.nodes)  # Kedro returns them in topological order
+    position = {node: number for number, node in enumerate(nodes)}
+    parents_of: dict[Any, set[Any]] = pipeline.node_dependencies
+    key_of = {node: _group_of(node, grouping) for node in nodes}
+    # Bounded: each round turns every group on a cycle into single-node groups,
+    # and single-node groups cannot form a cycle, so a second round finds none.
+    for _ in range(len(nodes) + 1):
+        graph: dict[tuple[str, str], set[tuple[str, str]]] = {
+            key: set() for key in key_of.values()
+        }
+        for node in nodes:
+            for parent in parents_of.get(node, ()):
+                if key_of[parent] != key_of[node]:
+                    graph[key_of[node]].add(key_of[parent])
+        cyclic = [c for c in _strongly_connected(graph) if len(c) > 1]
+        if not cyclic:
+            break
+        split = {key for component in cyclic for key in component}
+        logger.info(
+            "Grouping by namespace would make jobs %s depend on each other; running "
+            "their nodes as one job per node instead.",
+            ", ".join(sorted(name for _, name in split)),
+        )
+        key_of = {
+            node: ("node", node.name) if key in split else key
+            for node, key in key_of.items()
+        }
+    members: dict[tuple[str, str], list[Any]] = {}
+    for node in nodes:
+        members.setdefault(key_of[node], []).append(node)
+    # Kahn's algorithm, ready groups taken in the order of their first node.
+    remaining = {key: len(graph[key]) for key in members}
+    children: dict[tuple[str, str], set[tuple[str, str]]] = {
+        key: set() for key in members
+    }
+    for key, parents in graph.items():
+        for parent in parents:
+            children[parent].add(key)
+    ready = sorted(
+        (key for key, count in remaining.items() if count == 0),
+        key=lambda key: position[members[key][0]],
+    )
+    ordered: list[tuple[tuple[str, str], list[Any]]] = []
+    while ready:
+        key = ready.pop(0)
+        ordered.append((key, members[key]))
+        for child in children[key]:
+            remaining[child] -= 1
+            if remaining[child] == 0:
+                ready.append(child)
+        ready.sort(key=lambda key: position[members[key][0]])
+    return ordered
+
+
+# --- naming ----------------------------------------------------------------------
+
+
+def _sanitise(text: str) -> str:
+    cleaned = _INVALID_CHARACTERS.sub("-", text).strip("-_")
+    return re.sub(r"-{2,}", "-", cleaned) or "job"
+
+
+def _short_hash(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
+
+
+def _fit(base: str, suffix: str) -> str:
+    """``base + suffix`` cut to AWS Batch's 128 characters, cutting ``base``."""
+    room = MAX_JOB_NAME_LENGTH - len(suffix)
+    return base[:room].rstrip("-_") + suffix
+
+
+def job_names(prefix: str, groups: Sequence[str]) -> list[str]:
+    """A valid, readable, unique job name for each group, in order.
+
+    Args:
+        prefix: ``BatchSettings.job_name_prefix``.
+        groups: The group of each job (namespace or node name), in plan order.
+
+    Returns:
+        One name per group: ``<prefix>-<sanitised group>``, cut to 128 characters
+        with a hash of the group when too long, and ``-2``, ``-3``, ... when a name
+        is already taken (compared case-insensitively).
+
+    Example:
+        >>> job_names("kedro", ["a.b", "a b", "c"])
+        ['kedro-a-b', 'kedro-a-b-2', 'kedro-c']
+    """
+    taken: set[str] = set()
+    names: list[str] = []
+    for group in groups:
+        base = f"{prefix}-{_sanitise(group)}"
+        if len(base) > MAX_JOB_NAME_LENGTH:
+            base = _fit(base, f"-{_short_hash(group)}")
+        candidate = base
+        # Bounded: at most len(groups) names are taken, so one of the first
+        # len(groups) + 1 suffixes is free.
+        for number in range(2, len(groups) + 3):
+            if candidate.lower() not in taken:
+                break
+            candidate = _fit(base, f"-{number}")
+        taken.add(candidate.lower())
+        names.append(candidate)
+    return names
+
+
+# --- the plan ------------------------------------------------------------------
+
+
+def plan_jobs(pipeline: Any, *, settings: BatchSettings, context: Any) -> JobPlan:
+    """Group ``pipeline`` into jobs and give each its command and environment.
+
+    Args:
+        pipeline: The named pipeline the runner received.
+        settings: The batch settings (grouping, executable, prefix, extra env).
+        context: The run's ``RunContext`` (``current_run()`` in a runner).
+
+    Returns:
+        The plan.
+
+    Raises:
+        kedro_pipelinename.command.RunCommandError: When a job's command cannot
+            be built (see ``build_run_command``).
+
+    Example:
+        >>> plan = plan_jobs(pipeline, settings=BatchSettings(), context=current_run())
+        >>> [job.name for job in plan.jobs]  # doctest: +SKIP
+        ['kedro-client_1', 'kedro-client_2']
+    """
+    from ..command import build_run_command, build_run_env
+
+    groups = group_nodes(pipeline, settings.grouping)
+    names = job_names(settings.job_name_prefix, [key[1] for key, _ in groups])
+    job_of_node = {
+        node: name
+        for name, (_, members) in zip(names, groups, strict=True)
+        for node in members
+    }
+    parents_of = pipeline.node_dependencies
+    executable = shlex.split(settings.executable)
+    run_env = build_run_env(context)
+    clashes = sorted(set(run_env) & set(settings.extra_env))
+    if clashes:
+        raise BatchSettingsError(
+            "extra_env",
+            f"Batch setting 'extra_env' sets {', '.join(clashes)}, which the runner "
+            f"sets from the run itself (build_run_env); remove them from extra_env.",
+        )
+    env = {**run_env, **settings.extra_env}
+    order = {name: number for number, name in enumerate(names)}
+    jobs = []
+    for name, ((kind, group), members) in zip(names, groups, strict=True):
+        parents = {
+            job_of_node[parent]
+            for node in members
+            for parent in parents_of.get(node, ())
+            if job_of_node[parent] != name
+        }
+        node_names = [node.name for node in members]
+        jobs.append(
+            PlannedJob(
+                name=name,
+                group=group,
+                namespace=group if kind == "namespace" else _top_namespace(members[0]),
+                nodes=node_names,
+                tags=sorted({tag for node in members for tag in node.tags}),
+                depends_on=sorted(parents, key=lambda parent: order[parent]),
+                command=build_run_command(
+                    pipeline, nodes=node_names, context=context, executable=executable
+                ),
+                env=env,
+            )
+        )
+    return JobPlan(
+        run_id=context.run_id,
+        pipeline_names=tuple(getattr(pipeline, "names", ()) or ()),
+        grouping=settings.grouping,
+        jobs=jobs,
+    )

@@ -1,0 +1,197 @@
+"""Checks that run before any job is created; each lists *every* problem it finds.
+
+- **Names**: the pipeline carries the registered names it came from, each name is
+  in the project's registry, and every node of every job is in those registered
+  pipelines, so ``kedro run --pipelines <names> --nodes <job's nodes>`` finds the
+  job's nodes in a fresh process.
+- **Persistence**: every dataset that one job writes and another reads is
+  persisted by the catalog. A ``MemoryDataset`` (declared, or what Kedro makes for
+  a dataset the catalog does not declare) lives in one process only: the reading
+  job would fail, or worse, read another run's data.
+
+The catalog is asked through what every supported Kedro has: ``name in catalog``
+and the dataset object (``catalog.get(name)`` on Kedro 1.x and 0.19's
+``KedroDataCatalog``, ``catalog._get_dataset(name)`` on 0.19's ``DataCatalog``),
+whose ``_EPHEMERAL`` flag (Kedro 0.19+) says whether its data lives only in memory.
+Dataset factory patterns are resolved by those same calls.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .errors import PreflightError
+from .plan import JobPlan
+
+logger = logging.getLogger(__name__)
+
+#: How to give a pipeline its names, for the error that finds none.
+HOW_TO_NAME = (
+    "Add `import kedro_pipelinename` to the project's settings.py and run "
+    "registered pipelines (`kedro run --pipelines <name>`); a batch runner "
+    "re-launches each job as `kedro run --pipelines <name> --nodes ...`, which "
+    "needs the name."
+)
+
+
+def require_names(pipeline: Any, runner: str) -> tuple[str, ...]:
+    """The registered names of ``pipeline``.
+
+    Raises:
+        PreflightError: When the pipeline has none (the patch is not installed,
+            or the pipeline was not taken from the registry).
+    """
+    names = tuple(getattr(pipeline, "names", None) or ())
+    if not names and getattr(pipeline, "name", None):
+        names = (str(pipeline.name),)
+    if not names:
+        raise PreflightError(
+            f"{runner} cannot run a pipeline without a name; nothing was submitted.",
+            [HOW_TO_NAME],
+        )
+    return names
+
+
+def _registered_node_names(
+    names: Iterable[str], registry: Mapping[str, Any]
+) -> tuple[set[str], list[str]]:
+    known: set[str] = set()
+    problems: list[str] = []
+    for name in names:
+        try:
+            registered = registry[name]
+        except KeyError:
+            registered = None
+        if registered is None:
+            problems.append(
+                f"Pipeline {name!r} is not in the project's pipeline registry, so a "
+                f"job's `kedro run --pipelines {name}` would not find it. Register it "
+                f"in pipeline_registry.py."
+            )
+            continue
+        known.update(node.name for node in registered.nodes)
+    return known, problems
+
+
+def check_reproducible(plan: JobPlan, registry: Mapping[str, Any]) -> list[str]:
+    """Problems that would keep a job from finding its nodes in a fresh process."""
+    known, problems = _registered_node_names(plan.pipeline_names, registry)
+    if problems:
+        return problems
+    for job in plan.jobs:
+        missing = [node for node in job.nodes if node not in known]
+        if missing:
+            problems.append(
+                f"Job {job.name!r}: node(s) {', '.join(missing)} are not in the "
+                f"registered pipeline(s) {', '.join(plan.pipeline_names)} (a hook or "
+                f"plugin changed the pipeline after the session built it?), so "
+                f"`kedro run --pipelines ... --nodes ...` would not find them."
+            )
+    return problems
+
+
+def _dataset_object(catalog: Any, name: str) -> Any:
+    """The dataset ``name`` resolves to in ``catalog``, or ``None``.
+
+    Kedro 1.x ``DataCatalog`` and 0.19 ``KedroDataCatalog`` have ``get(name)``
+    (which resolves factory patterns); 0.19's ``DataCatalog`` only has
+    ``_get_dataset(name)``.
+    """
+    getter = getattr(catalog, "get", None)
+    try:
+        if callable(getter):
+            return getter(name)
+        private_getter = getattr(catalog, "_get_dataset", None)
+        if callable(private_getter):
+            return private_getter(name)
+    except Exception:
+        logger.debug("Could not resolve dataset %r", name, exc_info=True)
+    return None
+
+
+def _ephemeral(dataset: Any) -> bool:
+    # CachedDataset (every Kedro) is flagged ephemeral but also saves to the
+    # dataset it wraps: it is persisted when that one is.
+    inner = getattr(dataset, "_dataset", None)
+    if type(dataset).__name__ == "CachedDataset" and inner is not None:
+        return _ephemeral(inner)
+    return bool(getattr(dataset, "_EPHEMERAL", False))
+
+
+def persistence_problem(catalog: Any, name: str) -> str | None:
+    """Why ``name`` cannot carry data between jobs, or ``None`` when it can."""
+    if name not in catalog:
+        return "is not declared in the catalog (Kedro keeps it in memory)"
+    dataset = _dataset_object(catalog, name)
+    if dataset is None:
+        return "is not declared in the catalog (Kedro keeps it in memory)"
+    if _ephemeral(dataset):
+        return (
+            f"is a {type(dataset).__name__} (in memory; also what Kedro makes for "
+            f"a dataset the catalog does not declare)"
+        )
+    return None
+
+
+def check_persisted(plan: JobPlan, pipeline: Any, catalog: Any) -> list[str]:
+    """One problem per dataset that crosses a job boundary but is not persisted."""
+    job_of_node = {node: job.name for job in plan.jobs for node in job.nodes}
+    producers: dict[str, str] = {}
+    consumers: dict[str, set[str]] = {}
+    for node in pipeline.nodes:
+        for output in node.outputs:
+            producers[output] = job_of_node[node.name]
+    for node in pipeline.nodes:
+        job = job_of_node[node.name]
+        for dataset in node.inputs:
+            producer = producers.get(dataset)
+            if producer is not None and producer != job:
+                consumers.setdefault(dataset, set()).add(job)
+    problems = []
+    for dataset in sorted(consumers):
+        problem = persistence_problem(catalog, dataset)
+        if problem:
+            problems.append(
+                f"Dataset {dataset!r} {problem}; it is written by job "
+                f"{producers[dataset]!r} and read by job(s) "
+                f"{', '.join(sorted(consumers[dataset]))}. Declare it in the catalog "
+                f"with a persisted type (or a dataset factory that matches it)."
+            )
+    return problems
+
+
+def not_persisted_outputs(pipeline: Any, catalog: Any) -> list[str]:
+    """The pipeline's outputs that the jobs compute but keep only in memory."""
+    return sorted(
+        name
+        for name in pipeline.outputs()
+        if persistence_problem(catalog, name) is not None
+    )
+
+
+def run_preflight(
+    plan: JobPlan, pipeline: Any, catalog: Any, registry: Mapping[str, Any], runner: str
+) -> None:
+    """Every check; raise once with every problem.
+
+    Raises:
+        PreflightError: Listing each problem; nothing was submitted.
+    """
+    problems = check_reproducible(plan, registry) + check_persisted(
+        plan, pipeline, catalog
+    )
+    if problems:
+        raise PreflightError(
+            f"{runner}: pre-flight checks failed for run {plan.run_id}; nothing was "
+            f"submitted.",
+            problems,
+        )
+    lost = not_persisted_outputs(pipeline, catalog)
+    if lost:
+        logger.warning(
+            "Pipeline output(s) %s are not persisted: the jobs compute them and they "
+            "are lost when each job ends.",
+            ", ".join(lost),
+        )

@@ -1,0 +1,145 @@
+"""Progress of a batch run: a live table on a terminal, log lines otherwise."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+logger = logging.getLogger(__name__)
+
+#: The columns of the summary, in life-cycle order.
+COLUMNS = ("submitted", "pending", "runnable", "running", "succeeded", "failed")
+
+_COLUMN_OF_STATUS = {
+    "SUBMITTED": "submitted",
+    "PENDING": "pending",
+    "RUNNABLE": "runnable",
+    "STARTING": "running",
+    "RUNNING": "running",
+    "SUCCEEDED": "succeeded",
+    "FAILED": "failed",
+}
+
+
+def summarise(statuses: Mapping[str, str], total: int) -> dict[str, int]:
+    """Counts per column; ``waiting`` are jobs not submitted yet.
+
+    Args:
+        statuses: Job name -> status name, for every submitted job.
+        total: The number of jobs in the plan.
+
+    Returns:
+        ``{"waiting": n, "submitted": n, ..., "failed": n}``.
+
+    Example:
+        >>> summarise({"a": "RUNNING", "b": "SUCCEEDED"}, total=3)["waiting"]
+        1
+    """
+    counts = Counter(
+        _COLUMN_OF_STATUS.get(status, "submitted") for status in statuses.values()
+    )
+    summary = {"waiting": total - len(statuses)}
+    summary.update({column: counts.get(column, 0) for column in COLUMNS})
+    return summary
+
+
+def format_summary(summary: Mapping[str, int], label: str) -> str:
+    """``label: 3 waiting, 1 running, ...`` with every column."""
+    parts = ", ".join(f"{count} {column}" for column, count in summary.items())
+    return f"{label}: {parts}"
+
+
+class Progress(Protocol):
+    """What the driver reports to."""
+
+    def start(self, total: int, label: str) -> None:
+        """The run begins with ``total`` jobs."""
+
+    def update(self, summary: Mapping[str, int]) -> None:
+        """The counts changed (called after every poll)."""
+
+    def stop(self) -> None:
+        """The run ended (success, failure or interruption)."""
+
+
+class LogProgress:
+    """One INFO line whenever the counts change, at most every ``interval`` s."""
+
+    def __init__(self, interval: float = 10.0) -> None:
+        self._interval = interval
+        self._label = ""
+        self._last: dict[str, int] | None = None
+        self._last_time = 0.0
+
+    def start(self, total: int, label: str) -> None:
+        self._label = label
+        logger.info("%s: %d job(s) planned.", label, total)
+
+    def update(self, summary: Mapping[str, int]) -> None:
+        now = time.monotonic()
+        current = dict(summary)
+        finished = (
+            current.get("waiting", 0)
+            + sum(current.get(column, 0) for column in COLUMNS[:-2])
+            == 0
+        )
+        if current == self._last:
+            return
+        if not finished and now - self._last_time < self._interval and self._last:
+            return
+        self._last = current
+        self._last_time = now
+        logger.info("%s", format_summary(current, self._label))
+
+    def stop(self) -> None:
+        if self._last is not None:
+            logger.info("%s", format_summary(self._last, self._label))
+
+
+class RichProgress:
+    """A ``rich`` live table of the counts, refreshed on every update."""
+
+    def __init__(self) -> None:
+        self._live: Any = None
+        self._label = ""
+        self._summary: dict[str, int] = {}
+
+    def _render(self) -> Any:
+        from rich.table import Table
+
+        table = Table(title=self._label, title_justify="left")
+        for column in ("waiting", *COLUMNS):
+            table.add_column(column, justify="right")
+        table.add_row(*(str(self._summary.get(c, 0)) for c in ("waiting", *COLUMNS)))
+        return table
+
+    def start(self, total: int, label: str) -> None:
+        from rich.live import Live
+
+        self._label = label
+        self._summary = {"waiting": total}
+        self._live = Live(self._render(), auto_refresh=False, transient=False)
+        self._live.start()
+
+    def update(self, summary: Mapping[str, int]) -> None:
+        self._summary = dict(summary)
+        if self._live is not None:
+            self._live.update(self._render(), refresh=True)
+
+    def stop(self) -> None:
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+
+
+def default_progress() -> Progress:
+    """``RichProgress`` when stderr is a terminal, ``LogProgress`` otherwise."""
+    try:
+        interactive = sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        interactive = False
+    return RichProgress() if interactive else LogProgress()
