@@ -71,14 +71,19 @@ def subsets(universe: Sequence[Node]) -> st.SearchStrategy[list[Node]]:
     ).map(lambda picked: [n for n in universe if n in picked])
 
 
-def _some(
-    draw: st.DrawFn, candidates: Sequence[str], *, bogus: str
-) -> list[str] | None:
-    """``None``, or a few of ``candidates`` (rarely a name that does not exist)."""
-    pool = sorted(set(candidates)) or [bogus]
-    if draw(st.integers(0, 9)) == 0:
-        pool = [*pool, bogus]
-    return draw(st.none() | st.lists(st.sampled_from(pool), min_size=1, max_size=2))
+def some_of(candidates: Sequence[str], *, bogus: str) -> st.SearchStrategy[list[str]]:
+    """One or two of ``candidates``; now and then a ``bogus`` name that does not exist.
+
+    The bogus name makes Kedro raise, which both sides of a comparison must do
+    identically; it is rare so that most operations succeed and the sequence goes on.
+    """
+    pool = sorted(set(candidates))
+    if not pool:
+        return st.just([bogus])
+    return st.tuples(
+        st.integers(0, 9),
+        st.lists(st.sampled_from(pool), min_size=1, max_size=2, unique=True),
+    ).map(lambda drawn: [*drawn[1], bogus] if drawn[0] == 0 else drawn[1])
 
 
 def node_names_of(pipeline: Pipeline) -> list[str]:
@@ -114,24 +119,24 @@ def filter_namespace_keyword() -> str:
 def filter_kwargs(draw: st.DrawFn, pipeline: Pipeline) -> dict[str, Any]:
     """Keyword arguments for ``pipeline.filter`` drawn from what ``pipeline`` holds.
 
-    Every keyword may be absent (so ``filter()`` with no arguments is drawn too);
-    now and then a name that does not exist makes Kedro raise, which both sides
-    of a comparison must do identically.
+    Zero to two keywords (so ``filter()`` with no arguments is drawn too), each
+    with values that mostly exist in ``pipeline``.
     """
     names = node_names_of(pipeline)
-    kwargs: dict[str, Any] = {
-        "tags": _some(draw, list(TAGS), bogus="no_such_tag"),
-        "from_nodes": _some(draw, names, bogus="no_such_node"),
-        "to_nodes": _some(draw, names, bogus="no_such_node"),
-        "node_names": _some(draw, names, bogus="no_such_node"),
-        "from_inputs": _some(draw, sorted(pipeline.all_inputs()), bogus="no_such_ds"),
-        "to_outputs": _some(draw, sorted(pipeline.all_outputs()), bogus="no_such_ds"),
-    }
-    namespaces = _some(draw, namespaces_of(pipeline), bogus="no_such_ns")
     keyword = filter_namespace_keyword()
-    if namespaces is not None:
-        kwargs[keyword] = namespaces if keyword == "node_namespaces" else namespaces[0]
-    return {key: value for key, value in kwargs.items() if value is not None}
+    choices: dict[str, st.SearchStrategy[Any]] = {
+        "tags": some_of(TAGS, bogus="no_such_tag"),
+        "from_nodes": some_of(names, bogus="no_such_node"),
+        "to_nodes": some_of(names, bogus="no_such_node"),
+        "node_names": some_of(names, bogus="no_such_node"),
+        "from_inputs": some_of(sorted(pipeline.all_inputs()), bogus="no_such_ds"),
+        "to_outputs": some_of(sorted(pipeline.all_outputs()), bogus="no_such_ds"),
+        keyword: some_of(namespaces_of(pipeline), bogus="no_such_ns").map(
+            lambda found: found if keyword == "node_namespaces" else found[0]
+        ),
+    }
+    keywords = draw(st.lists(st.sampled_from(sorted(choices)), max_size=2, unique=True))
+    return {key: draw(choices[key]) for key in keywords}
 
 
 @st.composite
