@@ -59,6 +59,8 @@ if service is not None:
     with service.create() as s:
         s.run(pipeline_names=["prep"], runtime_params={"scale": 6})
         s.run(pipeline_names=["prep"], runtime_params={"scale": 7})
+        os.environ["KEDRO_PIPELINENAME_RUN_ID"] = "2030-01-01T00.00.00.000Z"
+        s.run(pipeline_names=["prep"], runtime_params={"scale": 8})
 print(json.dumps({key: value is None if key != "failure" else value
                   for key, value in seen.items()}))
 """
@@ -108,10 +110,12 @@ def test_current_run_is_each_runs_own_in_threads_nested_and_after_failure(
     assert failing[0]["context"]["run_id"] != failing[1]["context"]["run_id"]
     assert failing[1]["context"]["run_id"] == failing[2]["context"]["run_id"]
     service_runs = records[8:]
-    if service_runs:  # Kedro 1.5+: one KedroServiceSession, two runs
-        assert scales[8:] == [("clean", 6), ("clean", 7)]
+    if service_runs:  # Kedro 1.5+: one KedroServiceSession, three runs
+        assert scales[8:] == [("clean", 6), ("clean", 7), ("clean", 8)]
         ids = [r["context"]["run_id"] for r in service_runs]
         assert ids[0] != ids[1]
+        # With KEDRO_PIPELINENAME_RUN_ID set, a run without run_id takes it.
+        assert ids[2] == "2030-01-01T00.00.00.000Z"
 
 
 def test_current_run_is_none_outside_a_run() -> None:
