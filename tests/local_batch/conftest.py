@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from local_batch_support import pipelines_option
 
 from kedro_pipelinename.demo.project import DemoProject, write_demo_project
 from projects import kedro_cli
+
+from .local_batch_support import pipelines_option
 
 
 @pytest.fixture

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-import sys
-from pathlib import Path
 from typing import Any
-
-# tests/ holds the shared project builder (projects.py) and is not a package.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from kedro_pipelinename.demo.project import DemoProject
 from projects import read_json_lines
@@ -19,7 +14,7 @@ _VERSION_DIRECTORY = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}\.\d{2}\.\d{2}\.\d{3}Z
 
 
 def pipelines_option(name: str) -> list[str]:
-    """``--pipelines NAME`` if the installed ``kedro run`` has it, else ``--pipeline``
+    """``--pipelines NAME`` where ``kedro run`` has it, else ``--pipeline NAME``.
 
     Kedro 1.2 added ``--pipelines``; 0.19.15 to 1.1 only know ``--pipeline``. Found by
     asking the installed CLI, never by comparing versions.

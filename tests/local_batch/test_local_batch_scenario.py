@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from local_batch_support import node_runs, read_outputs
 
 from kedro_pipelinename.demo.project import DemoProject
 from projects import kedro_cli
+
+from .local_batch_support import node_runs, read_outputs
 
 pytestmark = pytest.mark.slow
 

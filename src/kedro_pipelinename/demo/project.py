@@ -319,6 +319,12 @@ _CATALOG = """\
 """
 
 _PARAMETERS = """\
+# Settings of kedro_pipelinename's batch runners (LocalBatchRunner and
+# AWSBatchRunner share this block): one job per node, two jobs at a time.
+aws_batch:
+  grouping: none
+  max_parallel: 2
+
 client_1:
   test_every: 3
   smoothing: 1.0
