@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 from batch_support import (
-    RUN_ID,
     AWS_JOB_NAME,
+    RUN_ID,
     BatchWorld,
     StrictLimits,
     plan_of,
