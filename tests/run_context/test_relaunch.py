@@ -7,12 +7,14 @@ Every test runs the real ``kedro`` CLI of this interpreter in subprocesses, on t
 from __future__ import annotations
 
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from projects import run_command
+from projects import CLI_TIMEOUT_SECONDS, cli_env, run_command
 
 from .support import (
     PARAMS_OPTION,
@@ -64,29 +66,36 @@ def test_relaunched_jobs_produce_the_outputs_of_one_plain_run(
         assert context["node_names"] == [record["node"]]
 
 
-def test_a_job_loads_the_version_its_run_saved_not_a_later_runs(
-    project: Path,
-) -> None:
-    # Run A trains with one label, then run B (a later version) with another,
-    # then run A's scoring job starts: it must score A's model, not "latest" (B).
+def test_concurrent_runs_each_load_the_versions_they_saved(project: Path) -> None:
+    # Runs A and B train with different labels (B's version is the later one,
+    # Kedro's "latest"); then both scoring jobs run at the same time. Each must
+    # score its own run's model: A's job must not read B's "latest" model.
     kedro(
         project, "run", "--nodes=clean,fit", "--params=model.label=a", **{RUN_ID: RUN_A}
     )
     kedro(
         project, "run", "--nodes=clean,fit", "--params=model.label=b", **{RUN_ID: RUN_B}
     )
-    kedro(project, "run", "--nodes=score", **{RUN_ID: RUN_A})
-
-    assert versions_of(project, "model") == [RUN_A, RUN_B]
-    assert versions_of(project, "metrics") == [RUN_A]
-    assert load_version(project, "metrics", RUN_A)["model_label"] == "a"
-    assert [record["context"]["run_id"] for record in node_runs(project)] == [
-        RUN_A,
-        RUN_A,
-        RUN_B,
-        RUN_B,
-        RUN_A,
+    jobs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "kedro", "run", "--nodes=score"],
+            cwd=project,
+            env=cli_env(kedro_env(**{RUN_ID: run_id})),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for run_id in (RUN_A, RUN_B)
     ]
+    errors = [job.communicate(timeout=CLI_TIMEOUT_SECONDS)[1] for job in jobs]
+
+    assert [job.returncode for job in jobs] == [0, 0], errors
+    assert versions_of(project, "model") == [RUN_A, RUN_B]
+    assert versions_of(project, "metrics") == [RUN_A, RUN_B]
+    assert load_version(project, "metrics", RUN_A)["model_label"] == "a"
+    assert load_version(project, "metrics", RUN_B)["model_label"] == "b"
+    scoring_runs = [r["context"]["run_id"] for r in node_runs(project)[4:]]
+    assert sorted(scoring_runs) == [RUN_A, RUN_B]
 
 
 def test_a_retried_job_keeps_what_its_first_attempt_saved(project: Path) -> None:
