@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any, Final
+
+import attrs
 
 from .pipeline import names_of
 from .run_context import RunContext, current_run
@@ -442,7 +444,35 @@ def _as_names(value: Iterable[str] | None, argument: str) -> tuple[str, ...] | N
     return names
 
 
-def _context_arguments(context: RunContext) -> list[str]:
+#: ``_context_arguments`` results by ``_strict_key(context)``; a batch runner
+#: builds one command per job of the same run, and checking the params with
+#: Kedro's parser costs ~5 ms (OmegaConf), which 1,000 jobs would pay 1,000 times.
+_CONTEXT_ARGUMENTS: Final[dict[Hashable, tuple[str, ...]]] = {}
+_CONTEXT_ARGUMENTS_LIMIT: Final = 64
+
+
+def _strict_key(value: Any) -> Hashable:
+    """A cache key telling apart what ``==`` conflates (``1``, ``1.0``, ``True``)."""
+    if isinstance(value, Mapping):
+        return tuple((repr(key), _strict_key(item)) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, tuple(_strict_key(item) for item in value))
+    return (type(value).__qualname__, repr(value))
+
+
+def _context_arguments(context: RunContext) -> tuple[str, ...]:
+    """The run's arguments, computed once per distinct context (see above)."""
+    key = _strict_key(attrs.asdict(context, recurse=False))
+    cached = _CONTEXT_ARGUMENTS.get(key)
+    if cached is None:
+        cached = _uncached_context_arguments(context)
+        if len(_CONTEXT_ARGUMENTS) >= _CONTEXT_ARGUMENTS_LIMIT:
+            _CONTEXT_ARGUMENTS.clear()
+        _CONTEXT_ARGUMENTS[key] = cached
+    return cached
+
+
+def _uncached_context_arguments(context: RunContext) -> tuple[str, ...]:
     """``--env``, ``--conf-source``, ``--params``, ``--load-versions`` and friends."""
     argv: list[str] = []
     if context.env is not None:
@@ -460,7 +490,7 @@ def _context_arguments(context: RunContext) -> list[str]:
                 "no --only-missing-outputs (added in Kedro 1.0)."
             )
         argv.append(_required_flag("only_missing_outputs"))
-    return argv
+    return tuple(argv)
 
 
 def _required_flag(destination: str) -> str:

@@ -73,7 +73,9 @@ class FrozenMapping(Mapping[str, Any]):
         return len(self._items)
 
     def __hash__(self) -> int:
-        return hash(repr(self))
+        # The keys only: equal mappings (``==`` as for dicts) must hash alike, and
+        # values may be unhashable lists.
+        return hash(frozenset(self._items))
 
     def __repr__(self) -> str:
         return repr(self.to_dict())

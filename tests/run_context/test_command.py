@@ -423,3 +423,14 @@ def test_kedro_generated_timestamps_are_valid_run_ids() -> None:
     stamp = generate_timestamp()
 
     assert validate_run_id(stamp, source="test") == stamp
+
+
+def test_contexts_equal_by_value_keep_their_own_param_types() -> None:
+    # 1 == 1.0 == True in Python: a cache keyed on == would hand one run's
+    # spelling to another and silently turn its int into a float.
+    for value, spelling in ((1, "a=1"), (1.0, "a=1.0"), (True, "a=true")):
+        context = RunContext(run_id=RUN_ID, runtime_params={"a": value})
+
+        argv = build_run_command(train(), context=context)
+
+        assert argv[-1] == f"--params={spelling}"
