@@ -9,6 +9,15 @@ from typing import Any
 from kedro_pipelinename.demo.project import DemoProject
 from projects import read_json_lines
 
+#: What ``kedro run --pipelines client_1_train`` writes (see the project's nodes.py).
+CLIENT_1_TRAIN_OUTPUTS: dict[str, Any] = {
+    "client_1/train_rows.json": [1, 4, 5, 9, 6, 5, 5, 8],
+    "client_1/test_rows.json": [3, 1, 2, 3],
+    "client_1/profile.json": {"count": 12, "max": 9, "min": 1},
+    "client_1/model.json/<version>/model.json": {"mean": 4.777778, "smoothing": 1.0},
+    "client_1/metrics.json": {"mae": 2.527778, "rows": 12},
+}
+
 #: A Kedro version string (the save version of a versioned dataset).
 _VERSION_DIRECTORY = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}\.\d{2}\.\d{2}\.\d{3}Z$")
 

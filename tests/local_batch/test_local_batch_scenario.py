@@ -8,25 +8,14 @@ dataset factory backed by JSON files.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from kedro_pipelinename.demo.project import DemoProject
 from projects import kedro_cli
 
-from .local_batch_support import node_runs, read_outputs
+from .local_batch_support import CLIENT_1_TRAIN_OUTPUTS, node_runs, read_outputs
 
 pytestmark = pytest.mark.slow
-
-#: What ``kedro run --pipelines client_1_train`` writes (see the project's nodes.py).
-CLIENT_1_TRAIN_OUTPUTS: dict[str, Any] = {
-    "client_1/train_rows.json": [1, 4, 5, 9, 6, 5, 5, 8],
-    "client_1/test_rows.json": [3, 1, 2, 3],
-    "client_1/profile.json": {"count": 12, "max": 9, "min": 1},
-    "client_1/model.json/<version>/model.json": {"mean": 4.777778, "smoothing": 1.0},
-    "client_1/metrics.json": {"mae": 2.527778, "rows": 12},
-}
 
 #: The training nodes of client 1, in an order Kedro could run them.
 CLIENT_1_TRAIN_NODES = (

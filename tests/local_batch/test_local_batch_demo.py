@@ -1,0 +1,45 @@
+"""``python -m kedro_pipelinename.demo PATH``: the README's first command."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from kedro_pipelinename.demo.project import DemoProject
+from projects import run_command
+
+from .local_batch_support import CLIENT_1_TRAIN_OUTPUTS, read_outputs
+
+pytestmark = pytest.mark.slow
+
+
+def test_demo_writes_the_project_runs_it_job_by_job_and_prints_the_outputs(
+    tmp_path: Path,
+) -> None:
+    elsewhere = tmp_path / "elsewhere"  # the demo must not depend on the cwd
+    elsewhere.mkdir()
+    target = tmp_path / "demo"
+
+    result = run_command(
+        [sys.executable, "-m", "kedro_pipelinename.demo", str(target)],
+        cwd=elsewhere,
+        env={"COLUMNS": "1000"},
+        timeout=120,
+    )
+
+    project = DemoProject(path=target.resolve())
+    output = result.stdout + result.stderr
+    assert read_outputs(project) == CLIENT_1_TRAIN_OUTPUTS
+    assert "Plan of run" in output
+    assert "kedro-client_1-prepare" in output
+    assert (
+        f"Outputs of client_1_train ({len(CLIENT_1_TRAIN_OUTPUTS)} file(s)):" in output
+    )
+    printed = [
+        line.split()[0] for line in output.splitlines() if line.startswith("  /")
+    ]
+    assert sorted(printed) == [str(path) for path in project.output_files()]
+    assert "Each node ran in its own process" in output
+    assert list(elsewhere.iterdir()) == []

@@ -1,0 +1,265 @@
+"""``LocalBatchRunner`` through the stock ``kedro run --runner``, on the scenario.
+
+The project's ``aws_batch:`` parameters ask for one job per node, two at a time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kedro_pipelinename.demo.project import DemoProject
+from projects import cli_env, kedro_cli, run_command
+
+from .local_batch_support import (
+    node_runs,
+    pipelines_option,
+    read_outputs,
+    version_directories,
+)
+
+pytestmark = pytest.mark.slow
+
+RUNNER = "kedro_pipelinename.batch.LocalBatchRunner"
+
+#: Every test process is bounded (seconds).
+DEADLINE = 120
+
+#: Rich wraps log lines at COLUMNS; the job log paths under pytest's tmp are long.
+WIDE = {"COLUMNS": "1000"}
+
+#: Appended to the project's nodes.py, these replace ``profile_rows``: it records
+#: its process group in logs/slow_job.json, then sleeps far beyond any test.
+SLOW_PROFILE = """
+
+def profile_rows(raw):
+    import json, os, time
+    from pathlib import Path
+
+    Path("logs/slow_job.json").write_text(
+        json.dumps({"pid": os.getpid(), "pgid": os.getpgid(0)})
+    )
+    time.sleep(600)
+"""
+
+#: And this ``fit_model`` fails, once the slow job is running (bounded wait).
+FAILING_FIT = """
+
+def fit_model(train_rows, smoothing):
+    import time
+    from pathlib import Path
+
+    for _ in range(600):
+        if Path("logs/slow_job.json").exists():
+            break
+        time.sleep(0.1)
+    raise RuntimeError("fit failed on purpose")
+"""
+
+
+def _run_with_local_batch(
+    project: DemoProject, *, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    return kedro_cli(
+        project.path,
+        "run",
+        *pipelines_option("client_1_train"),
+        f"--runner={RUNNER}",
+        env=WIDE,
+        check=check,
+        timeout=DEADLINE,
+    )
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` exists and is not a zombie (read from /proc, no psutil)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    state = stat.rsplit(")", 1)[1].split()[0]
+    return state not in ("Z", "X")
+
+
+def _descendants(root: int) -> set[int]:
+    """Every live process below ``root`` in the process tree (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(parent, []).append(int(entry.name))
+    found: set[int] = set()
+    todo = [root]
+    # Bounded: every pid is visited once.
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def _wait_for(path: Path, process: subprocess.Popen[str] | None = None) -> None:
+    deadline = time.monotonic() + DEADLINE
+    while not path.exists():
+        if process is not None and process.poll() is not None:
+            raise AssertionError(f"The driver exited ({process.returncode}) early.")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{path} did not appear within {DEADLINE} s.")
+        time.sleep(0.1)
+
+
+def _resume_argv(output: str) -> tuple[list[str], dict[str, str]]:
+    """The printed resume command, as argv for this interpreter, and its variables."""
+    match = re.search(r"(KEDRO_PIPELINENAME_RUN_ID=\S+ kedro run [^\n]*)", output)
+    assert match is not None, output[-3000:]
+    words = shlex.split(match.group(1))
+    env = {}
+    while "=" in words[0] and not words[0].startswith("-"):
+        name, value = words.pop(0).split("=", 1)
+        env[name] = value
+    assert words[0] == "kedro"
+    return [sys.executable, "-m", "kedro", *words[1:]], env
+
+
+@pytest.fixture
+def kill_slow_job(demo_project: DemoProject) -> Iterator[None]:
+    """After the test, kill the slow job's group if a failure left it running."""
+    yield
+    marker = demo_project.path / "logs" / "slow_job.json"
+    if marker.exists():
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(json.loads(marker.read_text())["pgid"], signal.SIGKILL)
+
+
+def test_local_batch_run_matches_a_plain_run_with_one_process_per_job(
+    demo_project: DemoProject, plain_run: DemoProject
+) -> None:
+    result = _run_with_local_batch(demo_project)
+
+    assert read_outputs(demo_project) == read_outputs(plain_run)
+    records = node_runs(demo_project)
+    (run_id,) = {record["run_id"] for record in records}
+    assert sorted(record["node"] for record in records) == sorted(
+        ["client_1.prepare", "client_1.profile", "client_1.fit", "client_1.score"]
+    )
+    assert len({record["pid"] for record in records}) == 4
+    assert {record["pipeline"] for record in records} == {"client_1_train"}
+    # Every job saved its versioned outputs under the driver's one run id.
+    assert version_directories(demo_project) == {run_id}
+    log_dir = demo_project.path / "logs" / "local_batch" / run_id
+    assert sorted(path.name for path in log_dir.iterdir()) == [
+        "kedro-client_1-fit.log",
+        "kedro-client_1-prepare.log",
+        "kedro-client_1-profile.log",
+        "kedro-client_1-score.log",
+    ]
+    output = result.stdout + result.stderr
+    assert f"log: {log_dir / 'kedro-client_1-fit.log'}" in output
+    assert "Plan of run" in output
+
+
+@pytest.mark.usefixtures("kill_slow_job")
+def test_failing_job_terminates_the_others_and_its_resume_command_finishes_the_run(
+    demo_project: DemoProject, plain_run: DemoProject
+) -> None:
+    nodes_py = demo_project.path / "src" / demo_project.package / "nodes.py"
+    fixed_source = nodes_py.read_text()
+    nodes_py.write_text(fixed_source + SLOW_PROFILE + FAILING_FIT)
+    started = time.monotonic()
+
+    result = _run_with_local_batch(demo_project, check=False)
+
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output[-3000:]
+    # fail_fast terminated the sleeping job: the run ended long before its sleep.
+    assert time.monotonic() - started < DEADLINE
+    pgid = json.loads((demo_project.path / "logs" / "slow_job.json").read_text())[
+        "pgid"
+    ]
+    assert _group_alive(pgid) is False
+    assert not (demo_project.data_dir / "client_1" / "profile.json").exists()
+    # The error names the job, its exit and log, and shows the log's last lines.
+    assert "Job 'kedro-client_1-fit' (nodes: client_1.fit) failed" in output
+    assert "exited with code 1" in output
+    assert "RuntimeError: fit failed on purpose" in output
+    assert "kedro-client_1-fit.log" in output
+
+    nodes_py.write_text(fixed_source)  # the user fixes the bug ...
+    argv, env = _resume_argv(output)  # ... and runs the printed command
+    run_command(argv, cwd=demo_project.path, env={**env, **WIDE}, timeout=DEADLINE)
+
+    assert read_outputs(demo_project) == read_outputs(plain_run)
+    assert version_directories(demo_project) == {env["KEDRO_PIPELINENAME_RUN_ID"]}
+
+
+@pytest.mark.usefixtures("kill_slow_job")
+def test_ctrl_c_in_the_driver_leaves_no_job_process_alive(
+    demo_project: DemoProject, tmp_path: Path
+) -> None:
+    nodes_py = demo_project.path / "src" / demo_project.package / "nodes.py"
+    nodes_py.write_text(nodes_py.read_text() + SLOW_PROFILE)
+    marker = demo_project.path / "logs" / "slow_job.json"
+    driver_log = (tmp_path / "driver.log").open("w")
+    driver = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kedro",
+            "run",
+            *pipelines_option("client_1_train"),
+            f"--runner={RUNNER}",
+        ],
+        cwd=demo_project.path,
+        env=cli_env(WIDE),
+        stdin=subprocess.DEVNULL,
+        stdout=driver_log,
+        stderr=subprocess.STDOUT,
+        text=True,
+        # Its own group, so the test can clean up whatever a failure leaves.
+        start_new_session=True,
+    )
+    jobs: set[int] = set()
+    try:
+        _wait_for(marker, driver)
+        jobs = _descendants(driver.pid)
+        assert jobs, "the driver has no job processes"
+
+        driver.send_signal(signal.SIGINT)  # what Ctrl-C in a terminal sends
+        driver.wait(timeout=DEADLINE)
+
+        assert sorted(pid for pid in jobs if _alive(pid)) == []
+        pgid = json.loads(marker.read_text())["pgid"]
+        assert _group_alive(pgid) is False
+        assert driver.returncode != 0
+        assert "Terminating" in (tmp_path / "driver.log").read_text()
+    finally:
+        driver_log.close()
+        for pid in {driver.pid, *jobs}:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+        driver.wait(timeout=DEADLINE)
