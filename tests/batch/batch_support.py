@@ -202,3 +202,142 @@ def wide_dag(size: int, fan_in: int = 30) -> JobPlan:
         jobs.append(planned(name, depends_on=parents))
     jobs.append(planned("fan-in", depends_on=names[-fan_in:]))
     return plan_of(jobs)
+
+
+# --- a real project -------------------------------------------------------------
+
+PROJECT_DATASETS = '''
+import json
+from pathlib import Path
+from typing import Any
+
+from kedro.io import AbstractDataset
+
+
+class JSONFile(AbstractDataset):
+    """JSON on disk: Kedro core ships no file dataset."""
+
+    def __init__(self, filepath: str, metadata: dict[str, Any] | None = None) -> None:
+        self._filepath = Path(filepath)
+        self.metadata = metadata
+
+    def load(self) -> Any:
+        return json.loads(self._filepath.read_text())
+
+    def save(self, data: Any) -> None:
+        self._filepath.parent.mkdir(parents=True, exist_ok=True)
+        self._filepath.write_text(json.dumps(data))
+
+    def _exists(self) -> bool:
+        return self._filepath.exists()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": str(self._filepath)}
+'''
+
+PROJECT_NODES = """
+def prepare(raw):
+    return sorted(raw)
+
+
+def fit(rows, smoothing):
+    return {"mean": sum(rows) / (len(rows) + smoothing)}
+
+
+def report(first, second):
+    combined = {"client_1": first, "client_2": second}
+    return combined, len(combined)
+"""
+
+PROJECT_REGISTRY = """
+from kedro.pipeline import Pipeline, node, pipeline
+
+from proj.nodes import fit, prepare, report
+
+
+def client_pipeline(namespace):
+    return pipeline(
+        [
+            node(prepare, "raw", "rows", name="prepare"),
+            node(fit, ["rows", "params:smoothing"], "metrics", name="fit"),
+        ],
+        namespace=namespace,
+        parameters={"smoothing"},
+    )
+
+
+def register_pipelines():
+    train = (
+        client_pipeline("client_1")
+        + client_pipeline("client_2")
+        + Pipeline(
+            # "summary" is undeclared: an output that stays in the job's memory.
+            [node(report, ["client_1.metrics", "client_2.metrics"],
+                  ["report", "summary"], name="report")]
+        )
+    )
+    return {"__default__": train, "train": train}
+"""
+
+PERSISTED_CATALOG = """
+"{namespace}.{name}":
+  type: proj.datasets.JSONFile
+  filepath: data/{namespace}/{name}.json
+report:
+  type: proj.datasets.JSONFile
+  filepath: data/report.json
+"""
+
+#: Only the raw inputs: rows and metrics are undeclared, kept in memory.
+MEMORY_CATALOG = """
+client_1.raw:
+  type: proj.datasets.JSONFile
+  filepath: data/client_1/raw.json
+client_2.raw:
+  type: proj.datasets.JSONFile
+  filepath: data/client_2/raw.json
+"""
+
+PROJECT_PARAMETERS = """
+smoothing: 1.0
+aws_batch:
+  job_queue: kedro-queue
+  job_definition: kedro-project
+  max_workers: 4
+"""
+
+
+def write_batch_project(root: Path, *, catalog: str = PERSISTED_CATALOG) -> Path:
+    """Two namespaced client pipelines and a report, registered as ``train``."""
+    from projects import write_project
+
+    project = write_project(
+        root,
+        modules={"datasets": PROJECT_DATASETS, "nodes": PROJECT_NODES},
+        registry=PROJECT_REGISTRY,
+        catalog=catalog,
+        parameters=PROJECT_PARAMETERS,
+        extra_conf={"batch_env/parameters.yml": "smoothing: 1.0\n"},
+    )
+    for client, rows in (("client_1", [3, 1, 2]), ("client_2", [5, 4])):
+        path = project / "data" / client / "raw.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(str(rows))
+    return project
+
+
+def run_options() -> dict[str, str]:
+    """The long flags of the installed ``kedro run``, by parameter name."""
+    from kedro.framework.cli.project import run
+
+    return {
+        parameter.name: next(opt for opt in parameter.opts if opt.startswith("--"))
+        for parameter in run.params
+        if parameter.name
+    }
+
+
+def pipelines_flag() -> str:
+    """``--pipelines`` on Kedro 1.2+, ``--pipeline`` before."""
+    options = run_options()
+    return options["pipelines"] if "pipelines" in options else options["pipeline"]

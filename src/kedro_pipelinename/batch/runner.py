@@ -45,6 +45,19 @@ _TAKES_PATTERNS = (
 )
 
 
+def _show_progress_logs() -> None:
+    """Let this package's INFO lines (progress, submissions) through.
+
+    Kedro's default logging configuration (every supported version) sets only the
+    ``kedro`` logger to INFO; the root stays at WARNING. A level the project's
+    logging.yml gives ``kedro_pipelinename`` is kept.
+    """
+    package_logger = logging.getLogger("kedro_pipelinename")
+    batch_logger = logging.getLogger("kedro_pipelinename.batch")
+    if package_logger.level == logging.NOTSET and batch_logger.level == logging.NOTSET:
+        batch_logger.setLevel(logging.INFO)
+
+
 class RemoteOutput:
     """Stands in the driver's catalog for an output a job computed elsewhere.
 
@@ -149,6 +162,7 @@ class BatchRunner(AbstractRunner):
         from ..run_context import current_run
 
         label = self._label()
+        _show_progress_logs()
         require_names(pipeline, label)
         context = current_run()
         if context is None:
