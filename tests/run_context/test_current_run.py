@@ -11,6 +11,7 @@ import attrs
 import pytest
 
 from kedro_pipelinename import RunContext, current_run
+from kedro_pipelinename._patching import PATCHES
 from kedro_pipelinename.run_context import FrozenMapping
 from projects import run_command
 
@@ -178,3 +179,29 @@ def test_frozen_mapping_equals_the_dict_it_copies() -> None:
     assert frozen == {"a": {"b": 1}}
     assert frozen.to_dict() == {"a": {"b": 1}}
     assert type(frozen.to_dict()["a"]) is dict
+
+
+def test_uninstall_restores_every_run_context_patch() -> None:
+    from kedro.framework.session import KedroSession
+    from kedro.io import AbstractVersionedDataset
+    from kedro.runner import AbstractRunner, ThreadRunner
+
+    import kedro_pipelinename
+
+    patched = [
+        (KedroSession, "__init__"),
+        (KedroSession, "run"),
+        (AbstractVersionedDataset, "resolve_load_version"),
+        (ThreadRunner, "_get_executor"),
+        (AbstractRunner, "_suggest_resume_scenario"),
+    ]
+    originals = [PATCHES.original(owner, name) for owner, name in patched]
+    assert all(PATCHES.is_patched(owner, name) for owner, name in patched)
+
+    kedro_pipelinename.uninstall()
+    try:
+        restored = [owner.__dict__[name] for owner, name in patched]
+        assert [PATCHES.is_patched(o, n) for o, n in patched] == [False] * 5
+        assert all(a is b for a, b in zip(restored, originals, strict=True))
+    finally:
+        kedro_pipelinename.install()
