@@ -341,3 +341,20 @@ def pipelines_flag() -> str:
     """``--pipelines`` on Kedro 1.2+, ``--pipeline`` before."""
     options = run_options()
     return options["pipelines"] if "pipelines" in options else options["pipeline"]
+
+
+def persisted_dataset_type() -> str:
+    """A ``type:`` for catalog configs: a persisted (non-ephemeral) dataset."""
+    return "batch_support.LocalJSON"
+
+
+def _define_local_json() -> type:
+    namespace: dict[str, Any] = {}
+    exec(PROJECT_DATASETS, namespace)  # the same class the test project uses
+    cls: type = namespace["JSONFile"]
+    cls.__module__ = __name__
+    cls.__qualname__ = cls.__name__ = "LocalJSON"
+    return cls
+
+
+LocalJSON = _define_local_json()

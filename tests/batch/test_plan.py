@@ -1,0 +1,246 @@
+"""Planning: groups, dependencies, job names, commands; and the pre-flight checks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from batch_support import RUN_ID, persisted_dataset_type, run_options
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from kedro.io import DataCatalog
+from kedro.pipeline import Pipeline, node, pipeline
+
+from kedro_pipelinename.batch.errors import BatchSettingsError, PreflightError
+from kedro_pipelinename.batch.plan import JOB_NAME_PATTERN, job_names, plan_jobs
+from kedro_pipelinename.batch.preflight import check_persisted, require_names
+from kedro_pipelinename.batch.settings import BatchSettings
+from kedro_pipelinename.run_context import RunContext
+
+CONTEXT = RunContext(
+    run_id=RUN_ID, pipeline_names=("train",), env="prod", runtime_params={"alpha": 1}
+)
+
+
+def identity(value: Any) -> Any:
+    return value
+
+
+def combine(first: Any, second: Any) -> Any:
+    return [first, second]
+
+
+def _client(namespace: str) -> Pipeline:
+    return pipeline(
+        [
+            node(identity, "raw", "rows", name="prepare"),
+            node(identity, "rows", "model", name="fit"),
+        ],
+        namespace=namespace,
+    )
+
+
+def _train() -> Pipeline:
+    train = (
+        _client("client_1")
+        + _client("client_2")
+        + Pipeline(
+            [
+                node(
+                    combine,
+                    ["client_1.model", "client_2.model"],
+                    "report",
+                    name="report",
+                )
+            ]
+        )
+    )
+    train.name = "train"
+    return train
+
+
+def _summary(plan: Any) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
+    return [(job.name, job.nodes, job.depends_on) for job in plan.jobs]
+
+
+def test_namespace_grouping_makes_one_job_per_namespace_and_one_per_other_node() -> (
+    None
+):
+    plan = plan_jobs(_train(), settings=BatchSettings(), context=CONTEXT)
+
+    assert _summary(plan) == [
+        ("kedro-client_1", ("client_1.prepare", "client_1.fit"), ()),
+        ("kedro-client_2", ("client_2.prepare", "client_2.fit"), ()),
+        ("kedro-report", ("report",), ("kedro-client_1", "kedro-client_2")),
+    ]
+
+
+def test_grouping_none_makes_one_job_per_node() -> None:
+    plan = plan_jobs(_train(), settings=BatchSettings(grouping="none"), context=CONTEXT)
+
+    assert [job.nodes for job in plan.jobs] == [
+        ("client_1.prepare",),
+        ("client_2.prepare",),
+        ("client_1.fit",),
+        ("client_2.fit",),
+        ("report",),
+    ]
+    assert plan.job("kedro-client_1-fit").depends_on == ("kedro-client_1-prepare",)
+
+
+def test_each_job_command_and_env_reproduce_the_run_for_its_nodes() -> None:
+    settings = BatchSettings(executable="python -m proj", extra_env={"TEAM": "ml"})
+
+    plan = plan_jobs(_train(), settings=settings, context=CONTEXT)
+
+    flags = run_options()
+    pipelines = flags.get("pipelines", flags["pipeline"])
+    assert plan.job("kedro-client_1").command == (
+        "python",
+        "-m",
+        "proj",
+        "run",
+        f"{pipelines}=train",
+        f"{flags['node_names']}=client_1.prepare,client_1.fit",
+        "--env=prod",
+        "--params=alpha=1",
+    )
+    assert plan.job("kedro-client_1").env == {
+        "KEDRO_PIPELINENAME_RUN_ID": RUN_ID,
+        "KEDRO_ENV": "prod",
+        "TEAM": "ml",
+    }
+
+
+def test_extra_env_may_not_replace_the_run_id() -> None:
+    settings = BatchSettings(extra_env={"KEDRO_PIPELINENAME_RUN_ID": "other"})
+
+    with pytest.raises(BatchSettingsError, match="KEDRO_PIPELINENAME_RUN_ID"):
+        plan_jobs(_train(), settings=settings, context=CONTEXT)
+
+
+def test_namespace_interrupted_by_another_job_is_split_so_jobs_never_cycle() -> None:
+    interrupted = Pipeline(
+        [
+            node(identity, "raw", "ns.a", name="first", namespace="ns"),
+            node(identity, "ns.a", "b", name="middle"),
+            node(identity, "b", "ns.c", name="last", namespace="ns"),
+            node(identity, "raw", "ns.d", name="side", namespace="ns"),
+        ]
+    )
+    interrupted.name = "train"
+
+    plan = plan_jobs(interrupted, settings=BatchSettings(), context=CONTEXT)
+
+    assert _summary(plan) == [
+        ("kedro-ns-first", ("ns.first",), ()),
+        ("kedro-ns-side", ("ns.side",), ()),
+        ("kedro-middle", ("middle",), ("kedro-ns-first",)),
+        ("kedro-ns-last", ("ns.last",), ("kedro-middle",)),
+    ]
+
+
+def test_plan_json_has_every_job_with_command_env_and_dependencies() -> None:
+    plan = plan_jobs(_train(), settings=BatchSettings(), context=CONTEXT)
+
+    data = plan.to_dict()
+
+    assert data["run_id"] == RUN_ID
+    assert data["jobs"][2] == {
+        "name": "kedro-report",
+        "group": "report",
+        "namespace": None,
+        "nodes": ["report"],
+        "tags": [],
+        "depends_on": ["kedro-client_1", "kedro-client_2"],
+        "command": list(plan.jobs[2].command),
+        "env": {"KEDRO_PIPELINENAME_RUN_ID": RUN_ID, "KEDRO_ENV": "prod"},
+    }
+
+
+# --- job names ---------------------------------------------------------------------
+
+
+def test_job_names_are_sanitised_and_unique_after_sanitising() -> None:
+    assert job_names("kedro", ["a.b", "a b", "a-b", "A.B", "x(y) -> [z]"]) == [
+        "kedro-a-b",
+        "kedro-a-b-2",
+        "kedro-a-b-3",
+        "kedro-A-B-4",
+        "kedro-x-y-z",
+    ]
+
+
+def test_long_job_names_are_cut_to_128_and_stay_unique() -> None:
+    long = "n" * 200
+    names = job_names("kedro", [f"{long}.a", f"{long}.b", f"{long}.b"])
+
+    assert [len(name) for name in names] == [128, 128, 128]
+    assert len({name.lower() for name in names}) == 3
+    assert all(JOB_NAME_PATTERN.match(name) for name in names)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(min_size=0, max_size=300), max_size=30))
+def test_any_groups_get_valid_unique_names(groups: list[str]) -> None:
+    names = job_names("kedro", groups)
+
+    assert all(JOB_NAME_PATTERN.match(name) for name in names)
+    assert len({name.lower() for name in names}) == len(groups)
+
+
+# --- pre-flight -----------------------------------------------------------------------
+
+
+def test_pipeline_without_a_name_is_refused_with_how_to_name_it() -> None:
+    with pytest.raises(PreflightError, match="import kedro_pipelinename"):
+        require_names(Pipeline([node(identity, "a", "b", name="n")]), "AWSBatchRunner")
+
+
+def test_every_unpersisted_dataset_between_jobs_is_listed_with_its_jobs() -> None:
+    train = _train()
+    plan = plan_jobs(train, settings=BatchSettings(), context=CONTEXT)
+    catalog = DataCatalog.from_config({"client_1.model": {"type": "MemoryDataset"}})
+
+    problems = check_persisted(plan, train, catalog)
+
+    assert len(problems) == 2
+    assert problems[0].startswith(
+        "Dataset 'client_1.model' is a MemoryDataset (in memory"
+    )
+    assert (
+        "written by job 'kedro-client_1' and read by job(s) kedro-report"
+        in (problems[0])
+    )
+    assert problems[1].startswith(
+        "Dataset 'client_2.model' is not declared in the catalog"
+    )
+
+
+def test_dataset_factory_patterns_count_as_persisted() -> None:
+    train = _train()
+    plan = plan_jobs(train, settings=BatchSettings(), context=CONTEXT)
+    catalog = DataCatalog.from_config(
+        {
+            "{namespace}.model": {
+                "type": persisted_dataset_type(),
+                "filepath": "data/{namespace}/model.json",
+            }
+        }
+    )
+
+    assert check_persisted(plan, train, catalog) == []
+
+
+def test_datasets_inside_one_job_may_stay_in_memory() -> None:
+    train = _train()
+    plan = plan_jobs(train, settings=BatchSettings(), context=CONTEXT)
+    catalog = DataCatalog.from_config(
+        {
+            "client_1.model": {"type": persisted_dataset_type(), "filepath": "m1"},
+            "client_2.model": {"type": persisted_dataset_type(), "filepath": "m2"},
+        }
+    )
+
+    assert "client_1.rows" not in catalog  # undeclared, but never leaves its job
+    assert check_persisted(plan, train, catalog) == []
