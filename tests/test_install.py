@@ -21,6 +21,7 @@ from kedro.pipeline import Pipeline, node
 from kedro.runner import AbstractRunner
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
+from packaging.version import Version
 
 import kedro_pipelinename
 from kedro_pipelinename import _install
@@ -28,21 +29,30 @@ from kedro_pipelinename._patching import PATCHES
 from kedro_pipelinename.pipeline import NAMES_ATTR, RULES
 from kedro_pipelinename.versions import (
     SUPPORTED_KEDRO,
+    TESTED_KEDRO,
     UnsupportedKedroVersionError,
     check_supported,
+    is_supported,
 )
 from projects import run_command
 from strategies import combine
 
 REPO = Path(__file__).resolve().parents[1]
-PATCHED_CLASSES = (Pipeline, _ProjectPipelines, AbstractRunner)
 
 Snapshot = dict[type, dict[str, Any]]
 
 
+@functools.cache
+def patched_classes() -> frozenset[type]:
+    """Every class install() patches (the run-context patches included)."""
+    owners = frozenset(owner for owner, _, _ in _install._all_patches())
+    assert {Pipeline, _ProjectPipelines, AbstractRunner} <= owners
+    return owners
+
+
 def snapshot() -> Snapshot:
     """The raw class dicts of everything we patch (functions compare by identity)."""
-    return {owner: dict(vars(owner)) for owner in PATCHED_CLASSES}
+    return {owner: dict(vars(owner)) for owner in patched_classes()}
 
 
 @pytest.fixture
@@ -252,9 +262,35 @@ def test_unsupported_version_error_names_installed_and_supported(version: str) -
     assert SUPPORTED_KEDRO in str(error.value)
 
 
-@pytest.mark.parametrize("version", ["0.19.15", "1.0.0", "1.3.1", "1.5.0", "1.7.0"])
+@pytest.mark.parametrize("version", TESTED_KEDRO)
 def test_tested_versions_are_supported(version: str) -> None:
     check_supported(version)
+
+
+@pytest.mark.parametrize(
+    "version",
+    [
+        "0.19.14",
+        "0.19.15",
+        "0.19.15.1",
+        "0.19",
+        "1",
+        "1.7",
+        "1.99.99",
+        "2",
+        "2.0.0",
+        "10.0.0",
+        "2.0.0rc1",
+        "1.8.0rc1",
+        "0.19.16.dev0",
+        "1.7.0+local",
+        "0.20.0",
+    ],
+)
+def test_version_check_agrees_with_packaging(version: str) -> None:
+    expected = Version(version) in SpecifierSet(SUPPORTED_KEDRO)
+
+    assert is_supported(version) is expected
 
 
 def test_install_on_unsupported_kedro_patches_nothing(
