@@ -218,8 +218,15 @@ def test_failing_job_terminates_the_others_and_its_resume_command_finishes_the_r
 
 
 @pytest.mark.usefixtures("kill_slow_job")
-def test_ctrl_c_in_the_driver_leaves_no_job_process_alive(
-    demo_project: DemoProject, tmp_path: Path
+@pytest.mark.parametrize(
+    "stop_signal",
+    [
+        pytest.param(signal.SIGINT, id="ctrl-c"),
+        pytest.param(signal.SIGTERM, id="sigterm"),
+    ],
+)
+def test_stopping_the_driver_leaves_no_job_process_alive(
+    demo_project: DemoProject, tmp_path: Path, stop_signal: signal.Signals
 ) -> None:
     nodes_py = demo_project.path / "src" / demo_project.package / "nodes.py"
     nodes_py.write_text(nodes_py.read_text() + SLOW_PROFILE)
@@ -249,7 +256,8 @@ def test_ctrl_c_in_the_driver_leaves_no_job_process_alive(
         jobs = _descendants(driver.pid)
         assert jobs, "the driver has no job processes"
 
-        driver.send_signal(signal.SIGINT)  # what Ctrl-C in a terminal sends
+        # SIGINT is what Ctrl-C in a terminal sends; SIGTERM what CI cancels with.
+        driver.send_signal(stop_signal)
         driver.wait(timeout=DEADLINE)
 
         assert sorted(pid for pid in jobs if _alive(pid)) == []

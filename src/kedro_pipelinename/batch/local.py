@@ -8,7 +8,8 @@ in a subprocess:
 - in its **own session and process group** (``start_new_session=True``): Ctrl-C
   in the terminal reaches only the driver, which then terminates every job's
   whole group (SIGTERM, then SIGKILL after ``terminate_timeout`` seconds), so no
-  job and no process a job started outlives the run unseen;
+  job and no process a job started outlives the run unseen (SIGTERM to the
+  driver does the same while the jobs run);
 - started only when all of its parents succeeded (the backend says it can hold
   no unfinished dependency), and at most ``max_parallel`` at once (default: the
   number of CPUs);
@@ -32,6 +33,7 @@ import shlex
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Mapping, Sequence
@@ -229,7 +231,7 @@ class LocalBatchBackend:
         self.log_dir = log_dir / run_id
         self._environ = dict(os.environ if environ is None else environ)
         self._jobs: dict[str, _JobProcess] = {}
-        self._nodes: dict[str, tuple[str, ...]] = {}
+        self._previous_sigterm_handler = _stop_on_sigterm()
 
     def submit(self, submission: Submission) -> str:
         """Start the job's process; its id is the job name (unique in the run)."""
@@ -245,7 +247,6 @@ class LocalBatchBackend:
             job.command, env=env, cwd=self._project_path, log_path=log_path
         )
         self._jobs[job.name] = process
-        self._nodes[job.name] = job.nodes
         logger.info(
             "Job %s started (pid %d, nodes: %s); log: %s",
             job.name,
@@ -338,24 +339,37 @@ class LocalBatchBackend:
 
     def close(self) -> None:
         """Kill whatever is still running (the driver terminates jobs first)."""
-        for process in self._jobs.values():
-            process.kill()
+        try:
+            for process in self._jobs.values():
+                process.kill()
+        finally:
+            if self._previous_sigterm_handler is not None:
+                signal.signal(signal.SIGTERM, self._previous_sigterm_handler)
+                self._previous_sigterm_handler = None
 
 
-def _show_info_logs() -> None:
-    """Let this package's INFO lines through when nobody configured its logger.
+def _exit_on_sigterm(signal_number: int, frame: object) -> None:
+    raise SystemExit(128 + signal_number)
 
-    The plan, the job log paths and the progress lines are the runner's user
-    interface, but Kedro's default logging (every Kedro of the matrix) sets only
-    the ``kedro`` logger to INFO and leaves the root at WARNING. An explicit level
-    for ``kedro_pipelinename`` in the project's logging config is kept.
+
+def _stop_on_sigterm() -> Any:
+    """Make SIGTERM to the driver an exception while the jobs run.
+
+    By default SIGTERM ends Python at once, and the jobs, in their own sessions,
+    would run on unseen (a CI system cancelling a build sends SIGTERM). As an
+    exception it reaches the driver, which terminates every job first; the exit
+    code stays 143. Only in the main thread, and only over the default handler.
+
+    Returns:
+        The handler to restore, or ``None`` when none was installed.
     """
-    package_logger = logging.getLogger("kedro_pipelinename")
-    if (
-        package_logger.level == logging.NOTSET
-        and package_logger.getEffectiveLevel() > logging.INFO
-    ):
-        package_logger.setLevel(logging.INFO)
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous is not signal.SIG_DFL:
+        return None
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    return previous
 
 
 class LocalBatchRunner(BatchRunner):
@@ -423,7 +437,6 @@ class LocalBatchRunner(BatchRunner):
         backend = LocalBatchBackend(
             backend_settings, run_id=plan.run_id, project_path=project_path
         )
-        _show_info_logs()
         logger.info("%s", plan.render_text())
         logger.info(
             "Running %d job(s) as local processes, at most %s at once; job logs in %s",
