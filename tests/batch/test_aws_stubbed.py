@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from batch_support import RUN_ID, plan_of, planned
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from kedro_pipelinename.batch.aws import (
@@ -405,3 +406,37 @@ def test_plan_driver_outcome_and_stub_leave_nothing_pending(
     ).run()
 
     assert outcome.ok
+
+
+def test_error_while_submitting_terminates_the_jobs_already_submitted(
+    stubbed: tuple[RecordingBackend, Stubber],
+) -> None:
+    backend, stubber = stubbed
+    plan = plan_of([planned("a"), planned("b"), planned("c")])
+    _submitted(stubber, "id-a", "a")
+    _submitted(stubber, "id-b", "b")
+    stubber.add_client_error(
+        "submit_job", "ClientException", "Job definition is inactive", 400
+    )
+    _terminated(stubber, "id-a", "the Kedro driver stopped: ClientException")
+    _terminated(stubber, "id-b", "the Kedro driver stopped: ClientException")
+
+    with pytest.raises(ClientError, match="Job definition is inactive"):
+        Driver(plan, backend, FAST, LogProgress()).run()
+
+
+def test_max_parallel_keeps_at_most_that_many_jobs_unfinished(
+    stubbed: tuple[RecordingBackend, Stubber],
+) -> None:
+    backend, stubber = stubbed
+    plan = plan_of([planned("a"), planned("b"), planned("c")])
+    _submitted(stubber, "id-a", "a")
+    _submitted(stubber, "id-b", "b")
+    _described(stubber, {"id-a": "SUCCEEDED", "id-b": "RUNNING"})
+    _submitted(stubber, "id-c", "c")
+    _described(stubber, {"id-b": "SUCCEEDED", "id-c": "SUCCEEDED"})
+    settings = BatchSettings(max_parallel=2, poll_interval=0.001)
+
+    outcome = Driver(plan, backend, settings, LogProgress()).run()
+
+    assert outcome.succeeded == {"a", "b", "c"}

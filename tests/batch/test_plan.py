@@ -13,7 +13,11 @@ from kedro.pipeline import Pipeline, node, pipeline
 
 from kedro_pipelinename.batch.errors import BatchSettingsError, PreflightError
 from kedro_pipelinename.batch.plan import JOB_NAME_PATTERN, job_names, plan_jobs
-from kedro_pipelinename.batch.preflight import check_persisted, require_names
+from kedro_pipelinename.batch.preflight import (
+    check_persisted,
+    check_reproducible,
+    require_names,
+)
 from kedro_pipelinename.batch.settings import BatchSettings
 from kedro_pipelinename.run_context import RunContext
 
@@ -244,3 +248,28 @@ def test_datasets_inside_one_job_may_stay_in_memory() -> None:
 
     assert "client_1.rows" not in catalog  # undeclared, but never leaves its job
     assert check_persisted(plan, train, catalog) == []
+
+
+def test_jobs_whose_nodes_are_not_in_the_registered_pipeline_are_refused() -> None:
+    train = _train()
+    plan = plan_jobs(train, settings=BatchSettings(), context=CONTEXT)
+    registered_without_report = _client("client_1") + _client("client_2")
+
+    problems = check_reproducible(plan, {"train": registered_without_report})
+
+    assert len(problems) == 1
+    assert problems[0].startswith(
+        "Job 'kedro-report': node(s) report are not in the registered pipeline(s) train"
+    )
+
+
+def test_pipeline_names_missing_from_the_registry_are_refused() -> None:
+    plan = plan_jobs(_train(), settings=BatchSettings(), context=CONTEXT)
+
+    problems = check_reproducible(plan, {})
+
+    assert problems == [
+        "Pipeline 'train' is not in the project's pipeline registry, so a job's "
+        "`kedro run --pipelines train` would not find it. Register it in "
+        "pipeline_registry.py."
+    ]

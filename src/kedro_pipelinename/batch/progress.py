@@ -101,9 +101,15 @@ class LogProgress:
 
 
 class RichProgress:
-    """A ``rich`` live table of the counts, refreshed on every update."""
+    """A ``rich`` live table of the counts, refreshed on every update.
 
-    def __init__(self) -> None:
+    Args:
+        console: The ``rich`` console to draw on (default: rich's global one,
+            which Kedro's log handler also writes to).
+    """
+
+    def __init__(self, console: Any = None) -> None:
+        self._console = console
         self._live: Any = None
         self._label = ""
         self._summary: dict[str, int] = {}
@@ -122,7 +128,9 @@ class RichProgress:
 
         self._label = label
         self._summary = {"waiting": total}
-        self._live = Live(self._render(), auto_refresh=False, transient=False)
+        self._live = Live(
+            self._render(), console=self._console, auto_refresh=False, transient=False
+        )
         self._live.start()
 
     def update(self, summary: Mapping[str, int]) -> None:

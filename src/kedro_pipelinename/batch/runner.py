@@ -45,6 +45,27 @@ _TAKES_PATTERNS = (
 )
 
 
+#: Every backend's settings class, registered by ``BatchRunner`` subclasses.
+_BACKEND_SETTINGS_CLASSES: set[type] = {AWSBatchSettings}
+
+
+def _every_settings_class() -> tuple[type, ...]:
+    """The settings of every batch backend this package ships, and any subclass's.
+
+    One ``aws_batch`` block may hold settings of several runners (the AWS one and
+    the local one): a key is unknown only when no backend has it.
+    """
+    from importlib import import_module
+
+    package = import_module("kedro_pipelinename.batch")
+    for runner_name in ("AWSBatchRunner", "LocalBatchRunner"):
+        try:
+            getattr(package, runner_name)  # importing registers its settings
+        except (ImportError, AttributeError):
+            logger.debug("No %s to take settings from", runner_name)
+    return (BatchSettings, *sorted(_BACKEND_SETTINGS_CLASSES, key=repr))
+
+
 def _show_progress_logs() -> None:
     """Let this package's INFO lines (progress, submissions) through.
 
@@ -94,6 +115,11 @@ class BatchRunner(AbstractRunner):
     setting_defaults: ClassVar[Mapping[str, Any]] = {}
     #: The parameters block the settings are read from.
     parameters_key: ClassVar[str] = PARAMETERS_KEY
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.backend_settings_class is not None:
+            _BACKEND_SETTINGS_CLASSES.add(cls.backend_settings_class)
 
     def __init__(self, is_async: bool = False, **settings: Any) -> None:
         base_arguments: dict[str, Any] = {"is_async": is_async}
@@ -185,6 +211,9 @@ class BatchRunner(AbstractRunner):
                 [str(error)],
             ) from error
         self.last_plan = plan
+        if not plan.jobs:
+            logger.warning("%s: the pipeline has no nodes to run.", label)
+            return
         from kedro.framework.project import pipelines as registry
 
         run_preflight(plan, pipeline, catalog, registry, label)
@@ -213,7 +242,7 @@ class BatchRunner(AbstractRunner):
         # aws_batch block serves AWSBatchRunner and LocalBatchRunner alike.
         check_setting_names(
             block,
-            (BatchSettings, AWSBatchSettings, *self._settings_classes()),
+            _every_settings_class(),
             f"the parameters block '{self.parameters_key}'",
         )
         common: dict[str, Any] = {

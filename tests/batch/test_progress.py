@@ -1,0 +1,67 @@
+"""Progress: a live rich table on a terminal, log lines otherwise."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+import pytest
+from rich.console import Console
+
+from kedro_pipelinename.batch.progress import (
+    LogProgress,
+    RichProgress,
+    default_progress,
+    summarise,
+)
+
+
+def test_summary_counts_jobs_per_column_and_those_not_submitted() -> None:
+    statuses = {"a": "RUNNING", "b": "STARTING", "c": "SUCCEEDED", "d": "RUNNABLE"}
+
+    assert summarise(statuses, total=6) == {
+        "waiting": 2,
+        "submitted": 0,
+        "pending": 0,
+        "runnable": 1,
+        "running": 2,
+        "succeeded": 1,
+        "failed": 0,
+    }
+
+
+def test_log_progress_writes_a_line_when_the_counts_change(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    progress = LogProgress(interval=0.0)
+    with caplog.at_level(logging.INFO, logger="kedro_pipelinename.batch.progress"):
+        progress.start(2, "AWS Batch queue q")
+        progress.update(summarise({"a": "RUNNING"}, total=2))
+        progress.update(summarise({"a": "RUNNING"}, total=2))
+        progress.update(summarise({"a": "SUCCEEDED", "b": "SUCCEEDED"}, total=2))
+
+    assert [record.getMessage() for record in caplog.records] == [
+        "AWS Batch queue q: 2 job(s) planned.",
+        "AWS Batch queue q: 1 waiting, 0 submitted, 0 pending, 0 runnable, "
+        "1 running, 0 succeeded, 0 failed",
+        "AWS Batch queue q: 0 waiting, 0 submitted, 0 pending, 0 runnable, "
+        "0 running, 2 succeeded, 0 failed",
+    ]
+
+
+def test_rich_progress_draws_the_counts_as_a_table() -> None:
+    output = io.StringIO()
+    progress = RichProgress(Console(file=output, force_terminal=True, width=120))
+
+    progress.start(3, "AWS Batch queue q")
+    progress.update(summarise({"a": "FAILED", "b": "RUNNING"}, total=3))
+    progress.stop()
+
+    text = output.getvalue()
+    assert "AWS Batch queue q" in text
+    assert "failed" in text and "running" in text
+
+
+def test_progress_is_plain_logging_when_stderr_is_not_a_terminal() -> None:
+    # pytest captures stderr: it is not a terminal here.
+    assert isinstance(default_progress(), LogProgress)
