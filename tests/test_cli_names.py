@@ -12,6 +12,7 @@ and ``--only-missing-outputs`` arrived in 1.x, ``--namespace`` became
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from collections.abc import Sequence
 from subprocess import CompletedProcess
@@ -60,6 +61,7 @@ class TextDataset(AbstractDataset):
 """
 
 RECORDER = """
+import importlib.util
 import json
 import os
 
@@ -168,9 +170,16 @@ CATALOG = "\n".join(
 )
 
 SETTINGS = """
+import os
+
 from proj.hooks import RecordingHooks
 
 HOOKS = (RecordingHooks(),)
+
+if os.environ.get("USE_SERVICE_SESSION"):
+    from kedro.framework.session.service_session import KedroServiceSession
+
+    SESSION_CLASS = KedroServiceSession
 """
 
 
@@ -208,6 +217,9 @@ SEQUENTIAL = "proj.runners.RecordingRunner"
 PIPELINES = (
     ["--pipelines", "ns_pipe,alpha"] if HAS_PIPELINES else ["--pipeline", "alpha"]
 )
+HAS_SERVICE_SESSION = (
+    importlib.util.find_spec("kedro.framework.session.service_session") is not None
+)
 
 #: label -> kedro run arguments, run in this order (later runs reuse outputs).
 RUNS: dict[str, Sequence[str]] = {
@@ -229,6 +241,13 @@ if HAS_ONLY_MISSING:
         *("--pipeline", "alpha", "--only-missing-outputs"),
         *("--runner", SEQUENTIAL),
     ]
+
+
+if HAS_SERVICE_SESSION:
+    # Kedro 1.5+: the same run through KedroServiceSession (SESSION_CLASS).
+    RUNS["service_session"] = ["--pipeline", "beta_only", "--runner", SEQUENTIAL]
+#: Extra environment of some runs.
+RUN_ENV = {"service_session": {"USE_SERVICE_SESSION": "1"}}
 
 
 @pytest.fixture(scope="module")
@@ -256,7 +275,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
             root,
             "run",
             *arguments,
-            env={"NAMES_RECORD": str(record)},
+            env={"NAMES_RECORD": str(record), **RUN_ENV.get(label, {})},
             check=label != "failing",
         )
         results[label] = Run(process, read_json_lines(record))
@@ -351,3 +370,12 @@ def test_only_missing_outputs_with_nothing_left_keeps_the_name(
     seen = runs["only_missing"].seen_by("RecordingSequentialRunner._run")
 
     assert [(r["names"], r["nodes"]) for r in seen] == [(["alpha"], [])]
+
+
+@pytest.mark.skipif(not HAS_SERVICE_SESSION, reason="no KedroServiceSession (<1.5)")
+def test_service_session_stamps_the_name(runs: dict[str, Run]) -> None:
+    assert runs["service_session"].names_seen() == {
+        "before_pipeline_run": ["beta_only"],
+        "RecordingSequentialRunner._run": ["beta_only"],
+        "after_pipeline_run": ["beta_only"],
+    }, _details(runs["service_session"])
