@@ -1,0 +1,165 @@
+"""How this package implements names (the contract suite checks what they are).
+
+These tests look inside: the rules as data, the instance attribute, the registry's
+cache of named copies, and the helpers other modules of the package call.
+"""
+
+from __future__ import annotations
+
+import copy
+import pickle
+import threading
+from pathlib import Path
+
+import pytest
+from kedro.framework.project import _ProjectPipelines
+from kedro.pipeline import Pipeline, node
+
+from kedro_pipelinename import names_of
+from kedro_pipelinename.pipeline import (
+    NAMES_ATTR,
+    RULES,
+    normalise_names,
+    validate_name,
+    with_names,
+)
+from kedro_pipelinename.session import named_for_key
+from strategies import combine
+
+
+def two_nodes() -> Pipeline:
+    return Pipeline(
+        [node(combine, "a", "b", name="first"), node(combine, "b", "c", name="second")]
+    )
+
+
+def test_every_rule_names_an_operation_of_some_kedro() -> None:
+    # 0.19 has only_nodes_with_namespace, 1.x only_nodes_with_namespaces.
+    missing = {m for m in RULES if not hasattr(Pipeline, m)}
+
+    assert missing <= {"only_nodes_with_namespace", "only_nodes_with_namespaces"}
+    assert len(missing) == 1
+
+
+def test_unnamed_pipelines_carry_no_attribute() -> None:
+    p = two_nodes()
+
+    assert NAMES_ATTR not in vars(p)
+    assert NAMES_ATTR not in vars(p.filter())
+
+
+def test_clearing_the_name_removes_the_attribute() -> None:
+    p = two_nodes()
+    p.name = "alpha"
+
+    p.name = None
+
+    assert NAMES_ATTR not in vars(p)
+
+
+def test_names_of_anything_else_is_empty() -> None:
+    assert (names_of(None), names_of("alpha"), names_of(two_nodes())) == ((), (), ())
+
+
+def test_normalise_names_sorts_and_deduplicates() -> None:
+    assert normalise_names(["b", "a", "b"]) == ("a", "b")
+
+
+def test_with_names_returns_the_same_object_when_names_match() -> None:
+    p = two_nodes()
+    p.name = "alpha"
+
+    assert with_names(p, ["alpha"]) is p
+
+
+def test_with_names_never_renames_the_object_it_is_given() -> None:
+    p = two_nodes()
+    p.name = "alpha"
+
+    named = with_names(p, ["beta"])
+
+    assert (named is p, p.names, named.names) == (False, ("alpha",), ("beta",))
+    assert named.nodes == p.nodes
+
+
+def test_validate_name_says_where_the_value_came_from() -> None:
+    with pytest.raises(TypeError, match=r"--pipelines must be a str or None, got int"):
+        validate_name(3, source="--pipelines")
+
+
+def test_zero_plus_pipeline_returns_the_pipeline_itself_like_stock() -> None:
+    p = two_nodes()
+    p.name = "alpha"
+
+    assert sum([p]) is p
+
+
+def test_pickle_of_a_named_pipeline_loads_where_the_patch_is_not_installed() -> None:
+    import kedro_pipelinename
+
+    p = two_nodes()
+    p.name = "alpha"
+    data = pickle.dumps(p)
+    kedro_pipelinename.uninstall()
+    try:
+        loaded = pickle.loads(data)
+        nodes = [n.name for n in loaded.nodes]
+    finally:
+        kedro_pipelinename.install()
+
+    assert (nodes, pickle.loads(data).names) == (["first", "second"], ("alpha",))
+
+
+def test_registry_hands_out_the_same_named_copy_each_time() -> None:
+    registered = two_nodes()
+
+    first = named_for_key("alpha", registered)
+
+    assert named_for_key("alpha", registered) is first
+    assert named_for_key("beta", registered) is not first
+    assert NAMES_ATTR not in vars(registered)
+
+
+def test_registry_lookup_is_stable_like_stock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = tmp_path / "registry_for_identity.py"
+    module.write_text(
+        "from kedro.pipeline import Pipeline, node\n"
+        "def f(x):\n    return x\n"
+        "def register_pipelines():\n"
+        "    return {'alpha': Pipeline([node(f, 'a', 'b', name='n')])}\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    registry = _ProjectPipelines()
+    registry.configure("registry_for_identity")
+
+    assert registry["alpha"] is registry["alpha"]
+    assert registry.get("alpha") is registry["alpha"]
+
+
+def test_registry_lookups_from_threads_agree() -> None:
+    registered = two_nodes()
+    seen: list[Pipeline] = []
+
+    def look_up() -> None:
+        for _ in range(50):
+            seen.append(named_for_key("alpha", registered))
+
+    threads = [threading.Thread(target=look_up) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert len({id(p) for p in seen}) == 1
+    assert seen[0].names == ("alpha",)
+
+
+def test_shallow_copy_shares_node_structures() -> None:
+    p = two_nodes()
+
+    named = with_names(p, ["alpha"])
+
+    assert named._nodes is p._nodes
+    assert copy.copy(named).names == ("alpha",)
