@@ -169,3 +169,17 @@ def test_failed_jobs_raise_with_reason_logs_and_the_resume_command(
         f"--from-nodes=client_1.prepare,client_2.prepare --env=batch_env "
         f"--params=smoothing=2.0 {RUNNER}"
     ) in output.replace("\n", " ")
+
+
+def test_without_the_patch_the_runner_refuses_the_unnamed_pipeline(
+    batch_world: BatchWorld, tmp_path: Path
+) -> None:
+    project = write_batch_project(tmp_path / "proj")
+    env = _batch_env(batch_world, KEDRO_PIPELINENAME_DISABLE="1")
+
+    result = kedro_cli(project, *_run_arguments(), env=env, check=False)
+
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "AWSBatchRunner cannot run a pipeline without a name" in output
+    assert batch_world.jobs() == []

@@ -107,6 +107,17 @@ class BatchRunner(AbstractRunner):
 
     Raises:
         BatchSettingsError: For an argument that is no setting.
+
+    Example:
+        A runner for another scheduler implements its backend and says so::
+
+            class SlurmRunner(BatchRunner):
+                backend_settings_class = SlurmSettings  # or None
+
+                def create_backend(self, plan, settings, slurm_settings):
+                    return SlurmBackend(slurm_settings, run_id=plan.run_id)
+
+        and runs with ``kedro run --pipelines train --runner my_pkg.SlurmRunner``.
     """
 
     #: The backend's own settings class, resolved like ``BatchSettings``.
@@ -146,7 +157,20 @@ class BatchRunner(AbstractRunner):
     def create_backend(
         self, plan: JobPlan, settings: BatchSettings, backend_settings: Any
     ) -> JobBackend:
-        """The backend that runs ``plan``'s jobs (subclasses implement this)."""
+        """The backend that runs ``plan``'s jobs (subclasses implement this).
+
+        Called after the pre-flight checks passed, before anything is submitted;
+        a backend may check its own resources here and raise.
+
+        Args:
+            plan: The jobs of the run.
+            settings: The generic settings.
+            backend_settings: An instance of ``backend_settings_class``, or
+                ``None`` when the runner has none.
+
+        Returns:
+            A ``JobBackend``; the runner calls its ``close()`` when the run ends.
+        """
         raise NotImplementedError
 
     @classmethod
