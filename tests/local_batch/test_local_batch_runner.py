@@ -83,10 +83,17 @@ def _run_with_local_batch(
 
 
 def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
+    """Whether process group ``pgid`` still has a member, within a few seconds.
+
+    Members a killed job leaves behind are zombies until init reaps them.
+    """
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return False
+        time.sleep(0.05)
     return True
 
 

@@ -262,6 +262,14 @@ class LocalBatchBackend:
             job_id: self._state(job_id) for job_id in job_ids if job_id in self._jobs
         }
 
+    def process_group(self, job_id: str) -> int:
+        """The process group id of a submitted job (its main process's pid).
+
+        Raises:
+            KeyError: For a job this backend did not start.
+        """
+        return self._jobs[job_id].pid
+
     def _state(self, job_id: str) -> JobState:
         process = self._jobs[job_id]
         returncode = process.poll()

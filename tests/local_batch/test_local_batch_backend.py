@@ -1,0 +1,162 @@
+"""``LocalBatchBackend`` on plain shell jobs: process groups, logs, termination.
+
+No Kedro here: each job is ``sh -c`` so that what the backend does to processes
+is seen directly, in milliseconds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kedro_pipelinename.batch import BatchSettingsError, LocalBatchRunner
+from kedro_pipelinename.batch.backend import JobStatus, Submission
+from kedro_pipelinename.batch.local import LocalBatchBackend, LocalBatchSettings
+from kedro_pipelinename.batch.plan import PlannedJob
+
+RUN_ID = "2026-01-15T10.30.00.000Z"
+DEADLINE = 30.0
+
+
+def _job(name: str, script: str) -> Submission:
+    return Submission(
+        job=PlannedJob(
+            name=name,
+            group=name,
+            namespace=None,
+            nodes=[f"{name}_node"],
+            tags=[],
+            depends_on=[],
+            command=["sh", "-c", script],
+            env={"JOB_MARKER": name},
+        )
+    )
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+
+
+def _group_exists(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _wait_until(condition: object, what: str) -> None:
+    deadline = time.monotonic() + DEADLINE
+    while not condition():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Expected: {what} within {DEADLINE} s")
+        time.sleep(0.02)
+
+
+def _finished(backend: LocalBatchBackend, job_id: str) -> JobStatus:
+    status = JobStatus.RUNNING
+    deadline = time.monotonic() + DEADLINE
+    while not status.finished:
+        assert time.monotonic() < deadline, f"{job_id} did not finish"
+        backend.wait(1.0)
+        status = backend.poll([job_id])[job_id].status
+    return status
+
+
+@pytest.fixture
+def backend(tmp_path: Path) -> Iterator[LocalBatchBackend]:
+    backend = LocalBatchBackend(
+        LocalBatchSettings(terminate_timeout=0.5, tail_lines=3),
+        run_id=RUN_ID,
+        project_path=tmp_path,
+    )
+    yield backend
+    backend.close()
+
+
+def test_job_runs_in_the_project_with_the_job_env_and_logs_to_its_file(
+    backend: LocalBatchBackend, tmp_path: Path
+) -> None:
+    job_id = backend.submit(_job("a", 'echo "$JOB_MARKER in $(pwd)"'))
+
+    assert _finished(backend, job_id) is JobStatus.SUCCEEDED
+    log = tmp_path / "logs" / "local_batch" / RUN_ID / "a.log"
+    assert log.read_text() == f"a in {tmp_path}\n"
+    assert backend.poll([job_id])[job_id].log_location == str(log)
+
+
+def test_failed_job_reports_exit_code_log_and_its_last_lines(
+    backend: LocalBatchBackend,
+) -> None:
+    job_id = backend.submit(
+        _job("b", "for i in 1 2 3 4 5; do echo line $i; done; exit 3")
+    )
+
+    assert _finished(backend, job_id) is JobStatus.FAILED
+    state = backend.poll([job_id])[job_id]
+    assert state.exit_code == 3
+    assert state.reason is not None and state.reason.endswith("exited with code 3")
+    assert state.detail == (
+        f"last 3 line(s) of {state.log_location}:\nline 3\nline 4\nline 5"
+    )
+
+
+def test_processes_a_job_leaves_behind_are_killed_when_it_exits(
+    backend: LocalBatchBackend, tmp_path: Path
+) -> None:
+    pid_file = tmp_path / "child.pid"
+    job_id = backend.submit(_job("c", f"sleep 300 & echo $! > {pid_file}; exit 0"))
+
+    assert _finished(backend, job_id) is JobStatus.SUCCEEDED
+    child = int(pid_file.read_text())
+    try:
+        _wait_until(lambda: not _alive(child), "the job's leftover child was killed")
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signal.SIGKILL)
+
+
+def test_terminate_kills_a_group_that_ignores_sigterm_after_the_timeout(
+    backend: LocalBatchBackend, tmp_path: Path
+) -> None:
+    ready = tmp_path / "ready"
+    job_id = backend.submit(
+        _job("d", f"trap '' TERM; sleep 300 & touch {ready}; wait; wait")
+    )
+    _wait_until(ready.exists, "the job started")
+    started = time.monotonic()
+
+    backend.terminate([job_id], "test")
+
+    assert 0.4 < time.monotonic() - started < DEADLINE
+    state = backend.poll([job_id])[job_id]
+    assert state.exit_code == -signal.SIGKILL
+    pgid = backend.process_group(job_id)
+    # The group's processes may linger a moment as zombies until init reaps them.
+    _wait_until(lambda: not _group_exists(pgid), "the job's group is gone")
+
+
+def test_wait_returns_as_soon_as_a_job_exits(backend: LocalBatchBackend) -> None:
+    backend.submit(_job("e", "exit 0"))
+    started = time.monotonic()
+
+    backend.wait(20.0)
+
+    assert time.monotonic() - started < 10.0
+
+
+def test_unknown_and_invalid_local_settings_are_errors_naming_them() -> None:
+    with pytest.raises(BatchSettingsError, match=r"'log_dri'.*Did you mean log_dir"):
+        LocalBatchRunner(log_dri="x")
+    with pytest.raises(BatchSettingsError, match="terminate_timeout"):
+        LocalBatchRunner(terminate_timeout=-1).resolve_settings()
