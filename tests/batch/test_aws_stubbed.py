@@ -7,6 +7,7 @@ missing one.
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 from typing import Any
 
@@ -440,3 +441,25 @@ def test_max_parallel_keeps_at_most_that_many_jobs_unfinished(
     outcome = Driver(plan, backend, settings, LogProgress()).run()
 
     assert outcome.succeeded == {"a", "b", "c"}
+
+
+def test_sigterm_to_the_driver_terminates_unfinished_jobs_then_exits_143(
+    stubbed: tuple[RecordingBackend, Stubber],
+) -> None:
+    backend, stubber = stubbed
+    plan = plan_of([planned("a")])
+    _submitted(stubber, "id-a", "a")
+    _terminated(stubber, "id-a", "the Kedro driver stopped: SystemExit")
+
+    def cancelled_by_ci(**kwargs: Any) -> None:
+        signal.raise_signal(signal.SIGTERM)
+
+    backend.client.meta.events.register(
+        "provide-client-params.batch.DescribeJobs", cancelled_by_ci
+    )
+
+    with pytest.raises(SystemExit) as caught:
+        Driver(plan, backend, FAST, LogProgress()).run()
+
+    assert caught.value.code == 143
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL

@@ -14,13 +14,19 @@ One loop, in the calling thread, for the whole run:
 3. On a failure with ``fail_fast``, **terminate** every other unfinished job.
 
 Any exception or ``KeyboardInterrupt`` terminates the run's unfinished jobs
-before it propagates: nothing keeps running unseen.
+before it propagates: nothing keeps running unseen. So does ``SIGTERM`` (what a
+CI system or an orchestrator sends to cancel the driver), which Python would
+otherwise obey by exiting at once: while the loop runs in the main thread over
+the default handler, it becomes ``SystemExit(143)``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Mapping
+import signal
+import threading
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from attrs import define
@@ -103,6 +109,10 @@ class Driver:
             BaseException: Whatever interrupted the driver (a backend error,
                 ``KeyboardInterrupt``), after the unfinished jobs were terminated.
         """
+        with _sigterm_as_exit():
+            return self._run()
+
+    def _run(self) -> RunOutcome:
         settings = self._settings
         interval = settings.poll_interval
         self._progress.start(len(self._jobs), self._backend.label)
@@ -255,6 +265,28 @@ class Driver:
             not_run=not_run,
             job_ids=dict(self._ids),
         )
+
+
+def _exit_on_sigterm(signal_number: int, frame: object) -> None:
+    raise SystemExit(128 + signal_number)
+
+
+@contextlib.contextmanager
+def _sigterm_as_exit() -> Iterator[None]:
+    """``SIGTERM`` raises ``SystemExit(143)`` in the block (main thread, default
+    handler only; a handler someone else installed is left alone)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous is not signal.SIG_DFL:
+        yield
+        return
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def resume_nodes(plan: JobPlan, pipeline: Any, succeeded: frozenset[str]) -> list[str]:
