@@ -25,7 +25,11 @@ from kedro_pipelinename.batch.aws import (
 )
 from kedro_pipelinename.batch.backend import JobStatus, Submission
 from kedro_pipelinename.batch.driver import Driver
-from kedro_pipelinename.batch.errors import BatchJobError, JobFailure
+from kedro_pipelinename.batch.errors import (
+    BatchJobError,
+    BatchSettingsError,
+    JobFailure,
+)
 from kedro_pipelinename.batch.plan import JobPlan
 from kedro_pipelinename.batch.progress import LogProgress
 from kedro_pipelinename.batch.settings import AWSBatchSettings, BatchSettings
@@ -463,3 +467,44 @@ def test_sigterm_to_the_driver_terminates_unfinished_jobs_then_exits_143(
 
     assert caught.value.code == 143
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+def test_missing_job_queue_is_reported_before_anything_is_submitted(
+    stubbed: tuple[RecordingBackend, Stubber],
+) -> None:
+    backend, stubber = stubbed
+    stubber.add_response(
+        "describe_job_queues", {"jobQueues": []}, {"jobQueues": ["queue"]}
+    )
+
+    with pytest.raises(BatchSettingsError, match="job queue 'queue' does not exist"):
+        backend.verify()
+
+
+def test_missing_job_definition_revision_is_reported_before_anything_is_submitted(
+    stubbed: tuple[RecordingBackend, Stubber],
+) -> None:
+    backend, stubber = stubbed
+    stubber.add_response(
+        "describe_job_queues",
+        {
+            "jobQueues": [
+                {
+                    "jobQueueName": "queue",
+                    "jobQueueArn": "arn",
+                    "state": "ENABLED",
+                    "priority": 1,
+                    "computeEnvironmentOrder": [],
+                }
+            ]
+        },
+        {"jobQueues": ["queue"]},
+    )
+    stubber.add_response(
+        "describe_job_definitions",
+        {"jobDefinitions": []},
+        {"jobDefinitions": ["definition:3"]},
+    )
+
+    with pytest.raises(BatchSettingsError, match="job definition 'definition:3'"):
+        backend.verify()
