@@ -278,3 +278,48 @@ def test_stopping_the_driver_leaves_no_job_process_alive(
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGKILL)
         driver.wait(timeout=DEADLINE)
+
+
+def test_preflight_failure_starts_no_job(demo_project: DemoProject) -> None:
+    # An in-memory dataset between two jobs: the reading job would never see it.
+    (demo_project.path / "conf" / "local" / "catalog.yml").write_text(
+        "client_1.train_rows:\n  type: MemoryDataset\n"
+    )
+
+    result = _run_with_local_batch(demo_project, check=False)
+
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "Dataset 'client_1.train_rows' is a MemoryDataset" in output
+    assert not (demo_project.path / "logs" / "local_batch").exists()
+    assert read_outputs(demo_project) == {}
+
+
+def test_dry_run_prints_and_writes_the_plan_and_starts_no_job(
+    demo_project: DemoProject, tmp_path: Path
+) -> None:
+    plan_file = tmp_path / "plan.json"
+
+    result = kedro_cli(
+        demo_project.path,
+        "run",
+        *pipelines_option("client_1_train"),
+        f"--runner={RUNNER}",
+        env={
+            **WIDE,
+            "KEDRO_BATCH_DRY_RUN": "true",
+            "KEDRO_BATCH_PLAN_FILE": str(plan_file),
+        },
+        timeout=DEADLINE,
+    )
+
+    plan = json.loads(plan_file.read_text())
+    assert [job["nodes"] for job in plan["jobs"]] == [
+        ["client_1.prepare"],
+        ["client_1.profile"],
+        ["client_1.fit"],
+        ["client_1.score"],
+    ]
+    assert "kedro-client_1-score" in result.stdout + result.stderr
+    assert not (demo_project.path / "logs" / "local_batch").exists()
+    assert read_outputs(demo_project) == {}
