@@ -41,5 +41,21 @@ def test_demo_writes_the_project_runs_it_job_by_job_and_prints_the_outputs(
         line.split()[0] for line in output.splitlines() if line.startswith("  /")
     ]
     assert sorted(printed) == [str(path) for path in project.output_files()]
-    assert "Each node ran in its own process" in output
+    assert "4 node(s) ran in 4 process(es), under run id" in output
     assert list(elsewhere.iterdir()) == []
+
+
+def test_demo_refuses_a_directory_that_is_not_a_demo_project(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "mine"\n')
+
+    result = run_command(
+        [sys.executable, "-m", "kedro_pipelinename.demo", str(tmp_path)],
+        cwd=tmp_path,
+        check=False,
+        timeout=60,
+    )
+
+    assert result.returncode == 2
+    assert "is not empty and holds no demo project" in result.stderr
+    assert (tmp_path / "pyproject.toml").read_text() == '[project]\nname = "mine"\n'
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["pyproject.toml"]

@@ -86,8 +86,12 @@ def _report(project: DemoProject, started: float) -> None:
         ]
     if records:
         run_ids = sorted({str(record["run_id"]) for record in records})
+        processes = len({record["pid"] for record in records})
         _print()
-        _print(f"Each node ran in its own process, run id {', '.join(run_ids)}:")
+        _print(
+            f"{len(records)} node(s) ran in {processes} process(es), under run id "
+            f"{', '.join(run_ids)}:"
+        )
         for record in records:
             _print(
                 f"  {record['node']:<20} pid {record['pid']:<8} "
@@ -147,7 +151,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     arguments = parser.parse_args(argv)
     path = arguments.path or Path(tempfile.mkdtemp(prefix="kedro-pipelinename-demo-"))
-    project = write_demo_project(path)
+    try:
+        project = write_demo_project(path)
+    except ValueError as error:
+        parser.error(str(error))  # exits with code 2
     # A re-run in the same PATH reports only its own records.
     project.node_runs_log.unlink(missing_ok=True)
     command = demo_command()

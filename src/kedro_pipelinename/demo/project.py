@@ -344,6 +344,21 @@ def _is_directory_usable(
         )
 
 
+def _check_writable_here(path: Path, package: str) -> None:
+    """Refuse to overwrite a directory that holds something else than this demo."""
+    if not path.is_dir() or not any(path.iterdir()):
+        return
+    pyproject = path / "pyproject.toml"
+    marker = f'package_name = "{package}"'
+    if pyproject.is_file() and marker in pyproject.read_text():
+        return  # an earlier demo project: rewritten in place
+    raise ValueError(
+        f"{str(path)!r} is not empty and holds no demo project (its pyproject.toml "
+        f"lacks {marker}); the demo would overwrite its files. Pass a new or empty "
+        f"directory, or none for a temp dir."
+    )
+
+
 @define(frozen=True)
 class DemoProject:
     """Where the generated demo project lives and what it contains.
@@ -395,16 +410,16 @@ def write_demo_project(path: Path | str, *, package: str = PACKAGE) -> DemoProje
     """Write the scenario project into ``path`` and return where its parts are.
 
     Args:
-        path: The project directory; created if missing. Existing files of the
-            project are overwritten, other files are left alone.
+        path: The project directory: new, empty, or an earlier demo project
+            (whose files are rewritten; its outputs stay).
         package: The project's Python package name.
 
     Returns:
         The written project.
 
     Raises:
-        ValueError: When ``path`` exists and is not a directory, or ``package`` is
-            not a Python identifier.
+        ValueError: When ``path`` is a file or a non-empty directory that is no
+            demo project, or ``package`` is not a Python identifier.
 
     Example:
         >>> project = write_demo_project(Path("/tmp/client-models"))  # doctest: +SKIP
@@ -417,6 +432,7 @@ def write_demo_project(path: Path | str, *, package: str = PACKAGE) -> DemoProje
         )
     project = DemoProject(path=Path(path).resolve(), package=package)
     root = project.path
+    _check_writable_here(root, package)
     source = root / "src" / package
     source.mkdir(parents=True, exist_ok=True)
     for directory in ("conf/base", "conf/local", "logs"):
