@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from ._patching import PATCHES
 from .versions import check_supported
 
-#: Set to ``1`` (or ``true``/``yes``) to make ``import kedro_pipelinename`` patch nothing.
+#: ``1`` (or ``true``/``yes``/``on``) makes ``import kedro_pipelinename`` patch nothing.
 DISABLE_ENV_VAR = "KEDRO_PIPELINENAME_DISABLE"
 
 _lock = threading.Lock()
@@ -56,6 +56,13 @@ def install() -> None:
     Raises:
         UnsupportedKedroVersionError: When the installed Kedro is outside
             ``kedro_pipelinename.versions.SUPPORTED_KEDRO``; nothing is patched.
+
+    Example:
+        >>> import kedro_pipelinename  # installs on import
+        >>> kedro_pipelinename.uninstall()
+        >>> kedro_pipelinename.install()
+        >>> kedro_pipelinename.is_installed()
+        True
     """
     with _lock:
         if PATCHES.active:
@@ -94,13 +101,24 @@ def uninstall() -> None:
     An attribute that someone else replaced after us is left in place with a
     ``RuntimeWarning``; our wrapper under it then calls straight through. Calling
     ``uninstall()`` when nothing is installed does nothing.
+
+    Example:
+        >>> from kedro.pipeline import Pipeline
+        >>> kedro_pipelinename.uninstall()
+        >>> hasattr(Pipeline, "name"), kedro_pipelinename.is_installed()
+        (False, False)
     """
     with _lock:
         PATCHES.restore_all()
 
 
 def is_installed() -> bool:
-    """Whether the patches are currently installed."""
+    """Whether the patches are currently installed.
+
+    Returns:
+        ``False`` before ``install()``, after ``uninstall()``, with
+        ``KEDRO_PIPELINENAME_DISABLE=1`` and on a Kedro with native names.
+    """
     return PATCHES.active
 
 

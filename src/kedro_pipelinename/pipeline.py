@@ -40,7 +40,24 @@ Rule = Callable[..., Names]
 
 
 def names_of(obj: object) -> Names:
-    """The names of ``obj`` if it is a named pipeline, else ``()``."""
+    """The names of ``obj`` if it is a named pipeline, else ``()``.
+
+    Unlike ``obj.names`` this never raises, so it also works where the patch is
+    not installed or ``obj`` is not a pipeline.
+
+    Args:
+        obj: Anything.
+
+    Returns:
+        The sorted, de-duplicated names, or ``()``.
+
+    Example:
+        >>> from kedro.pipeline import Pipeline
+        >>> p = Pipeline([])
+        >>> p.name = "train"
+        >>> names_of(p), names_of(None)
+        (('train',), ())
+    """
     names: Names = getattr(obj, NAMES_ATTR, ())
     return names
 
@@ -57,6 +74,13 @@ def join_names(names: Names) -> str | None:
 
 def validate_name(value: object, *, source: str = "Pipeline.name") -> str:
     """Check one pipeline name given by a user.
+
+    Args:
+        value: The proposed name.
+        source: Where the value came from, for the error message.
+
+    Returns:
+        ``value``, unchanged.
 
     Raises:
         TypeError: When ``value`` is not a string.
@@ -140,6 +164,19 @@ RULES: Final[dict[str, Rule]] = {
 }
 
 
+def _names_of_pipeline_argument(runner: object, pipeline: object, *args: Any) -> Names:
+    return names_of(pipeline)
+
+
+#: Runner method -> rule: Kedro's own pipelines derived inside runners. Kedro 1.0+
+#: runners drop nodes whose outputs exist for ``--only-missing-outputs`` and
+#: return a fresh ``Pipeline([])`` when nothing is left; both keep the names of
+#: the pipeline they were given.
+RUNNER_RULES: Final[dict[str, Rule]] = {
+    "_filter_pipeline_for_missing_outputs": _names_of_pipeline_argument,
+}
+
+
 def names_of_components(nodes: object) -> Names:
     """Names that ``Pipeline(nodes)`` inherits from the pipelines in ``nodes``."""
     if isinstance(nodes, Pipeline):
@@ -175,7 +212,7 @@ def patched_operation(original: Callable[..., Any], rule: Rule) -> Callable[...,
 
 
 def patched_init(original: Callable[..., None]) -> Callable[..., None]:
-    """Wrap ``Pipeline.__init__`` so a pipeline built from pipelines keeps their names."""
+    """Wrap ``Pipeline.__init__``: a pipeline built from pipelines keeps their names."""
 
     @functools.wraps(original)
     def patched(self: Pipeline, *args: Any, **kwargs: Any) -> None:

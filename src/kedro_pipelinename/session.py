@@ -27,7 +27,7 @@ from typing import Any, Final
 from kedro.pipeline import Pipeline
 
 from ._patching import PATCHES
-from .pipeline import names_of, patched_operation, with_names
+from .pipeline import RUNNER_RULES, names_of, patched_operation, with_names
 
 _named_copies: Final[weakref.WeakKeyDictionary[Pipeline, dict[str, Pipeline]]] = (
     weakref.WeakKeyDictionary()
@@ -85,15 +85,12 @@ def patches() -> Iterator[tuple[type, str, object]]:
     yield registry, "items", patched_items
     yield registry, "values", patched_values
 
-    # Kedro 1.0+ runners drop everything that already has outputs when asked for
-    # --only-missing-outputs, and return a fresh Pipeline([]) when nothing is left.
-    missing = "_filter_pipeline_for_missing_outputs"
-    if missing in AbstractRunner.__dict__:
-        yield (
-            AbstractRunner,
-            missing,
-            patched_operation(
-                getattr(AbstractRunner, missing),
-                lambda runner, pipeline, *args, **kwargs: names_of(pipeline),
-            ),
-        )
+    # Methods missing from the installed Kedro (0.19 has no missing-outputs
+    # filter) are skipped: feature detection, not version numbers.
+    for method, rule in RUNNER_RULES.items():
+        if method in AbstractRunner.__dict__:
+            yield (
+                AbstractRunner,
+                method,
+                patched_operation(getattr(AbstractRunner, method), rule),
+            )
