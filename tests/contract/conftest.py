@@ -25,7 +25,7 @@ import importlib
 import os
 import sys
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Literal
@@ -139,9 +139,6 @@ def impl() -> Iterator[Implementation]:
         yield implementation
     finally:
         implementation.teardown(was_installed)
-
-
-RegistryFactory = Callable[[Mapping[str, str]], Any]
 
 
 @pytest.fixture
