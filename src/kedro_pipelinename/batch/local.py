@@ -9,7 +9,7 @@ in a subprocess:
   in the terminal reaches only the driver, which then terminates every job's
   whole group (SIGTERM, then SIGKILL after ``terminate_timeout`` seconds), so no
   job and no process a job started outlives the run unseen (SIGTERM to the
-  driver does the same while the jobs run);
+  driver does the same: the shared driver turns it into an exception);
 - started only when all of its parents succeeded (the backend says it can hold
   no unfinished dependency), and at most ``max_parallel`` at once (default: the
   number of CPUs);
@@ -33,7 +33,6 @@ import shlex
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections import deque
 from collections.abc import Mapping, Sequence
@@ -231,7 +230,6 @@ class LocalBatchBackend:
         self.log_dir = log_dir / run_id
         self._environ = dict(os.environ if environ is None else environ)
         self._jobs: dict[str, _JobProcess] = {}
-        self._previous_sigterm_handler = _stop_on_sigterm()
 
     def submit(self, submission: Submission) -> str:
         """Start the job's process; its id is the job name (unique in the run)."""
@@ -347,37 +345,8 @@ class LocalBatchBackend:
 
     def close(self) -> None:
         """Kill whatever is still running (the driver terminates jobs first)."""
-        try:
-            for process in self._jobs.values():
-                process.kill()
-        finally:
-            if self._previous_sigterm_handler is not None:
-                signal.signal(signal.SIGTERM, self._previous_sigterm_handler)
-                self._previous_sigterm_handler = None
-
-
-def _exit_on_sigterm(signal_number: int, frame: object) -> None:
-    raise SystemExit(128 + signal_number)
-
-
-def _stop_on_sigterm() -> Any:
-    """Make SIGTERM to the driver an exception while the jobs run.
-
-    By default SIGTERM ends Python at once, and the jobs, in their own sessions,
-    would run on unseen (a CI system cancelling a build sends SIGTERM). As an
-    exception it reaches the driver, which terminates every job first; the exit
-    code stays 143. Only in the main thread, and only over the default handler.
-
-    Returns:
-        The handler to restore, or ``None`` when none was installed.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        return None
-    previous = signal.getsignal(signal.SIGTERM)
-    if previous is not signal.SIG_DFL:
-        return None
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    return previous
+        for process in self._jobs.values():
+            process.kill()
 
 
 class LocalBatchRunner(BatchRunner):
