@@ -7,7 +7,11 @@ configures a fresh one over a temp ``pipeline_registry``-style module, exactly a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -183,3 +187,88 @@ def test_global_pipelines_is_the_registry_class() -> None:
     from kedro.framework.project import _ProjectPipelines, pipelines
 
     assert type(pipelines) is _ProjectPipelines
+
+
+# --- Kedro 1.5+ selective loading, through the real find_pipelines ---------------
+
+SELECTIVE_PIPELINE = """
+from kedro.pipeline import Pipeline, node
+
+
+def combine(*values):
+    return values
+
+
+def create_pipeline(**kwargs):
+    return Pipeline([node(combine, "raw", "{name}_out", name="{name}_node")])
+"""
+
+SELECTIVE_REGISTRY = """
+from kedro.framework.project import find_pipelines
+
+REGISTERED = {}
+
+
+def register_pipelines():
+    found = find_pipelines(raise_errors=True)
+    found["__default__"] = sum(found.values())
+    REGISTERED.clear()
+    REGISTERED.update(found)
+    return found
+"""
+
+
+@pytest.fixture
+def selective_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Any, ModuleType]]:
+    """A package laid out like ``kedro new``'s, configured as *the* project.
+
+    ``find_pipelines`` reads ``PACKAGE_NAME`` and the global registry's requested
+    pipelines, so the global ``kedro.framework.project.pipelines`` is configured;
+    its state is put back after the test.
+    """
+    from kedro.framework import project
+
+    registry = project.pipelines
+    if not hasattr(registry, "set_requested"):
+        pytest.skip("this Kedro has no selective pipeline loading (< 1.5)")
+    for attribute in vars(registry):
+        # Setting an attribute to itself makes monkeypatch restore it afterwards.
+        monkeypatch.setattr(registry, attribute, getattr(registry, attribute))
+    package = f"selective_{uuid.uuid4().hex}"
+    root = tmp_path / package
+    for name in ("alpha", "beta"):
+        (root / "pipelines" / name).mkdir(parents=True)
+        (root / "pipelines" / name / "__init__.py").write_text(
+            "from .pipeline import create_pipeline\n"
+        )
+        (root / "pipelines" / name / "pipeline.py").write_text(
+            SELECTIVE_PIPELINE.replace("{name}", name)
+        )
+    (root / "__init__.py").write_text("")
+    (root / "pipelines" / "__init__.py").write_text("")
+    (root / "pipeline_registry.py").write_text(SELECTIVE_REGISTRY)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(project, "PACKAGE_NAME", package)
+    registry.configure(f"{package}.pipeline_registry")
+    yield registry, importlib.import_module(f"{package}.pipeline_registry")
+    for module in [m for m in sys.modules if m.startswith(package)]:
+        sys.modules.pop(module)
+
+
+def test_selective_loading_default_and_alpha_keep_their_own_names(
+    selective_project: tuple[Any, ModuleType],
+) -> None:
+    registry, module = selective_project
+    registry.set_requested(["alpha"])
+
+    alpha, default = registry["alpha"], registry["__default__"]
+
+    assert module.REGISTERED["__default__"] is module.REGISTERED["alpha"]
+    assert (alpha.names, default.names) == (("alpha",), ("__default__",))
+    assert (registry["alpha"].names, module.REGISTERED["alpha"].names) == (
+        ("alpha",),
+        (),
+    )
+    assert sorted(registry) == ["__default__", "alpha"]
