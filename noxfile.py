@@ -32,7 +32,9 @@ def _tested_kedro() -> list[str]:
 def matrix(session: nox.Session, kedro: str) -> None:
     """Run the test suite against one Kedro release."""
     session.install("-e", ".[test]", f"kedro=={kedro}")
-    session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *session.posargs)
+    session.run(
+        "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *session.posargs
+    )
 
 
 @nox.session

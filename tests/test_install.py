@@ -45,7 +45,9 @@ Snapshot = dict[type, dict[str, Any]]
 @functools.cache
 def patched_classes() -> frozenset[type]:
     """Every class install() patches (the run-context patches included)."""
-    owners = frozenset(owner for owner, _, _ in _install._all_patches())
+    owners = frozenset(
+        owner for owner, _, _ in _install._all_patches(native_names=False)
+    )
     assert {Pipeline, _ProjectPipelines, AbstractRunner} <= owners
     return owners
 
@@ -193,9 +195,9 @@ def test_uninstall_leaves_a_wrapper_put_on_top_and_warns(stock: Snapshot) -> Non
 def test_failed_install_patches_nothing(
     stock: Snapshot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    planned = list(_install._all_patches())
+    planned = list(_install._all_patches(native_names=False))
 
-    def half_then_fail() -> Iterator[tuple[type, str, object]]:
+    def half_then_fail(**_: object) -> Iterator[tuple[type, str, object]]:
         yield from planned[:3]
         raise RuntimeError("feature detection failed")
 

@@ -37,11 +37,12 @@ def has_native_support() -> bool:
     ) and not PATCHES.is_patched(Pipeline, "names")
 
 
-def _all_patches() -> Iterator[tuple[type, str, object]]:
+def _all_patches(*, native_names: bool) -> Iterator[tuple[type, str, object]]:
     from . import pipeline, run_context, run_id, session
 
-    yield from pipeline.patches()
-    yield from session.patches()
+    if not native_names:
+        yield from pipeline.patches()
+        yield from session.patches()
     yield from run_id.patches()
     yield from run_context.patches()
 
@@ -51,7 +52,8 @@ def install() -> None:
 
     Idempotent: a second call warns and changes nothing. Either every patch is
     applied or none is. On a Kedro that has ``Pipeline.names`` natively (see
-    ``patches/``) it patches nothing and logs that at INFO.
+    ``patches/``) it leaves ``Pipeline`` and the registry alone, installs only the
+    run-context patches, and logs that at INFO.
 
     Raises:
         UnsupportedKedroVersionError: When the installed Kedro is outside
@@ -72,22 +74,23 @@ def install() -> None:
                 stacklevel=2,
             )
             return
-        # Checked before the version range: with nothing to patch, a Kedro outside
-        # the range carries no risk, and settings.py may keep its import line.
-        if has_native_support():
+        check_supported()
+        native_names = has_native_support()
+        if native_names:
             import kedro
 
+            # The run-context layer (current_run, the shared run id, the resume
+            # hint) is not part of the upstream series, so it still installs.
             logger.info(
                 "Kedro %s has Pipeline.name and Pipeline.names built in; "
-                "kedro_pipelinename patches nothing.",
+                "kedro_pipelinename leaves Pipeline and the registry as they are "
+                "and installs only the run-context patches.",
                 kedro.__version__,
             )
-            return
-        check_supported()
         try:
             # Build every replacement before applying any, so a failure in
             # feature detection leaves Kedro untouched.
-            planned = list(_all_patches())
+            planned = list(_all_patches(native_names=native_names))
             for owner, name, replacement in planned:
                 PATCHES.patch(owner, name, replacement)
         except BaseException:

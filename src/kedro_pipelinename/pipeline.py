@@ -35,6 +35,11 @@ from ._patching import PATCHES
 #: pipelines pay nothing and pickles from unpatched processes load unchanged.
 NAMES_ATTR: Final = "_kedro_pipelinename_names"
 
+#: A Kedro with ``patches/`` applied has ``Pipeline.names`` of its own; read before
+#: ``install()`` can add ours (this module is imported first), and then ``names_of``
+#: reads Kedro's own names, as ``install()`` leaves ``Pipeline`` alone.
+_NATIVE_NAMES: Final = isinstance(Pipeline.__dict__.get("names"), property)
+
 Names = tuple[str, ...]
 Rule = Callable[..., Names]
 
@@ -58,8 +63,10 @@ def names_of(obj: object) -> Names:
         >>> names_of(p), names_of(None)
         (('train',), ())
     """
-    names: Names = getattr(obj, NAMES_ATTR, ())
-    return names
+    names: Names | None = getattr(obj, NAMES_ATTR, None)
+    if names is None and _NATIVE_NAMES and isinstance(obj, Pipeline):
+        names = tuple(obj.names)  # type: ignore[attr-defined]
+    return names or ()
 
 
 def normalise_names(names: Iterable[str]) -> Names:

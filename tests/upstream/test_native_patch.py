@@ -124,7 +124,7 @@ def test_native_patch_passes_the_contract_suite_like_the_monkey_patch(
 
 
 @pytest.mark.slow
-def test_import_on_native_kedro_patches_nothing_and_logs_it(
+def test_import_on_native_kedro_leaves_pipeline_alone_and_reads_native_names(
     patched_kedro_root: Path,
 ) -> None:
     script = textwrap.dedent(
@@ -149,7 +149,10 @@ def test_import_on_native_kedro_patches_nothing_and_logs_it(
             name for name, value in Pipeline.__dict__.items()
             if originals.get(name) is not value
         )
-        print(json.dumps([kedro_pipelinename.is_installed(), changed]))
+        named = Pipeline([])
+        named.name = "train"
+        print(json.dumps([kedro_pipelinename.is_installed(), changed,
+                          list(kedro_pipelinename.names_of(named))]))
         """
     )
     result = subprocess.run(
@@ -162,10 +165,11 @@ def test_import_on_native_kedro_patches_nothing_and_logs_it(
     )
 
     assert result.returncode == 0, tail(result)
-    installed, changed = json.loads(result.stdout.strip().splitlines()[-1])
-    assert (installed, changed) == (False, [])
+    installed, changed, names = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (installed, changed, names) == (True, [], ["train"])
     expected_log = (
         "INFO:Kedro 1.7.0 has Pipeline.name and Pipeline.names built in; "
-        "kedro_pipelinename patches nothing."
+        "kedro_pipelinename leaves Pipeline and the registry as they are and "
+        "installs only the run-context patches."
     )
     assert expected_log in result.stderr.splitlines()
