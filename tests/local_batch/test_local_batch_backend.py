@@ -160,3 +160,16 @@ def test_unknown_and_invalid_local_settings_are_errors_naming_them() -> None:
         LocalBatchRunner(log_dri="x")
     with pytest.raises(BatchSettingsError, match="terminate_timeout"):
         LocalBatchRunner(terminate_timeout=-1).resolve_settings()
+
+
+def test_ctrl_c_while_a_job_starts_is_raised_once_the_job_is_registered() -> None:
+    from kedro_pipelinename.batch.local import _signals_deferred
+
+    registered = []
+    with pytest.raises(KeyboardInterrupt), _signals_deferred():
+        os.kill(os.getpid(), signal.SIGINT)  # arrives mid-start
+        time.sleep(0.05)  # Python runs signal handlers between bytecodes
+        registered.append("job")
+
+    assert registered == ["job"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

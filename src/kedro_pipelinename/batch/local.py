@@ -33,9 +33,10 @@ import shlex
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, ClassVar, Final
 
@@ -112,6 +113,40 @@ def _describe_exit(returncode: int) -> str:
             name = f"signal {-returncode}"
         return f"killed by {name}"
     return f"exited with code {returncode}"
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM back until a started job is registered.
+
+    An exception raised inside ``Popen`` after the fork would lose the only
+    handle on a running job, and nothing would terminate it. Python-level
+    handlers (``KeyboardInterrupt``, the driver's SIGTERM exit) are replaced by
+    recorders for the block, then restored and called for what arrived. A
+    blocked signal mask is not used: the job would inherit it and ignore the
+    SIGTERM that terminates it.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+
+    def record(signal_number: int, frame: object) -> None:
+        received.append(signal_number)
+
+    deferred: dict[int, Any] = {}
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        handler = signal.getsignal(signal_number)
+        if callable(handler):
+            deferred[signal_number] = handler
+            signal.signal(signal_number, record)
+    try:
+        yield
+    finally:
+        for saved_number, saved_handler in deferred.items():
+            signal.signal(saved_number, saved_handler)
+        for arrived in received:
+            deferred[arrived](arrived, None)
 
 
 class _JobProcess:
@@ -241,10 +276,11 @@ class LocalBatchBackend:
             )
         env = {**OUTPUT_ENV_DEFAULTS, **self._environ, **job.env}
         log_path = self.log_dir / f"{job.name}.log"
-        process = _JobProcess(
-            job.command, env=env, cwd=self._project_path, log_path=log_path
-        )
-        self._jobs[job.name] = process
+        with _signals_deferred():
+            process = _JobProcess(
+                job.command, env=env, cwd=self._project_path, log_path=log_path
+            )
+            self._jobs[job.name] = process
         logger.info(
             "Job %s started (pid %d, nodes: %s); log: %s",
             job.name,
