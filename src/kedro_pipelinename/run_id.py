@@ -35,6 +35,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from ._patching import PATCHES
+from .catalog import dataset_in
 
 logger = logging.getLogger(__name__)
 
@@ -181,31 +182,13 @@ def _patched_resolve_load_version(original: Callable[..., Any]) -> Callable[...,
     return patched_resolve_load_version
 
 
-def _dataset_in(catalog: Any, name: str) -> Any:
-    """The dataset ``name`` of ``catalog``, or ``None``, on every supported catalog.
-
-    Kedro 1.x ``DataCatalog`` and 0.19 ``KedroDataCatalog`` have ``get(name)``;
-    0.19's ``DataCatalog`` only has ``_get_dataset(name)``.
-    """
-    try:
-        getter = getattr(catalog, "get", None)
-        if callable(getter):
-            return getter(name)
-        private_getter = getattr(catalog, "_get_dataset", None)
-        if callable(private_getter):
-            return private_getter(name)
-    except Exception:
-        logger.debug("Could not look up %r in %r", name, catalog, exc_info=True)
-    return None
-
-
 def _patched_catalog_save(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     def patched_save(self: Any, name: str, data: Any, *args: Any, **kwargs: Any) -> Any:
         if PATCHES.active:
             run_id = run_id_from_environment()
             if run_id is not None:
-                dataset = _dataset_in(self, name)
+                dataset = dataset_in(self, name)
                 if _run_version_of(dataset) == run_id and _exists_at(dataset, run_id):
                     logger.warning(
                         "Not saving '%s': it was already saved at version %s of this "

@@ -22,6 +22,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ..catalog import dataset_in
 from .errors import PreflightError
 from .plan import JobPlan
 
@@ -92,25 +93,6 @@ def check_reproducible(plan: JobPlan, registry: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def _dataset_object(catalog: Any, name: str) -> Any:
-    """The dataset ``name`` resolves to in ``catalog``, or ``None``.
-
-    Kedro 1.x ``DataCatalog`` and 0.19 ``KedroDataCatalog`` have ``get(name)``
-    (which resolves factory patterns); 0.19's ``DataCatalog`` only has
-    ``_get_dataset(name)``.
-    """
-    getter = getattr(catalog, "get", None)
-    try:
-        if callable(getter):
-            return getter(name)
-        private_getter = getattr(catalog, "_get_dataset", None)
-        if callable(private_getter):
-            return private_getter(name)
-    except Exception:
-        logger.debug("Could not resolve dataset %r", name, exc_info=True)
-    return None
-
-
 def _ephemeral(dataset: Any) -> bool:
     # CachedDataset (every Kedro) is flagged ephemeral but also saves to the
     # dataset it wraps: it is persisted when that one is.
@@ -124,7 +106,7 @@ def persistence_problem(catalog: Any, name: str) -> str | None:
     """Why ``name`` cannot carry data between jobs, or ``None`` when it can."""
     if name not in catalog:
         return "is not declared in the catalog (Kedro keeps it in memory)"
-    dataset = _dataset_object(catalog, name)
+    dataset = dataset_in(catalog, name)
     if dataset is None:
         return "is not declared in the catalog (Kedro keeps it in memory)"
     if _ephemeral(dataset):
