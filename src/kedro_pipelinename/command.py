@@ -140,7 +140,20 @@ def _pipeline_names(pipeline: Any) -> tuple[str, ...]:
     return names
 
 
-def _pipelines_arguments(names: tuple[str, ...]) -> list[str]:
+def pipelines_arguments(names: tuple[str, ...]) -> list[str]:
+    """The ``kedro run`` arguments that select the registered pipelines ``names``.
+
+    Args:
+        names: Registered pipeline names.
+
+    Returns:
+        ``["--pipelines=a,b"]`` where the installed ``kedro run`` has
+        ``--pipelines``, else ``["--pipeline=a"]``.
+
+    Raises:
+        RunCommandError: For several names on a Kedro without ``--pipelines``, or a
+            name the installed CLI would not read back unchanged.
+    """
     source = "pipeline.names"
     if _has_option("pipelines"):  # Kedro 1.2+
         joined = _joined_names(names, "pipelines", what="pipeline name", source=source)
@@ -575,7 +588,7 @@ def build_run_command(
     argv = [*_executable_argv(executable), "run"]
     context = current_run() if context is None else context
     names = _pipeline_names(pipeline)
-    argv.extend(_pipelines_arguments(names))
+    argv.extend(pipelines_arguments(names))
     node_list = _as_names(nodes, "nodes")
     namespace_list = _as_names(namespaces, "namespaces")
     if node_list is not None:
@@ -631,7 +644,7 @@ def build_resume_command(
     argv = [*_executable_argv(executable), "run"]
     context = current_run() if context is None else context
     names = _pipeline_names(pipeline)
-    argv.extend(_pipelines_arguments(names))
+    argv.extend(pipelines_arguments(names))
     start = _as_names(from_nodes, "from_nodes")
     assert start is not None  # from_nodes is not optional
     _check_nodes_exist(start, pipeline, names, source="from_nodes")

@@ -46,7 +46,7 @@ from .backend import JobState, JobStatus, Submission
 from .errors import BatchSettingsError
 from .plan import JobPlan
 from .runner import BatchRunner
-from .settings import BatchSettings, _check_int, _check_positive_number, _setting
+from .settings import BatchSettings, check_int, check_positive_number, setting
 
 logger = logging.getLogger(__name__)
 
@@ -89,11 +89,11 @@ class LocalBatchSettings:
         5.0
     """
 
-    log_dir: str | None = _setting(None, validator=_check_log_dir)
-    terminate_timeout: float = _setting(
-        5.0, validator=_check_positive_number(), parse="float"
+    log_dir: str | None = setting(None, validator=_check_log_dir)
+    terminate_timeout: float = setting(
+        5.0, validator=check_positive_number(), parse="float"
     )
-    tail_lines: int = _setting(20, validator=_check_int(1, optional=False), parse="int")
+    tail_lines: int = setting(20, validator=check_int(1, optional=False), parse="int")
 
 
 def _driver_kedro() -> str:

@@ -65,7 +65,7 @@ def _invalid(name: str, message: str) -> BatchSettingsError:
 # --- validators (each raises BatchSettingsError naming the setting) ----------------
 
 
-def _check_choice(choices: tuple[str, ...]) -> Callable[[Any, Any, Any], None]:
+def check_choice(choices: tuple[str, ...]) -> Callable[[Any, Any, Any], None]:
     def check(instance: Any, attribute: Any, value: Any) -> None:
         if value not in choices:
             raise _invalid(
@@ -75,7 +75,7 @@ def _check_choice(choices: tuple[str, ...]) -> Callable[[Any, Any, Any], None]:
     return check
 
 
-def _check_str(optional: bool = False) -> Callable[[Any, Any, Any], None]:
+def check_str(optional: bool = False) -> Callable[[Any, Any, Any], None]:
     def check(instance: Any, attribute: Any, value: Any) -> None:
         if value is None and optional:
             return
@@ -87,7 +87,7 @@ def _check_str(optional: bool = False) -> Callable[[Any, Any, Any], None]:
     return check
 
 
-def _check_int(
+def check_int(
     minimum: int, maximum: int | None = None, optional: bool = True
 ) -> Callable[[Any, Any, Any], None]:
     def check(instance: Any, attribute: Any, value: Any) -> None:
@@ -108,7 +108,7 @@ def _check_int(
     return check
 
 
-def _check_positive_number(
+def check_positive_number(
     maximum: float | None = None,
 ) -> Callable[[Any, Any, Any], None]:
     def check(instance: Any, attribute: Any, value: Any) -> None:
@@ -127,7 +127,7 @@ def _check_positive_number(
     return check
 
 
-def _check_non_negative_number(instance: Any, attribute: Any, value: Any) -> None:
+def check_non_negative_number(instance: Any, attribute: Any, value: Any) -> None:
     if (
         isinstance(value, bool)
         or not isinstance(value, (int, float))
@@ -139,12 +139,12 @@ def _check_non_negative_number(instance: Any, attribute: Any, value: Any) -> Non
         )
 
 
-def _check_bool(instance: Any, attribute: Any, value: Any) -> None:
+def check_bool(instance: Any, attribute: Any, value: Any) -> None:
     if not isinstance(value, bool):
         raise _invalid(attribute.name, f"must be true or false; got {value!r}.")
 
 
-def _check_prefix(instance: Any, attribute: Any, value: Any) -> None:
+def check_prefix(instance: Any, attribute: Any, value: Any) -> None:
     if not isinstance(value, str) or not _PREFIX_PATTERN.match(value):
         raise _invalid(
             attribute.name,
@@ -153,7 +153,7 @@ def _check_prefix(instance: Any, attribute: Any, value: Any) -> None:
         )
 
 
-def _check_env(instance: Any, attribute: Any, value: Mapping[str, str]) -> None:
+def check_env(instance: Any, attribute: Any, value: Mapping[str, str]) -> None:
     for key, item in value.items():
         if not isinstance(key, str) or not _ENV_NAME_PATTERN.match(key):
             raise _invalid(
@@ -214,13 +214,13 @@ def _resource_problem(resources: Any) -> str | None:
     return None
 
 
-def _check_resources(instance: Any, attribute: Any, value: Any) -> None:
+def check_resources(instance: Any, attribute: Any, value: Any) -> None:
     problem = _resource_problem(value)
     if problem:
         raise _invalid(attribute.name, problem + ".")
 
 
-def _check_resources_by_key(instance: Any, attribute: Any, value: Any) -> None:
+def check_resources_by_key(instance: Any, attribute: Any, value: Any) -> None:
     if not isinstance(value, Mapping):
         raise _invalid(attribute.name, f"must be a mapping; got {value!r}.")
     for key, resources in value.items():
@@ -229,7 +229,7 @@ def _check_resources_by_key(instance: Any, attribute: Any, value: Any) -> None:
             raise _invalid(f"{attribute.name}.{key}", problem + ".")
 
 
-def _check_tags(instance: Any, attribute: Any, value: Any) -> None:
+def check_tags(instance: Any, attribute: Any, value: Any) -> None:
     if not isinstance(value, Mapping):
         raise _invalid(attribute.name, f"must be a mapping; got {value!r}.")
     if len(value) > MAX_USER_TAGS:
@@ -252,7 +252,7 @@ def _check_tags(instance: Any, attribute: Any, value: Any) -> None:
             )
 
 
-def _check_evaluate_on_exit(instance: Any, attribute: Any, value: Any) -> None:
+def check_evaluate_on_exit(instance: Any, attribute: Any, value: Any) -> None:
     if not isinstance(value, tuple) or len(value) > MAX_EVALUATE_ON_EXIT:
         raise _invalid(
             attribute.name,
@@ -276,7 +276,7 @@ def _check_evaluate_on_exit(instance: Any, attribute: Any, value: Any) -> None:
 # --- the settings -------------------------------------------------------------------
 
 
-def _setting(
+def setting(
     default: Any = attrs.NOTHING,
     *,
     validator: Any = None,
@@ -329,23 +329,23 @@ class BatchSettings:
         4
     """
 
-    grouping: str = _setting("namespace", validator=_check_choice(GROUPINGS))
-    max_parallel: int | None = _setting(
-        None, validator=_check_int(1), parse="int", aliases=("max_workers",)
+    grouping: str = setting("namespace", validator=check_choice(GROUPINGS))
+    max_parallel: int | None = setting(
+        None, validator=check_int(1), parse="int", aliases=("max_workers",)
     )
-    executable: str = _setting("kedro", validator=_check_str())
-    extra_env: Mapping[str, str] = _setting(
-        factory=dict, validator=_check_env, converter=_to_str_mapping, parse="json"
+    executable: str = setting("kedro", validator=check_str())
+    extra_env: Mapping[str, str] = setting(
+        factory=dict, validator=check_env, converter=_to_str_mapping, parse="json"
     )
-    fail_fast: bool = _setting(True, validator=_check_bool, parse="bool")
-    dry_run: bool = _setting(False, validator=_check_bool, parse="bool")
-    plan_file: str | None = _setting(None, validator=_check_str(optional=True))
-    job_name_prefix: str = _setting("kedro", validator=_check_prefix)
-    poll_interval: float = _setting(
-        2.0, validator=_check_positive_number(), parse="float"
+    fail_fast: bool = setting(True, validator=check_bool, parse="bool")
+    dry_run: bool = setting(False, validator=check_bool, parse="bool")
+    plan_file: str | None = setting(None, validator=check_str(optional=True))
+    job_name_prefix: str = setting("kedro", validator=check_prefix)
+    poll_interval: float = setting(
+        2.0, validator=check_positive_number(), parse="float"
     )
-    max_poll_interval: float = _setting(
-        30.0, validator=_check_positive_number(), parse="float"
+    max_poll_interval: float = setting(
+        30.0, validator=check_positive_number(), parse="float"
     )
 
     def __attrs_post_init__(self) -> None:
@@ -389,52 +389,50 @@ class AWSBatchSettings:
         >>> AWSBatchSettings(job_queue="q", job_definition="kedro").retry_attempts
     """
 
-    job_queue: str = _setting(validator=_check_str())
-    job_definition: str = _setting(validator=_check_str())
-    region: str | None = _setting(None, validator=_check_str(optional=True))
-    profile: str | None = _setting(None, validator=_check_str(optional=True))
-    endpoint_url: str | None = _setting(None, validator=_check_str(optional=True))
-    retry_attempts: int | None = _setting(
-        None, validator=_check_int(1, MAX_RETRY_ATTEMPTS), parse="int"
+    job_queue: str = setting(validator=check_str())
+    job_definition: str = setting(validator=check_str())
+    region: str | None = setting(None, validator=check_str(optional=True))
+    profile: str | None = setting(None, validator=check_str(optional=True))
+    endpoint_url: str | None = setting(None, validator=check_str(optional=True))
+    retry_attempts: int | None = setting(
+        None, validator=check_int(1, MAX_RETRY_ATTEMPTS), parse="int"
     )
-    evaluate_on_exit: tuple[dict[str, str], ...] = _setting(
+    evaluate_on_exit: tuple[dict[str, str], ...] = setting(
         (),
-        validator=_check_evaluate_on_exit,
+        validator=check_evaluate_on_exit,
         converter=_to_tuple_of_dicts,
         parse="json",
     )
-    attempt_timeout: int | None = _setting(
-        None, validator=_check_int(MIN_ATTEMPT_TIMEOUT), parse="int"
+    attempt_timeout: int | None = setting(
+        None, validator=check_int(MIN_ATTEMPT_TIMEOUT), parse="int"
     )
-    resources: Mapping[str, Any] = _setting(
-        factory=dict, validator=_check_resources, converter=_to_resources, parse="json"
+    resources: Mapping[str, Any] = setting(
+        factory=dict, validator=check_resources, converter=_to_resources, parse="json"
     )
-    resources_by_namespace: Mapping[str, Mapping[str, Any]] = _setting(
+    resources_by_namespace: Mapping[str, Mapping[str, Any]] = setting(
         factory=dict,
-        validator=_check_resources_by_key,
+        validator=check_resources_by_key,
         converter=_to_resources_by_key,
         parse="json",
     )
-    resources_by_tag: Mapping[str, Mapping[str, Any]] = _setting(
+    resources_by_tag: Mapping[str, Mapping[str, Any]] = setting(
         factory=dict,
-        validator=_check_resources_by_key,
+        validator=check_resources_by_key,
         converter=_to_resources_by_key,
         parse="json",
     )
-    tags: Mapping[str, str] = _setting(
-        factory=dict, validator=_check_tags, converter=_to_str_mapping, parse="json"
+    tags: Mapping[str, str] = setting(
+        factory=dict, validator=check_tags, converter=_to_str_mapping, parse="json"
     )
-    submit_rate: float = _setting(
-        40.0, validator=_check_positive_number(MAX_SUBMIT_RATE), parse="float"
+    submit_rate: float = setting(
+        40.0, validator=check_positive_number(MAX_SUBMIT_RATE), parse="float"
     )
-    api_retry_mode: str = _setting(
-        "standard", validator=_check_choice(("standard", "adaptive"))
+    api_retry_mode: str = setting(
+        "standard", validator=check_choice(("standard", "adaptive"))
     )
-    api_max_attempts: int = _setting(
-        10, validator=_check_int(1, 20, False), parse="int"
-    )
-    lookup_delay: float = _setting(
-        2.0, validator=_check_non_negative_number, parse="float"
+    api_max_attempts: int = setting(10, validator=check_int(1, 20, False), parse="int")
+    lookup_delay: float = setting(
+        2.0, validator=check_non_negative_number, parse="float"
     )
 
 
@@ -531,7 +529,7 @@ def resolve_settings(
 
     Args:
         cls: ``BatchSettings`` or ``AWSBatchSettings`` (any attrs class whose
-            fields were made with this module's ``_setting``).
+            fields were made with this module's ``setting``).
         arguments: The runner's keyword arguments.
         parameters: The ``aws_batch`` block of the run's parameters.
         environ: The environment (``os.environ``).

@@ -52,14 +52,14 @@ def demo_command(pipeline: str = DEMO_PIPELINE) -> list[str]:
         >>> demo_command()[-1]
         '--runner=kedro_pipelinename.batch.LocalBatchRunner'
     """
-    from ..command import _pipelines_arguments
+    from ..command import pipelines_arguments
 
     return [
         sys.executable,
         "-m",
         "kedro",
         "run",
-        *_pipelines_arguments((pipeline,)),
+        *pipelines_arguments((pipeline,)),
         f"--runner={RUNNER}",
     ]
 
