@@ -142,6 +142,27 @@ def test_submit_that_timed_out_after_creating_the_job_is_not_submitted_again(
     assert limits.calls["ListJobs"] == 1
 
 
+def test_interrupt_while_submit_is_in_flight_terminates_the_created_job(
+    batch_world: BatchWorld,
+) -> None:
+    limits = StrictLimits()
+    backend = _backend(batch_world, limits)
+
+    def created_then_interrupted(request: Any, **kwargs: Any) -> None:
+        _forward(request)
+        raise KeyboardInterrupt
+
+    backend.client.meta.events.register(
+        "before-send.batch.SubmitJob", created_then_interrupted
+    )
+
+    with pytest.raises(KeyboardInterrupt):
+        backend.submit(Submission(job=planned("kedro-a")))
+
+    created = [job["jobId"] for job in batch_world.jobs()]
+    assert (len(created), limits.calls["TerminateJob"]) == (1, 1)
+
+
 def test_submit_that_timed_out_before_reaching_batch_is_submitted_once_more(
     batch_world: BatchWorld,
 ) -> None:

@@ -344,6 +344,12 @@ class AWSBatchBackend:
             try:
                 job_id: str = self.client.submit_job(**request)["jobId"]
                 return job_id
+            except (KeyboardInterrupt, SystemExit):
+                # Ctrl-C or SIGTERM (raised as SystemExit by the driver) while the
+                # request was in flight: Batch may have created a job whose id the
+                # driver never learns, so it would keep running unseen.
+                self._terminate_in_flight(name)
+                raise
             except ambiguous as error:
                 found = self.find_submitted(name)
                 if found is None and self.settings.lookup_delay > 0:
@@ -372,6 +378,24 @@ class AWSBatchBackend:
             f"{self.settings.job_queue!r}: {MAX_SUBMIT_TRIES} tries timed out and "
             f"none created the job."
         )
+
+    def _terminate_in_flight(self, name: str) -> None:
+        try:
+            found = self.find_submitted(name)
+            if found is not None:
+                logger.warning(
+                    "The driver stopped while submitting %s; terminating the job "
+                    "Batch created for it (%s).",
+                    name,
+                    found,
+                )
+                self.terminate([found], "the Kedro driver stopped while submitting")
+        except Exception:  # never hide the interruption itself
+            logger.exception(
+                "Could not check whether job %s was created; look for it in %s.",
+                name,
+                self.label,
+            )
 
     def find_submitted(self, name: str) -> str | None:
         """The id of this run's job called ``name``, if Batch has one."""
