@@ -329,6 +329,22 @@ def test_import_does_not_import_boto3(tmp_path: Path) -> None:
     assert result.stdout.strip().splitlines()[-1] == "[]"
 
 
+def test_import_leaves_the_run_context_value_layer_for_first_use(
+    tmp_path: Path,
+) -> None:
+    # Defining RunContext (attrs) and the command builder was most of the
+    # package's import cost; they load when a run starts, not in settings.py.
+    code = (
+        "import sys, kedro.framework.session, kedro_pipelinename; "
+        "print(kedro_pipelinename.is_installed(), sorted(m for m in sys.modules "
+        "if m in ('kedro_pipelinename.run_context', 'kedro_pipelinename.command')))"
+    )
+
+    result = run_command([sys.executable, "-c", code], cwd=tmp_path)
+
+    assert result.stdout.strip().splitlines()[-1] == "True []"
+
+
 # --- drop-in: same nodes, order, errors and warnings as stock ------------------
 
 #: Kedro puts ``repr(pipeline)`` into some errors; a named pipeline's repr shows

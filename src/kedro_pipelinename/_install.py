@@ -38,13 +38,13 @@ def has_native_support() -> bool:
 
 
 def _all_patches(*, native_names: bool) -> Iterator[tuple[type, str, object]]:
-    from . import pipeline, run_context, run_id, session
+    from . import pipeline, run_id, run_tracking, session
 
     if not native_names:
         yield from pipeline.patches()
         yield from session.patches()
     yield from run_id.patches()
-    yield from run_context.patches()
+    yield from run_tracking.patches()
 
 
 def install() -> None:

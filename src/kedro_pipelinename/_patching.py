@@ -14,9 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import warnings
-from typing import Any, Final
-
-from attrs import define
+from typing import Any, Final, NamedTuple
 
 logger = logging.getLogger(__name__)
 
@@ -31,8 +29,7 @@ class _Absent:
 ABSENT: Final = _Absent()
 
 
-@define(frozen=True)
-class PatchRecord:
+class PatchRecord(NamedTuple):
     """One replaced attribute: where it lives, what was there, what we put there."""
 
     owner: type

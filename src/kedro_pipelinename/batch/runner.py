@@ -354,7 +354,7 @@ class BatchRunner(AbstractRunner):
         self, plan: JobPlan, pipeline: Any, context: Any, outcome: RunOutcome
     ) -> str | None:
         from ..command import RunCommandError, build_resume_command
-        from ..run_context import resume_hint
+        from ..run_tracking import resume_hint
 
         start = resume_nodes(plan, pipeline, outcome.succeeded)
         if not start:

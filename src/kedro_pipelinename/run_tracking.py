@@ -1,0 +1,273 @@
+"""The run-context patches: ``current_run()`` is set while a session runs.
+
+A patch of ``KedroSession.run`` (and ``KedroServiceSession.run``, Kedro 1.5+) sets
+a ``contextvars.ContextVar`` and resets it in ``finally``, so nested and sequential
+sessions in one process each see their own run, and a failed run leaves nothing
+behind. ``ThreadPoolExecutor`` does not copy the submitting thread's context into
+its workers (Python 3.10 to 3.13, every Kedro of the matrix), so ``ThreadRunner``'s
+executor is patched to submit every node in a copy of the runner's context. A
+failed run logs the full command that resumes it.
+
+Kept apart from ``run_context.py`` (the ``RunContext`` value), which is imported
+only when a run starts, so that ``import kedro_pipelinename`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import inspect
+import logging
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Executor, ThreadPoolExecutor
+from contextvars import ContextVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, cast
+
+from ._patching import PATCHES
+from .run_id import RUN_ID_ENV_VAR, run_id_from_environment
+
+if TYPE_CHECKING:
+    from .run_context import RunContext
+
+logger = logging.getLogger(__name__)
+
+#: The running session's context; ``run_context.current_run()`` reads it.
+CURRENT_RUN: Final[ContextVar[RunContext | None]] = ContextVar(
+    "kedro_pipelinename_current_run", default=None
+)
+
+
+# --- building the context from a session ---------------------------------------
+
+
+def _tuple_of(value: object) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,) if value else ()
+    return tuple(cast("Iterable[str]", value))
+
+
+def _pipeline_names(arguments: Mapping[str, Any]) -> tuple[str, ...]:
+    # Kedro 1.2+ takes pipeline_names; every version takes pipeline_name (a
+    # deprecated alias from 1.2 on) and uses it when given.
+    single = arguments.get("pipeline_name")
+    names = [single] if single else list(arguments.get("pipeline_names") or [])
+    return tuple(dict.fromkeys(names)) or ("__default__",)
+
+
+def _configured_conf_source(session: Any, project_path: Path) -> str | None:
+    """``None`` when the session reads the project's default ``conf/``.
+
+    Kedro stores ``conf_source or <project>/<settings.CONF_SOURCE>``, so the
+    default is recognised by value: an absolute path of this machine must not
+    travel into a command that runs on another.
+    """
+    configured = getattr(session, "_conf_source", None)
+    if configured is None:
+        return None
+    from kedro.framework.project import settings
+
+    default = str(project_path / settings.CONF_SOURCE)
+    return None if str(configured) == default else str(configured)
+
+
+def _context_of_session(
+    session: Any, arguments: Mapping[str, Any], run_id: str
+) -> RunContext:
+    from .run_context import RunContext, _installed_kedro_version
+
+    project_path = Path(getattr(session, "_project_path", Path.cwd()))
+    store: Mapping[str, Any] = getattr(session, "store", None) or {}
+    if "runtime_params" in arguments:  # KedroServiceSession: per run
+        runtime_params = arguments.get("runtime_params")
+        env = getattr(session, "env", None)
+    else:  # KedroSession: per session; 0.19 stores them as "extra_params"
+        runtime_params = store.get("runtime_params", store.get("extra_params"))
+        env = store.get("env")
+    return RunContext(
+        pipeline_names=_pipeline_names(arguments),
+        env=env or None,
+        conf_source=_configured_conf_source(session, project_path),
+        runtime_params=runtime_params or {},
+        tags=_tuple_of(arguments.get("tags")),
+        node_names=_tuple_of(arguments.get("node_names")),
+        # Kedro 0.19 takes one ``namespace``; 1.0+ ``namespaces``.
+        namespaces=_tuple_of(arguments.get("namespaces") or arguments.get("namespace")),
+        from_nodes=_tuple_of(arguments.get("from_nodes")),
+        to_nodes=_tuple_of(arguments.get("to_nodes")),
+        from_inputs=_tuple_of(arguments.get("from_inputs")),
+        to_outputs=_tuple_of(arguments.get("to_outputs")),
+        load_versions=dict(arguments.get("load_versions") or {}),
+        run_id=run_id,
+        project_path=project_path.as_posix(),
+        kedro_version=_installed_kedro_version(),
+        only_missing_outputs=bool(arguments.get("only_missing_outputs", False)),
+    )
+
+
+def _patched_run(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``KedroSession.run`` / ``KedroServiceSession.run`` setting ``current_run()``."""
+    signature = inspect.signature(original)
+    takes_run_id = "run_id" in signature.parameters
+
+    @functools.wraps(original)
+    def patched_run(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if not PATCHES.active:
+            return original(self, *args, **kwargs)
+        try:
+            bound = signature.bind(self, *args, **kwargs)
+        except TypeError:  # let Kedro report the bad call in its own words
+            return original(self, *args, **kwargs)
+        if takes_run_id:
+            # KedroServiceSession (1.5+) makes a run id per run when none is passed;
+            # make it here so the context knows it, from the environment if set.
+            if not bound.arguments.get("run_id"):
+                from kedro.io.core import generate_timestamp
+
+                bound.arguments["run_id"] = (
+                    run_id_from_environment() or generate_timestamp()
+                )
+            run_id = bound.arguments["run_id"]
+        else:
+            run_id = self.session_id
+        try:
+            context: RunContext | None = _context_of_session(
+                self, bound.arguments, str(run_id)
+            )
+        except Exception:
+            # Never fail a run Kedro accepts (say, runtime params with int keys)
+            # because it cannot be described; current_run() is None for it.
+            logger.warning(
+                "kedro_pipelinename could not describe this run; current_run() "
+                "will be None during it.",
+                exc_info=True,
+            )
+            context = None
+        token = CURRENT_RUN.set(context)
+        try:
+            return original(*bound.args, **bound.kwargs)
+        finally:
+            CURRENT_RUN.reset(token)
+
+    return patched_run
+
+
+# --- ThreadRunner: node threads see the run ---------------------------------------
+
+
+def _patched_get_executor(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def patched_get_executor(self: Any, *args: Any, **kwargs: Any) -> Any:
+        executor = original(self, *args, **kwargs)
+        if PATCHES.active and isinstance(executor, ThreadPoolExecutor):
+            _submit_in_caller_context(executor)
+        return executor
+
+    return patched_get_executor
+
+
+def _submit_in_caller_context(executor: Executor) -> None:
+    """Make ``executor.submit`` run each call in a copy of the caller's context.
+
+    A copy per call: one ``Context`` cannot be entered by two threads at once.
+    """
+    original_submit = executor.submit
+
+    def submit(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        return original_submit(contextvars.copy_context().run, fn, *args, **kwargs)
+
+    executor.submit = submit  # type: ignore[method-assign]
+
+
+# --- resume hint -------------------------------------------------------------------
+
+
+def resume_hint(argv: list[str], run_id: str) -> str:
+    """The shell line that resumes a run: the run id, then ``argv``, quoted.
+
+    Args:
+        argv: A command from ``build_resume_command``.
+        run_id: The run id the resumed run must share with the failed one.
+
+    Returns:
+        ``KEDRO_PIPELINENAME_RUN_ID=<run_id> kedro run ...`` quoted for a POSIX shell.
+    """
+    import shlex
+
+    return f"{RUN_ID_ENV_VAR}={shlex.quote(run_id)} {shlex.join(argv)}"
+
+
+def _patched_suggest_resume(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def patched_suggest_resume_scenario(
+        self: Any,
+        pipeline: Any,
+        done_nodes: Any,
+        catalog: Any,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        result = original(self, pipeline, done_nodes, catalog, *args, **kwargs)
+        context = CURRENT_RUN.get()
+        if PATCHES.active and context is not None:
+            try:
+                _log_resume_command(pipeline, done_nodes, catalog, context)
+            except Exception:  # the hint must never hide the run's own error
+                logger.debug("Could not build the resume command", exc_info=True)
+        return result
+
+    return patched_suggest_resume_scenario
+
+
+def _log_resume_command(
+    pipeline: Any, done_nodes: Any, catalog: Any, context: RunContext
+) -> None:
+    from .command import RunCommandError, build_resume_command, build_run_command
+
+    done = list(done_nodes or ())
+    try:
+        if done:
+            from kedro.runner import runner as runner_module
+
+            remaining = set(pipeline.nodes) - set(done)
+            start = runner_module._find_nodes_to_resume_from(
+                pipeline=pipeline, unfinished_nodes=remaining, catalog=catalog
+            )
+            argv = build_resume_command(pipeline, sorted(start), context=context)
+        else:
+            argv = build_run_command(pipeline, context=context)
+    except RunCommandError as error:
+        logger.warning("No full resume command for this run: %s", error)
+        return
+    logger.warning(
+        "To resume this run with its pipelines, env, params and run id, run:\n  %s",
+        resume_hint(argv, context.run_id),
+    )
+
+
+def patches() -> Iterator[tuple[type, str, object]]:
+    """``(owner, attribute, replacement)`` for the run-context patches."""
+    from kedro.framework import session as session_package
+    from kedro.runner import AbstractRunner, ThreadRunner
+
+    # KedroServiceSession exists from Kedro 1.5 on.
+    for class_name in ("KedroSession", "KedroServiceSession"):
+        session_class = getattr(session_package, class_name, None)
+        if isinstance(session_class, type) and "run" in session_class.__dict__:
+            yield session_class, "run", _patched_run(session_class.__dict__["run"])
+    if "_get_executor" in ThreadRunner.__dict__:
+        yield (
+            ThreadRunner,
+            "_get_executor",
+            _patched_get_executor(ThreadRunner.__dict__["_get_executor"]),
+        )
+    if "_suggest_resume_scenario" in AbstractRunner.__dict__:
+        yield (
+            AbstractRunner,
+            "_suggest_resume_scenario",
+            _patched_suggest_resume(
+                AbstractRunner.__dict__["_suggest_resume_scenario"]
+            ),
+        )
