@@ -18,47 +18,14 @@ from typing import Any
 
 import kedro
 
+from kedro_pipelinename.demo.project import MAIN_MODULE as MAIN
+from kedro_pipelinename.demo.project import PYPROJECT_TEMPLATE as PYPROJECT
+
 #: Every ``kedro`` subprocess is bounded; a hung run fails the test, not CI.
 CLI_TIMEOUT_SECONDS = 180
 
-PYPROJECT = """\
-[build-system]
-requires = ["setuptools"]
-build-backend = "setuptools.build_meta"
-
-[project]
-name = "{package}"
-version = "0.1"
-dynamic = []
-
-[tool.kedro]
-package_name = "{package}"
-project_name = "{package}"
-kedro_init_version = "{kedro_version}"
-source_dir = "src"
-"""
-
 SETTINGS_HEADER = """\
 import kedro_pipelinename  # noqa: F401  (the one line the README asks for)
-"""
-
-MAIN = """\
-import sys
-from pathlib import Path
-
-from kedro.framework.cli.utils import find_run_command
-from kedro.framework.project import configure_project
-
-
-def main(*args, **kwargs):
-    package_name = Path(__file__).parent.name
-    configure_project(package_name)
-    run = find_run_command(package_name)
-    run(*args, **kwargs)
-
-
-if __name__ == "__main__":
-    main()
 """
 
 

@@ -60,7 +60,8 @@ RAW_DATA: dict[str, dict[str, list[float]]] = {
 #: Relative to the project: one JSON line per node run (see ``hooks.py`` below).
 NODE_RUNS_LOG = "logs/node_runs.jsonl"
 
-_PYPROJECT = """\
+#: ``pyproject.toml`` of a project written here (also used by the test suite).
+PYPROJECT_TEMPLATE = """\
 [build-system]
 requires = ["setuptools"]
 build-backend = "setuptools.build_meta"
@@ -85,7 +86,8 @@ from {package}.hooks import NodeRunRecorder
 HOOKS = (NodeRunRecorder(),)
 """
 
-_MAIN = """\
+#: ``src/<package>/__main__.py``: the package CLI ``python -m <package> run``.
+MAIN_MODULE = """\
 from pathlib import Path
 
 from kedro.framework.cli.utils import find_run_command
@@ -439,11 +441,11 @@ def write_demo_project(path: Path | str, *, package: str = PACKAGE) -> DemoProje
         (root / directory).mkdir(parents=True, exist_ok=True)
     (root / "conf" / "local" / ".gitkeep").write_text("")
     (root / "pyproject.toml").write_text(
-        _PYPROJECT.format(package=package, kedro_version=kedro.__version__)
+        PYPROJECT_TEMPLATE.format(package=package, kedro_version=kedro.__version__)
     )
     files = {
         "__init__.py": "",
-        "__main__.py": _MAIN,
+        "__main__.py": MAIN_MODULE,
         "settings.py": _SETTINGS.format(package=package),
         "datasets.py": _DATASETS,
         "nodes.py": _NODES,
