@@ -16,37 +16,20 @@ prints medians and ratios.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path, PurePosixPath
-from typing import Any
+from pathlib import Path
 
-from kedro.io import AbstractVersionedDataset, Version
+from kedro.io import Version
 from kedro.pipeline import Pipeline, node
 
 import kedro_pipelinename
 from kedro_pipelinename import RunContext, build_run_command
+from kedro_pipelinename.demo.datasets import JSONFileDataset
 
 RUN_ID = "2030-01-01T00.00.00.000Z"
-
-
-class JSONDataset(AbstractVersionedDataset[Any, Any]):
-    def __init__(self, filepath: str, version: Version | None = None) -> None:
-        super().__init__(filepath=PurePosixPath(filepath), version=version)
-
-    def load(self) -> Any:
-        return json.loads(Path(str(self._get_load_path())).read_text())
-
-    def save(self, data: Any) -> None:
-        path = Path(str(self._get_save_path()))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(data))
-
-    def _describe(self) -> dict[str, Any]:
-        return {}
 
 
 def median_seconds(action: Callable[[], object], loops: int) -> float:
@@ -84,9 +67,9 @@ def write_versions(root: Path, run_version_exists: bool) -> str:
     filepath = root / "data.json"
     for day in range(1, 51):
         version = f"2029-01-{day % 28 + 1:02d}T00.00.{day:02d}.000Z"
-        JSONDataset(str(filepath), Version(None, version)).save({"day": day})
+        JSONFileDataset(str(filepath), Version(None, version)).save({"day": day})
     if run_version_exists:
-        JSONDataset(str(filepath), Version(None, RUN_ID)).save({"run": True})
+        JSONFileDataset(str(filepath), Version(None, RUN_ID)).save({"run": True})
     return str(filepath)
 
 
@@ -103,7 +86,7 @@ def main() -> None:
             filepath = write_versions(root, exists)
 
             def load(filepath: str = filepath) -> object:
-                return JSONDataset(filepath, Version(None, RUN_ID)).load()
+                return JSONFileDataset(filepath, Version(None, RUN_ID)).load()
 
             compare(
                 f"versioned load, run version {'exists' if exists else 'absent'}",

@@ -24,6 +24,7 @@ from typing import Any
 # tests/ holds the shared project builder (projects.py) and is not a package.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from kedro_pipelinename.demo import datasets as demo_datasets
 from projects import read_json_lines, run_command, write_project
 
 #: What ``kedro.io.core.generate_timestamp`` produces.
@@ -34,36 +35,8 @@ VERSION_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}\.\d{2}\.\d{2}\.\d{3}Z$")
 RUNTIME_PARAMS = {"model": {"alpha": 0.5, "label": "7"}}
 PARAMS_OPTION = "--params=model.alpha=0.5,model.label='7'"
 
-DATASETS = """
-import json
-from pathlib import Path, PurePosixPath
-
-from kedro.io import AbstractVersionedDataset, DatasetError
-
-
-class JSONDataset(AbstractVersionedDataset):
-    def __init__(self, filepath, version=None, metadata=None):
-        super().__init__(filepath=PurePosixPath(filepath), version=version)
-        self.metadata = metadata
-
-    def load(self):
-        return json.loads(Path(str(self._get_load_path())).read_text())
-
-    def save(self, data):
-        path = Path(str(self._get_save_path()))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(data, sort_keys=True))
-
-    def _exists(self):
-        try:
-            path = self._get_load_path()
-        except DatasetError:
-            return False
-        return Path(str(path)).exists()
-
-    def _describe(self):
-        return {"filepath": str(self._filepath), "version": self._version}
-"""
+#: The demo's JSON dataset (versioned like kedro-datasets' ones), verbatim.
+DATASETS = Path(demo_datasets.__file__).read_text()
 
 NODES = """
 import os
@@ -230,22 +203,22 @@ class JobRunner(AbstractRunner):
 
 CATALOG = """
 raw:
-  type: rcproj.datasets.JSONDataset
+  type: rcproj.datasets.JSONFileDataset
   filepath: data/raw.json
 cleaned:
-  type: rcproj.datasets.JSONDataset
+  type: rcproj.datasets.JSONFileDataset
   filepath: data/cleaned.json
   versioned: true
 model:
-  type: rcproj.datasets.JSONDataset
+  type: rcproj.datasets.JSONFileDataset
   filepath: data/model.json
   versioned: true
 metrics:
-  type: rcproj.datasets.JSONDataset
+  type: rcproj.datasets.JSONFileDataset
   filepath: data/metrics.json
   versioned: true
 summary:
-  type: rcproj.datasets.JSONDataset
+  type: rcproj.datasets.JSONFileDataset
   filepath: data/summary.json
 """
 
