@@ -16,9 +16,10 @@ Set ``KEDRO_PIPELINENAME_DISABLE=1`` to make the import patch nothing.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ._install import disabled_by_environment, install, is_installed, uninstall
+from ._lazy import lazy_attributes
 from .pipeline import names_of
 from .versions import SUPPORTED_KEDRO, UnsupportedKedroVersionError
 
@@ -61,13 +62,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
-    return getattr(import_module(f"{__name__}.{module}"), name)
+__getattr__ = lazy_attributes(__name__, _LAZY)
 
 
 if not disabled_by_environment():
