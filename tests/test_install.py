@@ -101,11 +101,11 @@ def test_uninstall_restores_every_original_object(stock: Snapshot) -> None:
 
 def test_registry_and_runner_methods_are_restored(stock: Snapshot) -> None:
     kedro_pipelinename.install()
-    patched_getitem = vars(_ProjectPipelines)["__getitem__"]
+    patched_load_data = vars(_ProjectPipelines)["_load_data"]
 
     kedro_pipelinename.uninstall()
 
-    assert patched_getitem is not stock[_ProjectPipelines]["__getitem__"]
+    assert patched_load_data is not stock[_ProjectPipelines]["_load_data"]
     assert dict(vars(_ProjectPipelines)) == stock[_ProjectPipelines]
     assert dict(vars(AbstractRunner)) == stock[AbstractRunner]
 

@@ -1,14 +1,13 @@
 """How this package implements names (the contract suite checks what they are).
 
 These tests look inside: the rules as data, the instance attribute, the registry's
-cache of named copies, and the helpers other modules of the package call.
+in-place stamping, and the helpers other modules of the package call.
 """
 
 from __future__ import annotations
 
 import copy
 import pickle
-import threading
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,7 @@ from kedro_pipelinename.pipeline import (
     validate_name,
     with_names,
 )
-from kedro_pipelinename.session import named_for_key
+from kedro_pipelinename.session import stamp_key
 from strategies import combine
 
 
@@ -110,14 +109,24 @@ def test_pickle_of_a_named_pipeline_loads_where_the_patch_is_not_installed() -> 
     assert (nodes, pickle.loads(data).names) == (["first", "second"], ("alpha",))
 
 
-def test_registry_hands_out_the_same_named_copy_each_time() -> None:
+def test_stamping_a_key_twice_names_it_once() -> None:
+    registered = two_nodes()
+    registered.name = "chosen"
+
+    stamp_key("alpha", registered)
+    stamp_key("alpha", registered)
+
+    assert registered.names == ("alpha", "chosen")
+
+
+def test_stamping_ignores_values_and_keys_that_are_no_pipeline_names() -> None:
     registered = two_nodes()
 
-    first = named_for_key("alpha", registered)
+    stamp_key("", registered)
+    stamp_key(3, registered)
+    stamp_key("alpha", "not a pipeline")
 
-    assert named_for_key("alpha", registered) is first
-    assert named_for_key("beta", registered) is not first
-    assert NAMES_ATTR not in vars(registered)
+    assert registered.names == ()
 
 
 def test_registry_lookup_is_stable_like_stock(
@@ -136,24 +145,6 @@ def test_registry_lookup_is_stable_like_stock(
 
     assert registry["alpha"] is registry["alpha"]
     assert registry.get("alpha") is registry["alpha"]
-
-
-def test_registry_lookups_from_threads_agree() -> None:
-    registered = two_nodes()
-    seen: list[Pipeline] = []
-
-    def look_up() -> None:
-        for _ in range(50):
-            seen.append(named_for_key("alpha", registered))
-
-    threads = [threading.Thread(target=look_up) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-
-    assert len({id(p) for p in seen}) == 1
-    assert seen[0].names == ("alpha",)
 
 
 def test_shallow_copy_shares_node_structures() -> None:

@@ -88,10 +88,11 @@ def install() -> None:
                 kedro.__version__,
             )
         try:
-            # Build every replacement before applying any, so a failure in
-            # feature detection leaves Kedro untouched.
-            planned = list(_all_patches(native_names=native_names))
-            for owner, name, replacement in planned:
+            # Applied as they are built: a layer that wraps what an earlier one
+            # wrapped (both wrap the sessions' ``run``) wraps the earlier wrapper,
+            # never the original under it. A failure in feature detection undoes
+            # whatever was applied, so Kedro is left untouched.
+            for owner, name, replacement in _all_patches(native_names=native_names):
                 PATCHES.patch(owner, name, replacement)
         except BaseException:
             PATCHES.restore_all()

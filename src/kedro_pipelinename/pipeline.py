@@ -24,7 +24,10 @@ from __future__ import annotations
 
 import copy
 import functools
+import sys
 from collections.abc import Callable, Iterable, Iterator
+from contextvars import ContextVar
+from types import CodeType
 from typing import Any, Final
 
 from kedro.pipeline import Pipeline
@@ -136,6 +139,31 @@ def _names_of_self(self: Pipeline, *args: Any, **kwargs: Any) -> Names:
     return names_of(self)
 
 
+#: The names a running session asked for; set by the session patch (session.py).
+RUN_NAMES: Final[ContextVar[Names | None]] = ContextVar(
+    "kedro_pipelinename_run_names", default=None
+)
+
+#: The code objects of Kedro's own session ``run`` methods (filled by session.py):
+#: a ``filter`` called straight from one of them builds the run's pipeline.
+SESSION_RUN_CODES: Final[set[CodeType]] = set()
+
+
+def _names_of_self_or_run(self: Pipeline, *args: Any, **kwargs: Any) -> Names:
+    """``filter``: ``names(self)``, but the session's own call names the run.
+
+    Every supported session builds the run's pipeline from the registry and calls
+    ``filter`` on it once, in ``run`` itself; what that call returns is what the
+    hooks and the runner receive, so it carries exactly the requested names even
+    when a registered object is also registered under other keys.
+    """
+    requested = RUN_NAMES.get()
+    # Frame 0 is this rule, 1 the ``filter`` wrapper, 2 its caller.
+    if requested is not None and sys._getframe(2).f_code in SESSION_RUN_CODES:
+        return requested
+    return names_of(self)
+
+
 def _union(self: Pipeline, other: object) -> Names:
     return normalise_names(names_of(self) + names_of(other))
 
@@ -151,7 +179,7 @@ def _left_else_right(self: Pipeline, other: object) -> Names:
 #: Operation -> rule. Methods missing from the installed Kedro are skipped (for
 #: example ``only_nodes_with_namespace`` became ``only_nodes_with_namespaces`` in 1.0).
 RULES: Final[dict[str, Rule]] = {
-    "filter": _names_of_self,
+    "filter": _names_of_self_or_run,
     "only_nodes": _names_of_self,
     "only_nodes_with_namespace": _names_of_self,
     "only_nodes_with_namespaces": _names_of_self,

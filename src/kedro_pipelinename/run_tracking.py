@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Final, cast
 
 from ._patching import PATCHES
 from .run_id import RUN_ID_ENV_VAR, run_id_from_environment
+from .session import requested_names
 
 if TYPE_CHECKING:
     from .run_context import RunContext
@@ -47,14 +48,6 @@ def _tuple_of(value: object) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,) if value else ()
     return tuple(cast("Iterable[str]", value))
-
-
-def _pipeline_names(arguments: Mapping[str, Any]) -> tuple[str, ...]:
-    # Kedro 1.2+ takes pipeline_names; every version takes pipeline_name (a
-    # deprecated alias from 1.2 on) and uses it when given.
-    single = arguments.get("pipeline_name")
-    names = [single] if single else list(arguments.get("pipeline_names") or [])
-    return tuple(dict.fromkeys(names)) or ("__default__",)
 
 
 def _configured_conf_source(session: Any, project_path: Path) -> str | None:
@@ -87,7 +80,7 @@ def _context_of_session(
         runtime_params = store.get("runtime_params", store.get("extra_params"))
         env = store.get("env")
     return RunContext(
-        pipeline_names=_pipeline_names(arguments),
+        pipeline_names=requested_names(arguments),
         env=env or None,
         conf_source=_configured_conf_source(session, project_path),
         runtime_params=runtime_params or {},
@@ -111,6 +104,16 @@ def _patched_run(original: Callable[..., Any]) -> Callable[..., Any]:
     """``KedroSession.run`` / ``KedroServiceSession.run`` setting ``current_run()``."""
     signature = inspect.signature(original)
     takes_run_id = "run_id" in signature.parameters
+    # Kedro documents that a run without ``run_id`` gets one from
+    # ``generate_timestamp`` as the session module names it (and its tests patch
+    # that name), so look it up there on every call, never import it once.
+    session_module = inspect.unwrap(original).__globals__
+
+    def kedro_generate_timestamp() -> str:
+        generate = session_module.get("generate_timestamp")
+        if generate is None:
+            from kedro.io.core import generate_timestamp as generate
+        return str(generate())
 
     @functools.wraps(original)
     def patched_run(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -124,10 +127,8 @@ def _patched_run(original: Callable[..., Any]) -> Callable[..., Any]:
             # KedroServiceSession (1.5+) makes a run id per run when none is passed;
             # make it here so the context knows it, from the environment if set.
             if not bound.arguments.get("run_id"):
-                from kedro.io.core import generate_timestamp
-
                 bound.arguments["run_id"] = (
-                    run_id_from_environment() or generate_timestamp()
+                    run_id_from_environment() or kedro_generate_timestamp()
                 )
             run_id = bound.arguments["run_id"]
         else:
@@ -146,12 +147,66 @@ def _patched_run(original: Callable[..., Any]) -> Callable[..., Any]:
             )
             context = None
         token = CURRENT_RUN.set(context)
+        kedro_context_token = _KEDRO_CONTEXT.set(_KedroContextHolder())
         try:
             return original(*bound.args, **bound.kwargs)
         finally:
+            _KEDRO_CONTEXT.reset(kedro_context_token)
             CURRENT_RUN.reset(token)
 
     return patched_run
+
+
+# --- the run's parameters, read from its config loader ---------------------------
+
+
+class _KedroContextHolder:
+    """The ``KedroContext`` the running session loaded (filled by ``load_context``)."""
+
+    __slots__ = ("context",)
+
+    def __init__(self) -> None:
+        self.context: Any = None
+
+
+_KEDRO_CONTEXT: Final[ContextVar[_KedroContextHolder | None]] = ContextVar(
+    "kedro_pipelinename_kedro_context", default=None
+)
+
+
+def _patched_load_context(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def patched_load_context(self: Any, *args: Any, **kwargs: Any) -> Any:
+        context = original(self, *args, **kwargs)
+        holder = _KEDRO_CONTEXT.get()
+        if holder is not None and holder.context is None:
+            holder.context = context
+        return context
+
+    return patched_load_context
+
+
+def run_parameters() -> Mapping[str, Any] | None:
+    """The running session's parameters, as its config loader gives them.
+
+    That is ``parameters*.yml`` of the run's env with its ``--params`` merged in,
+    read from ``config_loader["parameters"]``: never through the catalog, whose
+    dataset factories (a catch-all ``"{name}"``) may claim ``params:`` names.
+
+    Returns:
+        The parameters (``{}`` when the project has none), or ``None`` outside a
+        session's run.
+    """
+    holder = _KEDRO_CONTEXT.get()
+    if holder is None or holder.context is None:
+        return None
+    from kedro.config import MissingConfigException
+
+    try:
+        parameters = holder.context.config_loader["parameters"]
+    except MissingConfigException:
+        return {}
+    return parameters if isinstance(parameters, Mapping) else {}
 
 
 # --- ThreadRunner: node threads see the run ---------------------------------------
@@ -257,6 +312,12 @@ def patches() -> Iterator[tuple[type, str, object]]:
         session_class = getattr(session_package, class_name, None)
         if isinstance(session_class, type) and "run" in session_class.__dict__:
             yield session_class, "run", _patched_run(session_class.__dict__["run"])
+            if "load_context" in session_class.__dict__:
+                yield (
+                    session_class,
+                    "load_context",
+                    _patched_load_context(session_class.__dict__["load_context"]),
+                )
     if "_get_executor" in ThreadRunner.__dict__:
         yield (
             ThreadRunner,

@@ -1,89 +1,151 @@
 """Stamping: where a pipeline learns which registered pipeline it is.
 
-Kedro's sessions (``KedroSession.run`` and, where it exists,
-``KedroServiceSession.run``) build the pipeline they run by reading
-``kedro.framework.project.pipelines[name]`` for each requested name (or
-``"__default__"``), adding them up and filtering. So stamping happens at the one
-place every session, CLI command and plugin reads registered pipelines: the
-registry hands out pipelines named by their key, and the algebra in
-``pipeline.py`` carries the names through ``+`` and ``filter`` to the hooks and
-the runner.
+Two places, and nowhere else:
 
-The registry never renames the registered object itself: with Kedro 1.5+'s
-selective loading ``__default__ = sum(pipelines.values())`` can be the *same*
-object as ``alpha``, and each key must see only its own name. It hands out a
-named shallow copy instead, cached per registered object so that
-``pipelines["x"] is pipelines["x"]`` stays true as in stock Kedro.
+1. **The registry names its own objects, in place.** When
+   ``kedro.framework.project.pipelines`` loads what ``register_pipelines()``
+   returned (and on ``pipelines[key] = p``), each registered ``Pipeline`` gets
+   its key added to its names. Lookups are untouched: ``pipelines[key]``,
+   ``.get``, ``.items()``, ``.values()`` and ``dict(pipelines)`` hand out the very
+   objects ``register_pipelines()`` returned, as in stock Kedro, so code that
+   compares or caches pipelines by identity keeps working. An object registered
+   under several keys (Kedro 1.5+'s selective loading can make ``__default__``
+   the same object as ``alpha``) knows every one of them, and a name its author
+   set is kept: names only ever grow by a key.
+2. **The session names the run's pipeline exactly.** Every supported session
+   builds the run's pipeline from the registry and calls ``.filter(...)`` on it
+   once, in ``run`` itself; the pipeline that call returns is what
+   ``before_pipeline_run``, the runner, ``after_pipeline_run`` and
+   ``on_pipeline_error`` receive. That one result is named after the requested
+   pipelines (``--pipelines a,b`` -> ``("a", "b")``, none -> ``("__default__",)``),
+   whatever else its registered objects are also registered as.
+
+The algebra in ``pipeline.py`` carries the names from there through every
+operation, and the runner's missing-outputs filter (Kedro 1.0+) keeps them.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
-import weakref
-from collections.abc import Callable, ItemsView, Iterator, ValuesView
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Final
 
 from kedro.pipeline import Pipeline
 
 from ._patching import PATCHES
-from .pipeline import RUNNER_RULES, names_of, patched_operation, with_names
-
-_named_copies: Final[weakref.WeakKeyDictionary[Pipeline, dict[str, Pipeline]]] = (
-    weakref.WeakKeyDictionary()
+from .pipeline import (
+    RUN_NAMES,
+    RUNNER_RULES,
+    SESSION_RUN_CODES,
+    names_of,
+    patched_operation,
+    set_names,
 )
-_named_copies_lock: Final = threading.Lock()
+
+_stamp_lock: Final = threading.Lock()
+
+def requested_names(arguments: Mapping[str, Any]) -> tuple[str, ...]:
+    """The pipelines a session's ``run`` was asked for, in the order given.
+
+    Kedro 1.2+ takes ``pipeline_names``; every version takes ``pipeline_name`` (a
+    deprecated alias from 1.2 on) and uses it when given; neither means
+    ``__default__``.
+
+    Args:
+        arguments: The bound arguments of ``KedroSession.run`` (or
+            ``KedroServiceSession.run``).
+
+    Returns:
+        The de-duplicated names, ``("__default__",)`` when none were requested.
+    """
+    single = arguments.get("pipeline_name")
+    names = [single] if single else list(arguments.get("pipeline_names") or [])
+    return tuple(dict.fromkeys(names)) or ("__default__",)
 
 
-def named_for_key(key: object, pipeline: Any) -> Any:
-    """The registered ``pipeline`` as seen under ``key``: named ``key``."""
+def stamp_key(key: object, pipeline: object) -> None:
+    """Add registry ``key`` to the names of the registered ``pipeline``, in place.
+
+    Idempotent; a non-pipeline value or a key that is no name is left alone.
+    """
     if not isinstance(pipeline, Pipeline) or not isinstance(key, str) or not key:
-        return pipeline
-    if names_of(pipeline) == (key,):
-        return pipeline
-    with _named_copies_lock:
-        by_key = _named_copies.setdefault(pipeline, {})
-        named = by_key.get(key)
-        # A caller may have renamed the copy it was handed (``pipelines["x"].name =
-        # ...``); the key must still hand out a pipeline named by the key.
-        if named is None or names_of(named) != (key,):
-            named = by_key[key] = with_names(pipeline, (key,))
-        return named
+        return
+    with _stamp_lock:
+        names = names_of(pipeline)
+        if key not in names:
+            set_names(pipeline, (*names, key))
 
 
-def _patched_getitem(original: Callable[..., Any]) -> Callable[..., Any]:
+def stamp_registered(content: Mapping[Any, Any]) -> None:
+    """Stamp every ``key -> pipeline`` of a freshly loaded registry."""
+    for key, pipeline in list(content.items()):
+        stamp_key(key, pipeline)
+
+
+def _patched_load_data(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
-    def patched(self: Any, key: Any) -> Any:
-        pipeline = original(self, key)
-        return named_for_key(key, pipeline) if PATCHES.active else pipeline
+    def patched_load_data(self: Any, *args: Any, **kwargs: Any) -> Any:
+        was_loaded = getattr(self, "_is_data_loaded", False)
+        result = original(self, *args, **kwargs)
+        # Every lookup calls _load_data; only a load that just happened stamps.
+        if PATCHES.active and not was_loaded and getattr(self, "_is_data_loaded", 1):
+            stamp_registered(getattr(self, "_content", None) or {})
+        return result
 
-    return patched
+    return patched_load_data
+
+
+def _patched_setitem(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def patched_setitem(self: Any, key: Any, value: Any) -> Any:
+        result = original(self, key, value)
+        if PATCHES.active:
+            stamp_key(key, value)
+        return result
+
+    return patched_setitem
+
+
+def _patched_session_run(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``run`` that tells ``filter`` which names the run asked for."""
+    signature = inspect.signature(original)
+
+    @functools.wraps(original)
+    def patched_run(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if not PATCHES.active:
+            return original(self, *args, **kwargs)
+        try:
+            bound = signature.bind(self, *args, **kwargs)
+        except TypeError:  # let Kedro report the bad call in its own words
+            return original(self, *args, **kwargs)
+        token = RUN_NAMES.set(
+            tuple(sorted(set(requested_names(bound.arguments))))
+        )
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            RUN_NAMES.reset(token)
+
+    return patched_run
 
 
 def patches() -> Iterator[tuple[type, str, object]]:
-    """``(owner, attribute, replacement)`` for the registry and runner patches."""
+    """``(owner, attribute, replacement)`` for the registry, session and runner."""
+    from kedro.framework import session as session_package
     from kedro.framework.project import _ProjectPipelines
     from kedro.runner import AbstractRunner
 
     registry = _ProjectPipelines
-    yield registry, "__getitem__", _patched_getitem(registry.__getitem__)
-    original_items = registry.items
-    original_values = registry.values
+    yield registry, "_load_data", _patched_load_data(registry._load_data)
+    yield registry, "__setitem__", _patched_setitem(registry.__setitem__)
 
-    @functools.wraps(original_items)
-    def patched_items(self: Any) -> ItemsView[Any, Any]:
-        if not PATCHES.active:
-            return original_items(self)  # type: ignore[no-any-return]
-        return {k: named_for_key(k, v) for k, v in original_items(self)}.items()
-
-    @functools.wraps(original_values)
-    def patched_values(self: Any) -> ValuesView[Any]:
-        if not PATCHES.active:
-            return original_values(self)  # type: ignore[no-any-return]
-        return {k: named_for_key(k, v) for k, v in original_items(self)}.values()
-
-    yield registry, "items", patched_items
-    yield registry, "values", patched_values
+    # KedroServiceSession exists from Kedro 1.5 on: feature detection.
+    for session_class in _session_classes(session_package):
+        run = session_class.__dict__["run"]
+        SESSION_RUN_CODES.add(inspect.unwrap(run).__code__)
+        yield session_class, "run", _patched_session_run(run)
 
     # Methods missing from the installed Kedro (0.19 has no missing-outputs
     # filter) are skipped: feature detection, not version numbers.
@@ -94,3 +156,10 @@ def patches() -> Iterator[tuple[type, str, object]]:
                 method,
                 patched_operation(getattr(AbstractRunner, method), rule),
             )
+
+
+def _session_classes(session_package: Any) -> Iterable[type]:
+    for class_name in ("KedroSession", "KedroServiceSession"):
+        session_class = getattr(session_package, class_name, None)
+        if isinstance(session_class, type) and "run" in session_class.__dict__:
+            yield session_class

@@ -1,4 +1,10 @@
-"""The registry hands out pipelines named by their key, never renaming its own objects.
+"""The registry names its own objects by their keys, in place, and hands them out.
+
+The rule: ``pipelines[key]``, ``.get``, ``.items()``, ``.values()``, iteration and
+``dict(pipelines)`` hand out the very objects ``register_pipelines()`` returned
+(or that were set with ``pipelines[key] = p``); each of them has every key it is
+registered under added to its names, and keeps a name its author set. Names only
+ever grow by a key, so loading the registry again changes nothing.
 
 ``kedro.framework.project.pipelines`` is a ``_ProjectPipelines``; each test
 configures a fresh one over a temp ``pipeline_registry``-style module, exactly as
@@ -66,110 +72,116 @@ def test_default_is_the_same_object_as_alpha_in_the_registered_dict(
     assert module.REGISTERED["__default__"] is module.REGISTERED["alpha"]
 
 
-@pytest.mark.parametrize(
-    "get",
-    [lambda r, k: r[k], lambda r, k: r.get(k)],
-    ids=["getitem", "get"],
-)
-@pytest.mark.parametrize("key", ["alpha", "beta", "gamma", "__default__"])
-def test_lookup_is_named_by_its_key(
-    registry_and_module: tuple[Any, ModuleType],
-    get: Callable[[Any, str], Any],
-    key: str,
+LOOKUPS: dict[str, Callable[[Any], dict[str, Any]]] = {
+    "getitem": lambda r: {key: r[key] for key in list(r.keys())},
+    "get": lambda r: {key: r.get(key) for key in list(r.keys())},
+    "items": lambda r: dict(r.items()),
+    "values": lambda r: dict(zip(list(r.keys()), list(r.values()), strict=True)),
+    "dict": dict,
+    "iteration": lambda r: {key: r[key] for key in r},
+}
+
+
+@pytest.mark.parametrize("lookup", list(LOOKUPS), ids=str)
+def test_lookups_hand_out_the_registered_objects_themselves(
+    registry_and_module: tuple[Any, ModuleType], lookup: str
 ) -> None:
-    registry, _ = registry_and_module
+    registry, module = registry_and_module
 
-    assert get(registry, key).names == (key,)
+    handed_out = LOOKUPS[lookup](registry)
+
+    assert {key: handed_out[key] is module.REGISTERED[key] for key in handed_out} == {
+        "alpha": True,
+        "beta": True,
+        "gamma": True,
+        "__default__": True,
+    }
 
 
-def test_items_are_named_by_their_keys(
+def test_dict_of_the_registry_equals_what_register_pipelines_returned(
+    registry_and_module: tuple[Any, ModuleType],
+) -> None:
+    registry, module = registry_and_module
+
+    assert dict(registry) == module.REGISTERED
+
+
+def test_every_registered_object_knows_every_key_it_is_registered_under(
     registry_and_module: tuple[Any, ModuleType],
 ) -> None:
     registry, _ = registry_and_module
 
     assert {key: p.names for key, p in registry.items()} == {
-        "alpha": ("alpha",),
+        "alpha": ("__default__", "alpha"),
         "beta": ("beta",),
-        "gamma": ("gamma",),
-        "__default__": ("__default__",),
+        "gamma": ("chosen_in_registry", "gamma"),
+        "__default__": ("__default__", "alpha"),
     }
 
 
-def test_values_are_named_by_their_keys(
-    registry_and_module: tuple[Any, ModuleType],
-) -> None:
-    registry, _ = registry_and_module
-
-    assert sorted(p.name for p in registry.values()) == [
-        "__default__",
-        "alpha",
-        "beta",
-        "gamma",
-    ]
-
-
-def test_lookups_never_mutate_the_registered_objects(
+def test_an_object_registered_under_two_keys_stays_one_object(
     registry_and_module: tuple[Any, ModuleType],
 ) -> None:
     registry, module = registry_and_module
 
-    for key in ("alpha", "__default__", "beta", "gamma"):
-        registry[key]
-        registry.get(key)
-    list(registry.items())
-    list(registry.values())
-
-    assert (module.ALPHA.names, module.BETA.names, module.GAMMA_NAMED.names) == (
-        (),
-        (),
-        ("chosen_in_registry",),
-    )
+    assert registry["__default__"] is registry["alpha"] is module.ALPHA
+    assert module.ALPHA.name == "__default__,alpha"
 
 
-@pytest.mark.parametrize(
-    "order", [("alpha", "__default__"), ("__default__", "alpha")], ids=str
-)
-def test_default_and_alpha_never_show_each_others_name(
-    registry_and_module: tuple[Any, ModuleType], order: tuple[str, str]
+def test_a_name_set_before_registration_is_kept(
+    registry_and_module: tuple[Any, ModuleType],
 ) -> None:
+    registry, module = registry_and_module
+    registry.keys()
+
+    assert module.GAMMA_NAMED.names == ("chosen_in_registry", "gamma")
+
+
+def test_reloading_the_registry_names_nothing_twice(
+    registry_and_module: tuple[Any, ModuleType],
+) -> None:
+    registry, module = registry_and_module
+    before = {key: p.names for key, p in registry.items()}
+
+    registry.configure(module.__name__)
+    after = {key: p.names for key, p in registry.items()}
+
+    assert after == before
+
+
+def test_a_pipeline_set_into_the_registry_is_named_by_its_key(
+    registry_and_module: tuple[Any, ModuleType],
+) -> None:
+    from kedro.pipeline import Pipeline
+
     registry, _ = registry_and_module
+    extra = Pipeline([])
 
-    first, second = (registry[key] for key in order)
-    seen = {order[0]: first.names, order[1]: second.names}
-    again = {key: registry[key].names for key in order}
-    via_items = {k: p.names for k, p in registry.items() if k in order}
+    registry["extra"] = extra
 
-    expected = {"alpha": ("alpha",), "__default__": ("__default__",)}
-    assert (seen, again, via_items) == (expected, expected, expected)
+    assert registry["extra"] is extra
+    assert extra.names == ("extra",)
 
 
-def test_default_and_alpha_share_nodes(
+def test_a_name_set_after_registration_is_what_the_registry_hands_out(
+    registry_and_module: tuple[Any, ModuleType],
+) -> None:
+    registry, module = registry_and_module
+
+    registry["beta"].name = "renamed"
+
+    assert (registry["beta"].names, module.BETA.names) == (("renamed",), ("renamed",))
+
+
+def test_combining_registry_pipelines_unions_their_names(
     registry_and_module: tuple[Any, ModuleType],
 ) -> None:
     registry, _ = registry_and_module
 
-    assert registry["__default__"].nodes == registry["alpha"].nodes
+    combined = registry["beta"] + registry["gamma"]
 
-
-def test_combining_registry_pipelines_unions_their_keys(
-    registry_and_module: tuple[Any, ModuleType],
-) -> None:
-    registry, _ = registry_and_module
-
-    combined = registry["beta"] + registry["alpha"]
-
-    assert combined.names == ("alpha", "beta")
-    assert combined.filter(node_names=["a1"]).names == ("alpha", "beta")
-
-
-def test_renaming_a_looked_up_pipeline_does_not_rename_the_key(
-    registry_and_module: tuple[Any, ModuleType],
-) -> None:
-    registry, _ = registry_and_module
-
-    registry["alpha"].name = "something_else"
-
-    assert registry["alpha"].names == ("alpha",)
+    assert combined.names == ("beta", "chosen_in_registry", "gamma")
+    assert combined.filter(node_names=["g0"]).names == combined.names
 
 
 def test_missing_key_raises_key_error_and_get_returns_default(
@@ -257,7 +269,7 @@ def selective_project(
         sys.modules.pop(module)
 
 
-def test_selective_loading_default_and_alpha_keep_their_own_names(
+def test_selective_loading_default_and_alpha_are_one_object_with_both_names(
     selective_project: tuple[Any, ModuleType],
 ) -> None:
     registry, module = selective_project
@@ -265,10 +277,6 @@ def test_selective_loading_default_and_alpha_keep_their_own_names(
 
     alpha, default = registry["alpha"], registry["__default__"]
 
-    assert module.REGISTERED["__default__"] is module.REGISTERED["alpha"]
-    assert (alpha.names, default.names) == (("alpha",), ("__default__",))
-    assert (registry["alpha"].names, module.REGISTERED["alpha"].names) == (
-        ("alpha",),
-        (),
-    )
+    assert alpha is default is module.REGISTERED["alpha"]
+    assert alpha.names == ("__default__", "alpha")
     assert sorted(registry) == ["__default__", "alpha"]

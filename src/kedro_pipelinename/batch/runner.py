@@ -210,6 +210,7 @@ class BatchRunner(AbstractRunner):
         """
         from ..command import RunCommandError
         from ..run_context import current_run
+        from ..run_tracking import run_parameters
 
         label = self._label()
         _show_progress_logs()
@@ -226,7 +227,7 @@ class BatchRunner(AbstractRunner):
                     "called directly."
                 ],
             )
-        settings, backend_settings = self.resolve_settings(catalog)
+        settings, backend_settings = self.resolve_settings(run_parameters())
         try:
             plan = plan_jobs(pipeline, settings=settings, context=context)
         except RunCommandError as error:
@@ -249,11 +250,16 @@ class BatchRunner(AbstractRunner):
 
     # --- steps ---------------------------------------------------------------------
 
-    def resolve_settings(self, catalog: Any = None) -> tuple[BatchSettings, Any]:
+    def resolve_settings(
+        self, parameters: Mapping[str, Any] | None = None
+    ) -> tuple[BatchSettings, Any]:
         """Settings from the arguments, the parameters block and the environment.
 
         Args:
-            catalog: The run's catalog, holding ``params:<parameters_key>``.
+            parameters: The run's parameters, as its config loader gives them
+                (``run_tracking.run_parameters()``); the block is
+                ``parameters[parameters_key]``. Never read through the catalog:
+                a catch-all dataset factory would claim ``params:<key>``.
 
         Returns:
             ``(BatchSettings, backend settings or None)``.
@@ -261,7 +267,7 @@ class BatchRunner(AbstractRunner):
         Raises:
             BatchSettingsError: For a missing, unknown or invalid setting.
         """
-        block = self._parameters_block(catalog)
+        block = self._parameters_block(parameters or {})
         # Unknown keys are checked against every backend's settings, so one
         # aws_batch block serves AWSBatchRunner and LocalBatchRunner alike.
         check_setting_names(
@@ -285,11 +291,8 @@ class BatchRunner(AbstractRunner):
         )
         return settings, backend_settings
 
-    def _parameters_block(self, catalog: Any) -> Mapping[str, Any]:
-        dataset = f"params:{self.parameters_key}"
-        if catalog is None or dataset not in catalog:
-            return {}
-        block = catalog.load(dataset)
+    def _parameters_block(self, parameters: Mapping[str, Any]) -> Mapping[str, Any]:
+        block = parameters.get(self.parameters_key)
         if block is None:
             return {}
         if not isinstance(block, Mapping):
