@@ -1,65 +1,92 @@
 #!/usr/bin/env bash
-# Rebuild the scratch Kedro repository the patch series is made in, or export it.
+# Rebuild the upstream patch series from clean Kedro trees.
 #
-#   patches/regenerate.sh [--kedro-version V] [--workdir DIR]
-#       Download Kedro V's sdist (default 1.7.0), commit its tree to a fresh git
-#       repository in DIR (default /tmp/kedro-pipelinename-upstream) as the
-#       pristine base, and `git am` the series from patches/ on top. Edit the
-#       code there and amend or add commits.
+#   patches/regenerate.sh [--sdist FILE]
+#       One command, from scratch: make Kedro main (d58a0b1, from ../shared, offline)
+#       a git repository, `git am` patches/*.patch on it and export its commits
+#       again to patches/*.patch; then `git am` the commits that touch only kedro/
+#       and tests/ on the kedro 1.7.0 sdist (downloaded from PyPI unless --sdist is
+#       given) and export those to patches/1.7.0/. Without edits both series come
+#       out byte for byte the same (`git status patches` stays clean).
 #
-#   patches/regenerate.sh --export [--workdir DIR]
-#       Replace patches/*.patch with `git format-patch` of every commit on top of
-#       the pristine base in DIR.
+#   patches/regenerate.sh --setup [--workdir DIR]
+#       Only make DIR/main (default /tmp/kedro-pipelinename-upstream/main): Kedro
+#       main with the series applied, one commit per patch. Edit there (amend,
+#       `git rebase -i base`, add commits), then:
 #
+#   patches/regenerate.sh --export [--workdir DIR] [--sdist FILE]
+#       Export DIR/main's commits above its "base" tag to patches/*.patch and
+#       rebuild patches/1.7.0/ from them.
+#
+# A commit must either touch only kedro/ and tests/ (it goes into both series) or
+# touch neither (RELEASE.md, docs/: main only); one that mixes them is an error.
 # Nothing of Kedro's is kept in this repository: only the patch files.
 set -euo pipefail
 
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-kedro_version="1.7.0"
-workdir="/tmp/kedro-pipelinename-upstream"
-export_only=0
-python="${PYTHON:-python3}"
+# shellcheck source=patches/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+mode="all"
+workdir=""
+sdist=""
 while [[ $# -gt 0 ]]; do
     case "$1" in
-        --kedro-version) kedro_version="$2"; shift 2 ;;
+        --setup) mode="setup"; shift ;;
+        --export) mode="export"; shift ;;
         --workdir) workdir="$2"; shift 2 ;;
-        --export) export_only=1; shift ;;
-        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
-        *) echo "regenerate.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+        --sdist) sdist="$2"; shift 2 ;;
+        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+        *) die "unknown argument '$1' (see --help)" ;;
     esac
 done
 
-# Fixed identity and dates so that two exports of the same commits are identical.
-export GIT_COMMITTER_NAME="kedro-pipelinename"
-export GIT_COMMITTER_EMAIL="kedro-pipelinename@users.noreply.github.com"
-export GIT_COMMITTER_DATE="2026-01-01T00:00:00+0000"
-git_() { git -C "$workdir" -c user.name="$GIT_COMMITTER_NAME" -c user.email="$GIT_COMMITTER_EMAIL" "$@"; }
-
-if [[ $export_only -eq 1 ]]; then
-    base="$(git_ rev-list --max-parents=0 HEAD)"
-    rm -f "$here"/*.patch
-    git_ format-patch --no-signature --zero-commit -o "$here" "$base..HEAD"
-    exit 0
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+if [[ "$mode" == "all" ]]; then
+    workdir="$scratch/work"
+else
+    workdir="${workdir:-/tmp/kedro-pipelinename-upstream}"
 fi
 
-if [[ -e "$workdir" ]]; then
-    echo "regenerate.sh: $workdir exists; remove it or pass --workdir" >&2
-    exit 1
+if [[ "$mode" != "export" ]]; then
+    [[ ! -e "$workdir/main" ]] || die "$workdir/main exists; remove it or pass --workdir"
+    make_main_repo "$workdir/main"
+    apply_series "$workdir/main" "$PATCHES_DIR"/*.patch
+    if [[ "$mode" == "setup" ]]; then
+        git -C "$workdir/main" log --oneline base..HEAD
+        echo "Scratch repository ready: $workdir/main (edit, then: $0 --export --workdir $workdir)"
+        exit 0
+    fi
 fi
-download="$(mktemp -d)"
-trap 'rm -rf "$download"' EXIT
-"$python" -m pip download --quiet --no-deps --no-binary :all: \
-    "kedro==$kedro_version" -d "$download"
-tar --no-same-owner -xzf "$download/kedro-$kedro_version.tar.gz" -C "$download"
-mkdir -p "$workdir"
-# The sdist's tree as released, minus its build metadata.
-(cd "$download/kedro-$kedro_version" && tar -cf - --exclude=PKG-INFO --exclude='*.egg-info' .) \
-    | tar --no-same-owner -xf - -C "$workdir"
-git_ init --quiet --initial-branch=main
-printf '%s\n' '*.egg-info/' '__pycache__/' >> "$workdir/.git/info/exclude"
-git_ add --all
-git_ commit --quiet --message "Kedro $kedro_version as released (sdist)"
-git_ am --quiet --committer-date-is-author-date "$here"/*.patch
-git_ log --oneline
-echo "Scratch repository ready: $workdir"
+
+main_repo="$workdir/main"
+[[ -d "$main_repo/.git" ]] || die "$main_repo is no scratch repository; run $0 --setup first"
+export_series "$main_repo" "$PATCHES_DIR"
+
+# Which commits go into the 1.7.0 series: those that touch only files the sdist ships.
+mapfile -t commits < <(git -C "$main_repo" rev-list --reverse base..HEAD)
+mapfile -t main_patches < <(printf '%s\n' "$PATCHES_DIR"/*.patch)
+[[ ${#commits[@]} -eq ${#main_patches[@]} ]] || die "commits and patch files differ in number"
+release_patches=()
+for index in "${!commits[@]}"; do
+    paths="$(git -C "$main_repo" diff-tree --no-commit-id --name-only -r "${commits[$index]}")"
+    shipped="$(grep -cE '^(kedro|tests)/' <<<"$paths" || true)"
+    total="$(wc -l <<<"$paths")"
+    if [[ "$shipped" -eq "$total" ]]; then
+        release_patches+=("${main_patches[$index]}")
+    elif [[ "$shipped" -eq 0 ]]; then
+        echo "main only (the sdist ships no such files): $(basename "${main_patches[$index]}")"
+    else
+        die "$(basename "${main_patches[$index]}") mixes kedro/ or tests/ with other files; split it"
+    fi
+done
+
+if [[ -z "$sdist" ]]; then
+    sdist="$(download_sdist "$scratch")"
+fi
+make_release_repo "$scratch/release" "$sdist"
+apply_series "$scratch/release" "${release_patches[@]}"
+export_series "$scratch/release" "$RELEASE_PATCHES_DIR"
+
+echo "main ($MAIN_COMMIT): $(git -C "$main_repo" rev-list --count base..HEAD) patches in patches/"
+echo "kedro $RELEASE_VERSION: ${#release_patches[@]} patches in patches/$RELEASE_VERSION/"
