@@ -36,7 +36,9 @@ die() { echo "$(basename "$0"): $*" >&2; exit 1; }
 init_base_repo() {
     git -C "$1" init --quiet --initial-branch=main
     printf '%s\n' '*.egg-info/' '__pycache__/' '*.pyc' >> "$1/.git/info/exclude"
-    git -C "$1" add --all
+    # --force: the tree as shipped, also the files that Kedro's project template
+    # lists in its own .gitignore (conf/local/credentials.yml, data/.gitkeep, ...).
+    git -C "$1" add --all --force
     git -C "$1" commit --quiet --message "$2"
     git -C "$1" tag base
 }
@@ -48,6 +50,7 @@ make_main_repo() {
     mkdir -p "$1"
     cp -R "$MAIN_SRC/." "$1/"
     cp -R "$MAIN_TESTS/tests" "$1/tests"
+    chmod -R u+w "$1"  # the shared trees may be read-only
     init_base_repo "$1" "kedro-org/kedro main at $MAIN_COMMIT (sources and tests)"
 }
 
