@@ -1,5 +1,5 @@
 """Fixtures for the upstream-patch tests: a copy of the installed Kedro with the
-series in ``patches/`` applied."""
+series for its release (``patches/1.7.0/``) applied."""
 
 from __future__ import annotations
 
@@ -12,17 +12,33 @@ from pathlib import Path
 import kedro
 import pytest
 
-#: The Kedro release the series in ``patches/`` is made against.
+#: The Kedro release ``patches/1.7.0/`` is made against. ``patches/*.patch``, the
+#: series for Kedro's main branch, holds the same commits plus docs and RELEASE.md.
 PINNED_KEDRO = "1.7.0"
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PATCHES_DIR = PROJECT_ROOT / "patches"
+RELEASE_PATCHES_DIR = PATCHES_DIR / PINNED_KEDRO
 APPLY_TIMEOUT_S = 60
 
 
-def patch_files() -> list[Path]:
-    """The series, in order."""
-    return sorted(PATCHES_DIR.glob("*.patch"))
+def patch_files(directory: Path = RELEASE_PATCHES_DIR) -> list[Path]:
+    """A series, in order: by default the one for the pinned release."""
+    return sorted(directory.glob("*.patch"))
+
+
+def subprocess_env(*, native_root: Path | None) -> dict[str, str]:
+    """The environment of a child Python: ``native_root`` first on ``PYTHONPATH``."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("KEDRO_PIPELINENAME_", "PYTEST_"))
+    }
+    if native_root is not None:
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(native_root), *filter(None, [os.environ.get("PYTHONPATH")])]
+        )
+    return env
 
 
 def apply_command(patch: Path) -> list[str]:

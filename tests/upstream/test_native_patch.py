@@ -9,7 +9,6 @@ the same suite run against the monkey patch.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -18,25 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import PROJECT_ROOT
+from .conftest import PROJECT_ROOT, subprocess_env
 
 CONTRACT_SUITE = "tests/contract"
 CONTRACT_TIMEOUT_S = 900
 IMPORT_TIMEOUT_S = 120
-
-
-def subprocess_env(*, native_root: Path | None) -> dict[str, str]:
-    """The environment of a child Python: ``native_root`` first on ``PYTHONPATH``."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("KEDRO_PIPELINENAME_", "PYTEST_"))
-    }
-    if native_root is not None:
-        env["PYTHONPATH"] = os.pathsep.join(
-            [str(native_root), *filter(None, [os.environ.get("PYTHONPATH")])]
-        )
-    return env
 
 
 def run_contract_suite(
