@@ -170,6 +170,10 @@ def main(argv: list[str] | None = None) -> int:
     # next to themselves (logs, caches).
     shutil.copytree(args.tests / "tests", scratch / "tests")
     shutil.copy(args.tests / "pyproject.toml", scratch / "pyproject.toml")
+    if (args.tests / "docs").is_dir():
+        # tests/framework/hooks/test_manager.py reads docs/extend/hooks/ of the
+        # tree under test; a source checkout has it, the shared tests tree not.
+        shutil.copytree(args.tests / "docs", scratch / "docs")
     targets = [d for d in args.dirs if (scratch / d).is_dir()]
     workers = None if args.workers == "0" else args.workers
     sides = {
