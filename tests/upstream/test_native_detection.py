@@ -7,6 +7,7 @@ Kedro's ``Pipeline`` a ``names`` property of its own.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 import pytest
 from kedro.pipeline import Pipeline
@@ -16,10 +17,16 @@ from kedro_pipelinename._install import has_native_support
 
 
 @pytest.fixture
-def native_kedro(monkeypatch: pytest.MonkeyPatch) -> None:
+def native_kedro(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Stock Kedro with the patch uninstalled and a ``Pipeline.names`` of its own."""
     kedro_pipelinename.uninstall()
     monkeypatch.setattr(Pipeline, "names", property(lambda self: ()), raising=False)
+    yield
+    # Uninstall what the test installed while ``names`` looked native, before the
+    # fake ``names`` goes: else the process keeps a patch that stood down for
+    # ``Pipeline``, and the suite's restore fixture (which only compares
+    # ``is_installed()``) would leave it so for every later test.
+    kedro_pipelinename.uninstall()
 
 
 def test_stock_kedro_has_no_native_support() -> None:

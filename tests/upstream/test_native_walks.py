@@ -222,10 +222,15 @@ def test_native_replay_runs_the_patched_kedro_without_the_monkey_patch(
 
 @pytest.fixture
 def monkey_patch() -> Iterator[None]:
-    """This process runs the monkey patch (tests/conftest restores the state)."""
-    if not kedro_pipelinename.is_installed():
-        kedro_pipelinename.install()
+    """A fresh install of the monkey patch in this process, then the state before."""
+    was_installed = kedro_pipelinename.is_installed()
+    if was_installed:
+        kedro_pipelinename.uninstall()
+    kedro_pipelinename.install()
     yield
+    kedro_pipelinename.uninstall()
+    if was_installed:
+        kedro_pipelinename.install()
 
 
 @pytest.mark.usefixtures("monkey_patch")
