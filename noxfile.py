@@ -1,4 +1,9 @@
-"""The Kedro version matrix: the whole test suite once per tested Kedro release.
+"""The Kedro version matrix, per tested Kedro release.
+
+``matrix``: our whole test suite. ``kedro_suites``: Kedro's own suites stock and
+patched (same test ids; a test that fails only with the patch fails the session),
+read from ``../shared/kedro-tests`` (``KEDRO_TESTS_DIR`` elsewhere), with the
+counts written to ``build/kedro-suites/<kedro>.json``.
 
 The versions come from ``kedro_pipelinename.versions.TESTED_KEDRO`` (declared once,
 as data). ``nox -s matrix`` runs them all; ``nox -s "matrix(kedro='1.3.1')"`` one.
@@ -7,6 +12,9 @@ as data). ``nox -s matrix`` runs them all; ``nox -s "matrix(kedro='1.3.1')"`` on
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import nox
@@ -27,13 +35,66 @@ def _tested_kedro() -> list[str]:
     raise RuntimeError(f"TESTED_KEDRO not found in {source}")
 
 
+ROOT = Path(__file__).parent
+KEDRO_SUITES = ROOT / ".ci" / "kedro_suites.py"
+REPORTS = ROOT / "build" / "kedro-suites"
+
+
+def _kedro_tests_dir() -> Path:
+    default = ROOT.parent / "shared" / "kedro-tests"
+    return Path(os.environ.get("KEDRO_TESTS_DIR", default))
+
+
+def _suite_helper(*args: str) -> list[str]:
+    output = subprocess.run(
+        [sys.executable, str(KEDRO_SUITES), *args],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return output.splitlines()
+
+
 @nox.session
 @nox.parametrize("kedro", _tested_kedro())
 def matrix(session: nox.Session, kedro: str) -> None:
-    """Run the test suite against one Kedro release."""
+    """Run our test suite against one Kedro release."""
     session.install("-e", ".[test]", f"kedro=={kedro}")
     session.run(
         "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *session.posargs
+    )
+
+
+@nox.session
+@nox.parametrize("kedro", _tested_kedro())
+def kedro_suites(session: nox.Session, kedro: str) -> None:
+    """Kedro's own suites, stock vs patched (same ids), on one Kedro release."""
+    suite = _kedro_tests_dir() / _suite_helper("suite-for", kedro)[0]
+    if not (suite / "tests").is_dir():
+        session.error(
+            f"Kedro's own tests for {kedro} are not at {suite}: put the shared "
+            f"kedro-tests beside this checkout or set KEDRO_TESTS_DIR."
+        )
+    # An environment of its own, as Kedro's CI builds it: the test dependencies
+    # Kedro's own pyproject declares (its s3fs pin, for one, holds botocore back,
+    # which our suite must not be run on by accident).
+    session.install(
+        "-e", ".", f"kedro=={kedro}", *_suite_helper("requirements", str(suite))
+    )
+    session.run(
+        "python",
+        str(KEDRO_SUITES),
+        "--label",
+        kedro,
+        "--tests",
+        str(suite),
+        "--stock-env",
+        "KEDRO_PIPELINENAME_DISABLE=1",
+        # As a pytest plugin the package is imported, and so installed, before
+        # any test module: the whole pytest process runs patched.
+        "--patched-arg=-pkedro_pipelinename",
+        "--report",
+        str(REPORTS / f"{kedro}.json"),
     )
 
 

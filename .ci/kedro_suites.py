@@ -10,7 +10,8 @@ still newly failing (2 on a run that could not be compared at all).
 
 The drop-in check (the monkey patch)::
 
-    python .ci/kedro_suites.py --label 1.7.0 --tests ../shared/kedro-tests/main-d58a0b1 \\
+    python .ci/kedro_suites.py --label 1.7.0 \\
+        --tests ../shared/kedro-tests/main-d58a0b1 \\
         --stock-env KEDRO_PIPELINENAME_DISABLE=1 --patched-arg=-pkedro_pipelinename
 
 The native check (a Kedro with ``patches/`` applied) passes ``--patched-python``
@@ -40,6 +41,32 @@ DEFAULT_DIRS = (
     "tests/ipython",
     "tests/io",
 )
+
+#: Kedro's test dependencies that these folders need (the shared README's list),
+#: installed with the specifiers of the Kedro under test's own ``pyproject.toml``:
+#: its ``tests/ipython`` needs IPython 8 before Kedro 1.3, for example.
+TEST_REQUIREMENTS = (
+    "pytest",
+    "pytest-mock",
+    "pandas",
+    "kedro-datasets",
+    "requests_mock",
+    "pydantic",
+    "ipython",
+    "s3fs",
+)
+
+#: The folder of ``../shared/kedro-tests`` for each tested Kedro. 1.5.0 has no
+#: suite of its own there; main at d58a0b1 (which says 1.5.0 in its
+#: ``__init__``) is the nearest, so it runs that one: a stock-vs-patched
+#: comparison on one installed Kedro is fair whatever the stock failures.
+SUITE_FOR_KEDRO = {
+    "0.19.15": "0.19.15",
+    "1.0.0": "1.0.0",
+    "1.3.1": "1.3.1",
+    "1.5.0": "main-d58a0b1",
+    "1.7.0": "main-d58a0b1",
+}
 
 #: Each suite run may take this long; a whole suite takes about 30 s here.
 SUITE_TIMEOUT_S = 1800
@@ -71,7 +98,10 @@ def counts(result: Outcomes) -> dict[str, int]:
 
 
 def describe(tally: dict[str, int]) -> str:
-    return f"{tally['passed']} passed, {tally['failed']} failed, {tally['skipped']} skipped"
+    return (
+        f"{tally['passed']} passed, {tally['failed']} failed, "
+        f"{tally['skipped']} skipped"
+    )
 
 
 def parse_env(pairs: list[str]) -> dict[str, str]:
@@ -119,7 +149,9 @@ def run_pytest(
         "-W",
         "ignore",
         f"--junitxml={junit_xml}",
-        *(["-n", workers] if workers else []),
+        # loadfile: a file runs whole on one worker, in order, as Kedro runs it;
+        # some of its tests depend on the order within their file.
+        *(["-n", workers, "--dist", "loadfile"] if workers else []),
         *extra_args,
         *targets,
     ]
@@ -148,7 +180,60 @@ def test_file_of(test_id: str) -> str:
     return test_id
 
 
+def test_requirements(suite: Path) -> list[str]:
+    """``TEST_REQUIREMENTS`` as the suite's own ``pyproject.toml`` specifies them."""
+    import re
+
+    import tomllib
+
+    declared = tomllib.loads((suite / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]["test"]
+
+    def name_of(requirement: str) -> str:
+        match = re.match(r"[A-Za-z0-9._-]+", requirement)
+        return (match.group(0) if match else requirement).lower().replace("_", "-")
+
+    wanted = {name.lower().replace("_", "-") for name in TEST_REQUIREMENTS}
+    found = {name_of(r): r for r in declared if name_of(r) in wanted}
+    # xdist is this project's own (>=3, which our suite needs; Kedro 0.19 pins
+    # 2.2); it only distributes the tests, whichever version does it.
+    found["pytest-xdist"] = "pytest-xdist[psutil]>=3"
+    return [found.get(name, name) for name in sorted({*wanted, "pytest-xdist"})]
+
+
+def markdown_table(reports: list[dict[str, object]]) -> str:
+    """One row per Kedro: stock counts, patched counts, newly failing ids."""
+    rows = [
+        "| Kedro | tests of | stock | patched | newly failing |",
+        "|---|---|---|---|---|",
+    ]
+    for report in reports:
+        newly = report["newly_failing"]
+        assert isinstance(newly, list)
+        rows.append(
+            f"| {report['label']} | {report.get('suite', '')} "
+            f"| {describe(report['stock'])} | {describe(report['patched'])} "  # type: ignore[arg-type]
+            f"| {len(newly) or 'none'} |"
+        )
+    return "\n".join(rows)
+
+
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv[:1] == ["requirements"]:
+        # ``kedro_suites.py requirements SUITE_DIR``: what to pip install for it.
+        print("\n".join(test_requirements(Path(argv[1]))))
+        return 0
+    if argv[:1] == ["table"]:
+        # ``kedro_suites.py table REPORT.json...``: the Markdown table for the docs.
+        print(markdown_table([json.loads(Path(p).read_text()) for p in argv[1:]]))
+        return 0
+    if argv[:1] == ["suite-for"]:
+        # ``kedro_suites.py suite-for 1.7.0``: the shared folder of that Kedro.
+        print(SUITE_FOR_KEDRO[argv[1]])
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--label", required=True, help="the Kedro under test")
     parser.add_argument("--tests", required=True, type=Path, help="holds tests/")
@@ -234,6 +319,7 @@ def main(argv: list[str] | None = None) -> int:
 
     report = {
         "label": args.label,
+        "suite": args.tests.name,
         "dirs": targets,
         "stock": counts(stock),
         "patched": counts(patched),

@@ -46,6 +46,7 @@ from .pipeline import (
 
 _stamp_lock: Final = threading.Lock()
 
+
 def requested_names(arguments: Mapping[str, Any]) -> tuple[str, ...]:
     """The pipelines a session's ``run`` was asked for, in the order given.
 
@@ -120,9 +121,7 @@ def _patched_session_run(original: Callable[..., Any]) -> Callable[..., Any]:
             bound = signature.bind(self, *args, **kwargs)
         except TypeError:  # let Kedro report the bad call in its own words
             return original(self, *args, **kwargs)
-        token = RUN_NAMES.set(
-            tuple(sorted(set(requested_names(bound.arguments))))
-        )
+        token = RUN_NAMES.set(tuple(sorted(set(requested_names(bound.arguments)))))
         try:
             return original(self, *args, **kwargs)
         finally:

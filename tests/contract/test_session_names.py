@@ -54,20 +54,23 @@ _lock = threading.Lock()
 def record(who, run_id, pipeline):
     names = getattr(pipeline, "names", None)
     with _lock:
-        RECORDS.append(
-            {"who": who, "run_id": run_id, "names": None if names is None else list(names)}
-        )
+        names = None if names is None else list(names)
+        RECORDS.append({"who": who, "run_id": run_id, "names": names})
+
+
+def run_id_of(run_params):
+    # Kedro 0.19 calls the run id "session_id", Kedro 1.x "run_id".
+    return run_params.get("run_id") or run_params.get("session_id")
 
 
 class RecordingHooks:
     @hook_impl
     def before_pipeline_run(self, run_params, pipeline):
-        # Kedro 0.19 calls the run id "session_id", Kedro 1.x "run_id".
-        record("before", run_params.get("run_id") or run_params.get("session_id"), pipeline)
+        record("before", run_id_of(run_params), pipeline)
 
     @hook_impl
     def after_pipeline_run(self, run_params, pipeline):
-        record("after", run_params.get("run_id") or run_params.get("session_id"), pipeline)
+        record("after", run_id_of(run_params), pipeline)
 
 
 class RecordingRunner(SequentialRunner):
