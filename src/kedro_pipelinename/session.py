@@ -90,9 +90,10 @@ def _patched_load_data(original: Callable[..., Any]) -> Callable[..., Any]:
     def patched_load_data(self: Any, *args: Any, **kwargs: Any) -> Any:
         was_loaded = getattr(self, "_is_data_loaded", False)
         result = original(self, *args, **kwargs)
-        # Every lookup calls _load_data; only one that found nothing loaded yet
-        # (and so loaded, unless unconfigured: then the content is empty) stamps.
-        if PATCHES.active and not was_loaded:
+        # Every lookup calls _load_data; only a load that just happened stamps
+        # (an unconfigured registry never loads: its keys were stamped as set).
+        just_loaded = not was_loaded and bool(getattr(self, "_is_data_loaded", True))
+        if PATCHES.active and just_loaded:
             stamp_registered(getattr(self, "_content", None) or {})
         return result
 

@@ -163,6 +163,21 @@ def test_a_pipeline_set_into_the_registry_is_named_by_its_key(
     assert extra.names == ("extra",)
 
 
+def test_lookups_of_an_unconfigured_registry_never_change_names() -> None:
+    from kedro.framework.project import _ProjectPipelines
+    from kedro.pipeline import Pipeline
+
+    registry = _ProjectPipelines()
+    pipeline = Pipeline([])
+    registry["alpha"] = pipeline
+    pipeline.name = "beta"
+
+    registry.keys()
+    registry["alpha"]
+
+    assert pipeline.names == ("beta",)
+
+
 def test_a_name_set_after_registration_is_what_the_registry_hands_out(
     registry_and_module: tuple[Any, ModuleType],
 ) -> None:
