@@ -11,6 +11,7 @@ silently drop theirs, so we warn and leave it.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import threading
 import warnings
@@ -111,3 +112,20 @@ class UndoLog:
 
 
 PATCHES: Final = UndoLog()
+
+
+def bind_call(
+    signature: inspect.Signature, *args: Any, **kwargs: Any
+) -> inspect.BoundArguments | None:
+    """The arguments of a call to a patched Kedro method, or ``None``.
+
+    ``None`` when the patches are not active or the call does not fit the
+    signature: the wrapper then calls straight through, and Kedro reports a bad
+    call in its own words.
+    """
+    if not PATCHES.active:
+        return None
+    try:
+        return signature.bind(*args, **kwargs)
+    except TypeError:
+        return None

@@ -24,7 +24,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, cast
 
-from ._patching import PATCHES
+from ._patching import PATCHES, bind_call
 from .run_id import RUN_ID_ENV_VAR, run_id_from_environment
 from .session import requested_names
 
@@ -117,11 +117,8 @@ def _patched_run(original: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(original)
     def patched_run(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if not PATCHES.active:
-            return original(self, *args, **kwargs)
-        try:
-            bound = signature.bind(self, *args, **kwargs)
-        except TypeError:  # let Kedro report the bad call in its own words
+        bound = bind_call(signature, self, *args, **kwargs)
+        if bound is None:
             return original(self, *args, **kwargs)
         if takes_run_id:
             # KedroServiceSession (1.5+) makes a run id per run when none is passed;

@@ -34,7 +34,7 @@ from typing import Any, Final
 
 from kedro.pipeline import Pipeline
 
-from ._patching import PATCHES
+from ._patching import PATCHES, bind_call
 from .pipeline import (
     RUN_NAMES,
     RUNNER_RULES,
@@ -117,11 +117,8 @@ def _patched_session_run(original: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(original)
     def patched_run(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if not PATCHES.active:
-            return original(self, *args, **kwargs)
-        try:
-            bound = signature.bind(self, *args, **kwargs)
-        except TypeError:  # let Kedro report the bad call in its own words
+        bound = bind_call(signature, self, *args, **kwargs)
+        if bound is None:
             return original(self, *args, **kwargs)
         token = RUN_NAMES.set(tuple(sorted(set(requested_names(bound.arguments)))))
         try:
