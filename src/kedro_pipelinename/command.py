@@ -15,6 +15,7 @@ never be read as an option.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from collections.abc import Hashable, Iterable, Mapping, Sequence
@@ -52,10 +53,21 @@ def _run_command() -> Any:
 
 def _option(destination: str) -> Any:
     """The ``kedro run`` option that fills parameter ``destination``, or ``None``."""
-    for parameter in _run_command().params:
-        if parameter.name == destination:
-            return parameter
-    return None
+    return _options_of(_run_command()).get(destination)
+
+
+@functools.lru_cache(maxsize=4)
+def _options_of(command: Any) -> dict[str, Any]:
+    """``command``'s options by destination, the first one where several share it.
+
+    Cached per command object: a batch plan asks for the same few options once
+    per job, and the installed ``kedro run`` does not change during a process.
+    """
+    options: dict[str, Any] = {}
+    for parameter in command.params:
+        if parameter.name is not None:
+            options.setdefault(parameter.name, parameter)
+    return options
 
 
 def _flag(option: Any) -> str:
@@ -111,6 +123,8 @@ def _joined_names(
                 f"brackets or surrounding spaces."
             )
     joined = ",".join(values)
+    if len(values) == 1:
+        return joined  # parsed back as [value] just above
     parsed_all = list(_parse(option, joined))
     if parsed_all != list(values):
         raise RunCommandError(
@@ -183,9 +197,16 @@ def _node_names_in(pipeline: Any) -> set[str]:
 
 
 def _check_nodes_exist(
-    nodes: Sequence[str], pipeline: Any, names: tuple[str, ...], *, source: str
+    nodes: Sequence[str],
+    pipeline: Any,
+    names: tuple[str, ...],
+    *,
+    source: str,
+    known: set[str] | None = None,
 ) -> None:
-    known = _node_names_in(pipeline)
+    """Raise naming the nodes that are not in ``pipeline`` (``known``: its names)."""
+    if known is None:
+        known = _node_names_in(pipeline)
     missing = [node for node in nodes if node not in known]
     if missing:
         from difflib import get_close_matches
@@ -592,11 +613,7 @@ def build_run_command(
     node_list = _as_names(nodes, "nodes")
     namespace_list = _as_names(namespaces, "namespaces")
     if node_list is not None:
-        _check_nodes_exist(node_list, pipeline, names, source="the nodes argument")
-        joined = _joined_names(
-            node_list, "node_names", what="node name", source="the nodes argument"
-        )
-        argv.append(f"{_required_flag('node_names')}={joined}")
+        argv.append(_nodes_argument(node_list, pipeline, names))
     if namespace_list is not None:
         _check_namespaces_exist(namespace_list, pipeline, names)
         argv.extend(
@@ -608,6 +625,83 @@ def build_run_command(
         argv.extend(_context_arguments(context))
     logger.debug("Run command: %s", argv)
     return argv
+
+
+def _nodes_argument(
+    node_list: tuple[str, ...],
+    pipeline: Any,
+    names: tuple[str, ...],
+    known: set[str] | None = None,
+) -> str:
+    """``--nodes=a,b``, once every name is checked to be in ``pipeline`` and to
+    parse back unchanged (``known``: ``pipeline``'s node names, if already built)."""
+    source = "the nodes argument"
+    _check_nodes_exist(node_list, pipeline, names, source=source, known=known)
+    joined = _joined_names(node_list, "node_names", what="node name", source=source)
+    return f"{_required_flag('node_names')}={joined}"
+
+
+def build_run_commands(
+    pipeline: Any,
+    node_lists: Iterable[Iterable[str]],
+    *,
+    context: RunContext | None = None,
+    executable: str | Sequence[str] = "kedro",
+) -> list[list[str]]:
+    """``build_run_command(pipeline, nodes=nodes, ...)`` for each of ``node_lists``.
+
+    The same argvs and the same errors, raised for the first node list that has
+    one, in time linear in the number of nodes: what every command of the run
+    shares (executable, pipelines, env, params, load versions, the pipeline's node
+    names) is computed and checked once, not once per command. A batch plan of
+    thousands of jobs needs this; ``build_run_command`` per job rebuilt the set
+    of the pipeline's node names each time (quadratic).
+
+    Args:
+        pipeline: As for ``build_run_command``.
+        node_lists: The node names of each command, each a non-empty sequence.
+        context: As for ``build_run_command``.
+        executable: As for ``build_run_command``.
+
+    Returns:
+        One argv per node list, in order.
+
+    Raises:
+        RunCommandError: As ``build_run_command`` would for the first node list
+            it fails on.
+
+    Example:
+        >>> train = pipelines["train"]
+        >>> build_run_commands(train, [["a"], ["b", "c"]])  # doctest: +SKIP
+        [['kedro', 'run', '--pipelines=train', '--nodes=a'],
+         ['kedro', 'run', '--pipelines=train', '--nodes=b,c']]
+    """
+    node_lists = list(node_lists)
+    if not node_lists:
+        return []
+    # The checks run in build_run_command's order: executable, pipeline names,
+    # the first command's nodes, then the run's own arguments.
+    head = [*_executable_argv(executable), "run"]
+    context = current_run() if context is None else context
+    names = _pipeline_names(pipeline)
+    head.extend(pipelines_arguments(names))
+    known = _node_names_in(pipeline)
+    tail: tuple[str, ...] | None = None
+    commands = []
+    for nodes in node_lists:
+        node_list = _as_names(nodes, "nodes")
+        if node_list is None:  # only a None element gets here
+            raise RunCommandError(
+                "build_run_commands needs the node names of every command; use "
+                "build_run_command(pipeline) for the whole run."
+            )
+        argv = [*head, _nodes_argument(node_list, pipeline, names, known)]
+        if tail is None:
+            tail = () if context is None else _context_arguments(context)
+        argv.extend(tail)
+        logger.debug("Run command: %s", argv)
+        commands.append(argv)
+    return commands
 
 
 def build_resume_command(

@@ -11,14 +11,25 @@ from hypothesis import strategies as st
 from kedro.io import DataCatalog
 from kedro.pipeline import Pipeline, node, pipeline
 
+from kedro_pipelinename.batch import plan as plan_module
 from kedro_pipelinename.batch.errors import BatchSettingsError, PreflightError
-from kedro_pipelinename.batch.plan import JOB_NAME_PATTERN, job_names, plan_jobs
+from kedro_pipelinename.batch.plan import (
+    JOB_NAME_PATTERN,
+    MAX_JOB_NAME_LENGTH,
+    job_names,
+    plan_jobs,
+)
 from kedro_pipelinename.batch.preflight import (
     check_persisted,
     check_reproducible,
     require_names,
 )
 from kedro_pipelinename.batch.settings import BatchSettings
+from kedro_pipelinename.command import (
+    RunCommandError,
+    build_run_command,
+    build_run_commands,
+)
 from kedro_pipelinename.run_context import RunContext
 
 CONTEXT = RunContext(
@@ -116,6 +127,61 @@ def test_each_job_command_and_env_reproduce_the_run_for_its_nodes() -> None:
     }
 
 
+@pytest.mark.parametrize("grouping", ["namespace", "none"])
+def test_every_job_command_is_what_build_run_command_gives_for_its_nodes(
+    grouping: str,
+) -> None:
+    train = _train()
+    settings = BatchSettings(grouping=grouping, executable="python -m proj")
+
+    plan = plan_jobs(train, settings=settings, context=CONTEXT)
+
+    assert [job.command for job in plan.jobs] == [
+        tuple(
+            build_run_command(
+                train,
+                nodes=job.nodes,
+                context=CONTEXT,
+                executable=["python", "-m", "proj"],
+            )
+        )
+        for job in plan.jobs
+    ]
+
+
+def _error_of(call: Any, *args: Any) -> str:
+    with pytest.raises(RunCommandError) as raised:
+        call(*args)
+    return str(raised.value)
+
+
+def _one_by_one(node_lists: list[list[str]], context: RunContext) -> None:
+    for nodes in node_lists:
+        build_run_command(_train(), nodes=nodes, context=context)
+
+
+BAD_PARAMS = RunContext(run_id=RUN_ID, runtime_params={"alpha": [1, 2]})
+
+
+@pytest.mark.parametrize(
+    ("node_lists", "context"),
+    [
+        pytest.param([["report"], ["client_1.fti"]], CONTEXT, id="unknown-node"),
+        pytest.param([["report"], []], CONTEXT, id="empty-selection"),
+        pytest.param([["client_1.fti"]], BAD_PARAMS, id="nodes-before-params"),
+        pytest.param([["report"], ["client_1.fit"]], BAD_PARAMS, id="bad-params"),
+    ],
+)
+def test_build_run_commands_raises_what_build_run_command_raises_first(
+    node_lists: list[list[str]], context: RunContext
+) -> None:
+    batched = _error_of(
+        lambda: build_run_commands(_train(), node_lists, context=context)
+    )
+
+    assert batched == _error_of(_one_by_one, node_lists, context)
+
+
 def test_extra_env_may_not_replace_the_run_id() -> None:
     settings = BatchSettings(extra_env={"KEDRO_PIPELINENAME_RUN_ID": "other"})
 
@@ -182,6 +248,36 @@ def test_long_job_names_are_cut_to_128_and_stay_unique() -> None:
     assert [len(name) for name in names] == [128, 128, 128]
     assert len({name.lower() for name in names}) == 3
     assert all(JOB_NAME_PATTERN.match(name) for name in names)
+
+
+def _job_names_one_suffix_at_a_time(prefix: str, groups: list[str]) -> list[str]:
+    """The naming rule, plainly: the first of base, base-2, base-3, ... not taken."""
+    taken: set[str] = set()
+    names = []
+    for group in groups:
+        base = f"{prefix}-{plan_module._sanitise(group)}"
+        if len(base) > MAX_JOB_NAME_LENGTH:
+            base = plan_module._fit(base, f"-{plan_module._short_hash(group)}")
+        candidate, number = base, 1
+        while candidate.lower() in taken:
+            number += 1
+            candidate = plan_module._fit(base, f"-{number}")
+        taken.add(candidate.lower())
+        names.append(candidate)
+    return names
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["a", "A", "a-2", "a-3", "a.2", "b", "a_", "n" * 130]),
+        max_size=40,
+    )
+)
+def test_job_names_take_the_first_free_suffix(groups: list[str]) -> None:
+    assert job_names("kedro", groups) == _job_names_one_suffix_at_a_time(
+        "kedro", groups
+    )
 
 
 @settings(max_examples=200, deadline=None)

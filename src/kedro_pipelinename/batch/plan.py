@@ -2,9 +2,11 @@
 
 ``plan_jobs`` groups the pipeline's nodes into jobs (one per top-level namespace,
 or one per node), derives the dependencies between jobs from the node DAG, and
-asks ``build_run_command`` / ``build_run_env`` for each job's command and
-environment, so that every job re-runs its nodes inside the run's pipelines, env,
-params, conf source, load versions and run id.
+asks ``build_run_commands`` / ``build_run_env`` for each job's command (the argv
+``build_run_command`` gives for its nodes) and environment, so that every job
+re-runs its nodes inside the run's pipelines, env, params, conf source, load
+versions and run id. Planning is linear in jobs and dependencies
+(``tests/benchmarks/bench_plan.py``).
 
 Grouping by namespace can make two jobs need each other (``a.x -> y -> a.z`` with
 ``y`` outside namespace ``a``). Such cycles are found with Tarjan's algorithm and
@@ -21,6 +23,7 @@ within the run and the same for the same pipeline.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 import logging
 import re
@@ -260,7 +263,9 @@ def group_nodes(
     members: dict[tuple[str, str], list[Any]] = {}
     for node in nodes:
         members.setdefault(key_of[node], []).append(node)
-    # Kahn's algorithm, ready groups taken in the order of their first node.
+    # Kahn's algorithm, ready groups taken in the order of their first node: a
+    # heap of (position of the first node, group), O((groups + edges) log groups);
+    # positions are unique, so groups themselves are never compared.
     remaining = {key: len(graph[key]) for key in members}
     children: dict[tuple[str, str], set[tuple[str, str]]] = {
         key: set() for key in members
@@ -268,19 +273,20 @@ def group_nodes(
     for key, parents in graph.items():
         for parent in parents:
             children[parent].add(key)
-    ready = sorted(
-        (key for key, count in remaining.items() if count == 0),
-        key=lambda key: position[members[key][0]],
-    )
+    ready = [
+        (position[members[key][0]], key)
+        for key, count in remaining.items()
+        if count == 0
+    ]
+    heapq.heapify(ready)
     ordered: list[tuple[tuple[str, str], list[Any]]] = []
     while ready:
-        key = ready.pop(0)
+        _, key = heapq.heappop(ready)
         ordered.append((key, members[key]))
         for child in children[key]:
             remaining[child] -= 1
             if remaining[child] == 0:
-                ready.append(child)
-        ready.sort(key=lambda key: position[members[key][0]])
+                heapq.heappush(ready, (position[members[child][0]], child))
     return ordered
 
 
@@ -319,18 +325,25 @@ def job_names(prefix: str, groups: Sequence[str]) -> list[str]:
         ['kedro-a-b', 'kedro-a-b-2', 'kedro-c']
     """
     taken: set[str] = set()
+    # The next suffix number to try for each base (1: the base itself). Names are
+    # only ever added to ``taken``, so every number tried before for a base is
+    # still taken: k groups with one base cost O(k) together, not O(k**2).
+    next_number: dict[str, int] = {}
     names: list[str] = []
     for group in groups:
         base = f"{prefix}-{_sanitise(group)}"
         if len(base) > MAX_JOB_NAME_LENGTH:
             base = _fit(base, f"-{_short_hash(group)}")
-        candidate = base
-        # Bounded: at most len(groups) names are taken, so one of the first
-        # len(groups) + 1 suffixes is free.
-        for number in range(2, len(groups) + 3):
+        number = next_number.get(base, 1)
+        candidate = base if number == 1 else _fit(base, f"-{number}")
+        # Bounded: at most len(groups) names are taken, and each number gives
+        # another name (it ends the name after its last hyphen).
+        for _ in range(len(groups) + 1):
             if candidate.lower() not in taken:
                 break
+            number += 1
             candidate = _fit(base, f"-{number}")
+        next_number[base] = number + 1
         taken.add(candidate.lower())
         names.append(candidate)
     return names
@@ -359,7 +372,7 @@ def plan_jobs(pipeline: Any, *, settings: BatchSettings, context: Any) -> JobPla
         >>> [job.name for job in plan.jobs]  # doctest: +SKIP
         ['kedro-client_1', 'kedro-client_2']
     """
-    from ..command import build_run_command, build_run_env
+    from ..command import build_run_commands, build_run_env
 
     groups = group_nodes(pipeline, settings.grouping)
     names = job_names(settings.job_name_prefix, [key[1] for key, _ in groups])
@@ -380,15 +393,21 @@ def plan_jobs(pipeline: Any, *, settings: BatchSettings, context: Any) -> JobPla
         )
     env = {**run_env, **settings.extra_env}
     order = {name: number for number, name in enumerate(names)}
+    node_names_of_jobs = [[node.name for node in members] for _, members in groups]
+    # One call for every job: what the commands share is built and checked once.
+    commands = build_run_commands(
+        pipeline, node_names_of_jobs, context=context, executable=executable
+    )
     jobs = []
-    for name, ((kind, group), members) in zip(names, groups, strict=True):
+    for name, ((kind, group), members), node_names, command in zip(
+        names, groups, node_names_of_jobs, commands, strict=True
+    ):
         parents = {
             job_of_node[parent]
             for node in members
             for parent in parents_of.get(node, ())
             if job_of_node[parent] != name
         }
-        node_names = [node.name for node in members]
         jobs.append(
             PlannedJob(
                 name=name,
@@ -397,9 +416,7 @@ def plan_jobs(pipeline: Any, *, settings: BatchSettings, context: Any) -> JobPla
                 nodes=node_names,
                 tags=sorted({tag for node in members for tag in node.tags}),
                 depends_on=sorted(parents, key=lambda parent: order[parent]),
-                command=build_run_command(
-                    pipeline, nodes=node_names, context=context, executable=executable
-                ),
+                command=command,
                 env=env,
             )
         )
