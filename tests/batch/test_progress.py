@@ -49,17 +49,44 @@ def test_log_progress_writes_a_line_when_the_counts_change(
     ]
 
 
-def test_rich_progress_draws_the_counts_as_a_table() -> None:
-    output = io.StringIO()
-    progress = RichProgress(Console(file=output, force_terminal=True, width=120))
+def _drawn_tables(text: str) -> list[dict[str, int]]:
+    """Every table drawn in ``text``, as ``{column: count}``; repeats collapsed."""
+    headers: list[str] = []
+    tables: list[dict[str, int]] = []
+    for line in text.splitlines():
+        if line.startswith("┃"):
+            headers = [cell.strip() for cell in line.strip("┃ ").split("┃")]
+        elif line.startswith("│"):
+            counts = [int(cell.strip()) for cell in line.strip("│ ").split("│")]
+            table = dict(zip(headers, counts, strict=True))
+            if not tables or tables[-1] != table:
+                tables.append(table)
+    return tables
+
+
+def test_rich_progress_redraws_the_counts_per_state_after_each_round() -> None:
+    console = Console(file=io.StringIO(), force_terminal=True, width=120, record=True)
+    progress = RichProgress(console)
+    first = summarise({"a": "FAILED", "b": "RUNNING"}, total=3)
+    second = summarise({"a": "FAILED", "b": "SUCCEEDED", "c": "RUNNABLE"}, total=3)
 
     progress.start(3, "AWS Batch queue q")
-    progress.update(summarise({"a": "FAILED", "b": "RUNNING"}, total=3))
+    progress.update(first)
+    progress.update(second)
     progress.stop()
 
-    text = output.getvalue()
+    text = console.export_text()
     assert "AWS Batch queue q" in text
-    assert "failed" in text and "running" in text
+    assert _drawn_tables(text) == [first, second]
+    assert second == {
+        "waiting": 0,
+        "submitted": 0,
+        "pending": 0,
+        "runnable": 1,
+        "running": 0,
+        "succeeded": 1,
+        "failed": 1,
+    }
 
 
 def test_progress_is_plain_logging_when_stderr_is_not_a_terminal() -> None:
