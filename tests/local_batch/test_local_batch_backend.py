@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from kedro_pipelinename.batch import BatchSettingsError, LocalBatchRunner
+from kedro_pipelinename.batch import BatchSettingsError, LocalBatchRunner, local
 from kedro_pipelinename.batch.backend import JobStatus, Submission
 from kedro_pipelinename.batch.local import LocalBatchBackend, LocalBatchSettings
 from kedro_pipelinename.batch.plan import PlannedJob
@@ -126,19 +126,22 @@ def test_processes_a_job_leaves_behind_are_killed_when_it_exits(
             os.kill(child, signal.SIGKILL)
 
 
-def test_terminate_kills_a_group_that_ignores_sigterm_after_the_timeout(
+def test_terminate_sends_sigterm_then_kills_a_group_that_ignores_it(
     backend: LocalBatchBackend, tmp_path: Path
 ) -> None:
-    ready = tmp_path / "ready"
-    job_id = backend.submit(
-        _job("d", f"trap '' TERM; sleep 300 & touch {ready}; wait; wait")
+    ready, terminated = tmp_path / "ready", tmp_path / "got-sigterm"
+    # The sleep inherits SIGTERM ignored; the shell notes SIGTERM and keeps waiting.
+    script = (
+        f"trap '' TERM; sleep 300 & trap 'touch {terminated}' TERM; "
+        f"touch {ready}; wait; wait"
     )
+    job_id = backend.submit(_job("d", script))
     _wait_until(ready.exists, "the job started")
-    started = time.monotonic()
 
     backend.terminate([job_id], "test")
 
-    assert 0.4 < time.monotonic() - started < DEADLINE
+    # SIGTERM came first (the shell's trap ran), and SIGKILL ended the group.
+    assert terminated.exists()
     state = backend.poll([job_id])[job_id]
     assert state.exit_code == -signal.SIGKILL
     pgid = backend.process_group(job_id)
@@ -146,13 +149,72 @@ def test_terminate_kills_a_group_that_ignores_sigterm_after_the_timeout(
     _wait_until(lambda: not _group_exists(pgid), "the job's group is gone")
 
 
-def test_wait_returns_as_soon_as_a_job_exits(backend: LocalBatchBackend) -> None:
-    backend.submit(_job("e", "exit 0"))
-    started = time.monotonic()
+def test_terminate_lets_a_job_finish_its_sigterm_handler(tmp_path: Path) -> None:
+    backend = LocalBatchBackend(
+        LocalBatchSettings(terminate_timeout=DEADLINE),
+        run_id=RUN_ID,
+        project_path=tmp_path,
+    )
+    ready = tmp_path / "ready"
+    job_id = backend.submit(
+        _job("f", f"trap 'sleep 0.2; exit 7' TERM; touch {ready}; sleep 300 & wait")
+    )
+    try:
+        _wait_until(ready.exists, "the job started")
 
-    backend.wait(20.0)
+        backend.terminate([job_id], "test")
 
-    assert time.monotonic() - started < 10.0
+        # Its own exit code, not SIGKILL's: the handler ran to its end.
+        assert backend.poll([job_id])[job_id].exit_code == 7
+    finally:
+        backend.close()
+
+
+class _CountingClock:
+    """Stands in for ``time`` in ``batch.local``: its seconds pass only in
+    ``sleep``, which also sleeps for real so that jobs run meanwhile."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps = 0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps += 1
+        self.now += seconds
+        time.sleep(seconds)
+
+
+def test_wait_returns_as_soon_as_a_job_exits(
+    backend: LocalBatchBackend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    go = tmp_path / "go"
+    job_id = backend.submit(_job("e", f"until [ -e {go} ]; do sleep 0.01; done"))
+    clock = _CountingClock()
+    monkeypatch.setattr(local, "time", clock)
+    go.touch()  # the job exits while wait() checks
+
+    backend.wait(DEADLINE)
+
+    # Long before the deadline's number of checks, and because the job exited.
+    assert clock.sleeps < DEADLINE / local.EXIT_CHECK_INTERVAL / 10
+    assert backend.poll([job_id])[job_id].status is JobStatus.SUCCEEDED
+
+
+def test_wait_does_not_sleep_once_a_job_has_exited(
+    backend: LocalBatchBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job_id = backend.submit(_job("g", "exit 0"))
+    # Blocks until the job's process exited, leaving it for the backend to reap.
+    os.waitid(os.P_PID, backend.process_group(job_id), os.WEXITED | os.WNOWAIT)
+    clock = _CountingClock()
+    monkeypatch.setattr(local, "time", clock)
+
+    backend.wait(DEADLINE)
+
+    assert clock.sleeps == 0
 
 
 def test_unknown_and_invalid_local_settings_are_errors_naming_them() -> None:
