@@ -147,10 +147,6 @@ class BatchRunner(AbstractRunner):
         self._arguments = dict(settings)
         #: Where progress goes; ``None`` picks rich on a terminal, logs otherwise.
         self.progress: Progress | None = None
-        #: The outcome of the last run (for callers and tests).
-        self.last_outcome: RunOutcome | None = None
-        #: The plan of the last run.
-        self.last_plan: JobPlan | None = None
 
     # --- for subclasses ----------------------------------------------------------
 
@@ -235,7 +231,6 @@ class BatchRunner(AbstractRunner):
                 f"{label}: a job's command cannot be built; nothing was submitted.",
                 [str(error)],
             ) from error
-        self.last_plan = plan
         if not plan.jobs:
             logger.warning("%s: the pipeline has no nodes to run.", label)
             return
@@ -341,7 +336,6 @@ class BatchRunner(AbstractRunner):
             outcome = Driver(plan, backend, settings, progress).run()
         finally:
             backend.close()
-        self.last_outcome = outcome
         if outcome.ok:
             return
         resume = self._resume_hint(plan, pipeline, context, outcome)
