@@ -332,6 +332,29 @@ def test_dataset_factory_patterns_count_as_persisted() -> None:
     assert check_persisted(plan, train, catalog) == []
 
 
+def test_factory_datasets_are_judged_by_the_type_their_pattern_gives() -> None:
+    train = _train()
+    plan = plan_jobs(train, settings=BatchSettings(), context=CONTEXT)
+    catalog = DataCatalog.from_config(
+        {
+            "client_1.{name}": {"type": "MemoryDataset"},
+            "{namespace}.model": {
+                "type": persisted_dataset_type(),
+                "filepath": "data/{namespace}/model.json",
+            },
+        }
+    )
+
+    problems = check_persisted(plan, train, catalog)
+
+    assert len(problems) == 1  # client_2.model matches only the persisted one
+    assert problems[0].startswith(
+        "Dataset 'client_1.model' is a MemoryDataset (in memory; also what Kedro "
+        "makes for a dataset the catalog does not declare); it is written by job "
+        "'kedro-client_1'"
+    )
+
+
 def test_datasets_inside_one_job_may_stay_in_memory() -> None:
     train = _train()
     plan = plan_jobs(train, settings=BatchSettings(), context=CONTEXT)

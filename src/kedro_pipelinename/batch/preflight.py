@@ -102,11 +102,48 @@ def _ephemeral(dataset: Any) -> bool:
     return bool(getattr(dataset, "_EPHEMERAL", False))
 
 
+def _dataset_to_check(catalog: Any, name: str) -> Any:
+    """The dataset ``name`` of ``catalog`` (as ``dataset_in``), without adding it.
+
+    Kedro 0.19's ``DataCatalog`` adds every dataset it builds from a factory
+    pattern with ``add()``, which copies all the datasets built so far
+    (``_FrozenDatasets``): checking n factory datasets one by one would cost
+    O(n**2). There, the dataset is built from its resolved pattern as
+    ``_get_dataset`` builds it, and the catalog is left as it was. Every other
+    catalog (Kedro 1.x, 0.19's ``KedroDataCatalog``) goes through ``dataset_in``.
+    """
+    datasets = getattr(catalog, "_datasets", None)
+    resolver: Any = getattr(catalog, "_config_resolver", None)
+    if (
+        callable(getattr(catalog, "get", None))
+        or not isinstance(datasets, dict)
+        or name in datasets
+        or not callable(getattr(resolver, "resolve_pattern", None))
+        or not hasattr(catalog, "_load_versions")
+    ):
+        return dataset_in(catalog, name)
+    try:
+        from kedro.io.core import AbstractDataset
+
+        config = resolver.resolve_pattern(name)
+        if not config:
+            return None
+        return AbstractDataset.from_config(
+            name,
+            config,
+            catalog._load_versions.get(name),
+            getattr(catalog, "_save_version", None),
+        )
+    except Exception:
+        logger.debug("Could not build %r from its pattern", name, exc_info=True)
+        return dataset_in(catalog, name)
+
+
 def persistence_problem(catalog: Any, name: str) -> str | None:
     """Why ``name`` cannot carry data between jobs, or ``None`` when it can."""
     if name not in catalog:
         return "is not declared in the catalog (Kedro keeps it in memory)"
-    dataset = dataset_in(catalog, name)
+    dataset = _dataset_to_check(catalog, name)
     if dataset is None:
         return "is not declared in the catalog (Kedro keeps it in memory)"
     if _ephemeral(dataset):
