@@ -25,7 +25,7 @@ nox.options.error_on_missing_interpreters = True
 
 def _tested_kedro() -> list[str]:
     # Parsed, not imported: importing the package would import (and need) Kedro.
-    source = Path(__file__).parent / "src" / "kedro_pipelinename" / "versions.py"
+    source = Path(__file__).parent / "kedro_pipelinename" / "versions.py"
     for statement in ast.parse(source.read_text()).body:
         if (
             isinstance(statement, ast.Assign)
@@ -102,6 +102,8 @@ def kedro_suites(session: nox.Session, kedro: str) -> None:
 def lint(session: nox.Session) -> None:
     """ruff and mypy (strict) over the package."""
     session.install("-e", ".[test]")
-    session.run("ruff", "check", "src", "tests", "noxfile.py")
-    session.run("ruff", "format", "--check", "src", "tests", "noxfile.py")
+    session.run("ruff", "check", "kedro_pipelinename", "tests", "noxfile.py", ".ci")
+    session.run(
+        "ruff", "format", "--check", "kedro_pipelinename", "tests", "noxfile.py", ".ci"
+    )
     session.run("mypy")

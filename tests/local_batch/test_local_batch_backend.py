@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from kedro_pipelinename.batch import BatchSettingsError, LocalBatchRunner, local
+from kedro_pipelinename.batch import BatchSettingsError, LocalBatchRunner
 from kedro_pipelinename.batch.backend import JobStatus, Submission
 from kedro_pipelinename.batch.local import LocalBatchBackend, LocalBatchSettings
+from kedro_pipelinename.batch.local import processes as local
 from kedro_pipelinename.batch.plan import PlannedJob
 
 RUN_ID = "2026-01-15T10.30.00.000Z"
@@ -171,7 +172,7 @@ def test_terminate_lets_a_job_finish_its_sigterm_handler(tmp_path: Path) -> None
 
 
 class _CountingClock:
-    """Stands in for ``time`` in ``batch.local``: its seconds pass only in
+    """Stands in for ``time`` in ``batch.local.processes``: its seconds pass only in
     ``sleep``, which also sleeps for real so that jobs run meanwhile."""
 
     def __init__(self) -> None:
@@ -225,7 +226,7 @@ def test_unknown_and_invalid_local_settings_are_errors_naming_them() -> None:
 
 
 def test_ctrl_c_while_a_job_starts_is_raised_once_the_job_is_registered() -> None:
-    from kedro_pipelinename.batch.local import _signals_deferred
+    from kedro_pipelinename.batch.local.processes import _signals_deferred
 
     registered = []
     with pytest.raises(KeyboardInterrupt), _signals_deferred():

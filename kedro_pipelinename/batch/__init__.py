@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 from .._lazy import lazy_attributes
 
 if TYPE_CHECKING:
-    from .aws import AWSBatchBackend, AWSBatchRunner
+    from .aws.api import AWSBatchBackend
+    from .aws.runner import AWSBatchRunner
     from .backend import JobBackend, JobState, JobStatus, Submission
     from .driver import Driver, RunOutcome
     from .errors import (
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
         JobFailure,
         PreflightError,
     )
-    from .local import LocalBatchRunner
+    from .local.runner import LocalBatchRunner
     from .plan import JobPlan, PlannedJob, plan_jobs
     from .runner import BatchRunner
     from .settings import AWSBatchSettings, BatchSettings
@@ -56,8 +57,8 @@ __all__ = [
 ]
 
 _LAZY = {
-    "AWSBatchBackend": "aws",
-    "AWSBatchRunner": "aws",
+    "AWSBatchBackend": "aws.api",
+    "AWSBatchRunner": "aws.runner",
     "AWSBatchSettings": "settings",
     "BatchError": "errors",
     "BatchJobError": "errors",
@@ -70,7 +71,7 @@ _LAZY = {
     "JobPlan": "plan",
     "JobState": "backend",
     "JobStatus": "backend",
-    "LocalBatchRunner": "local",
+    "LocalBatchRunner": "local.runner",
     "PlannedJob": "plan",
     "PreflightError": "errors",
     "RunOutcome": "driver",
