@@ -38,11 +38,11 @@ def has_native_support() -> bool:
 
 
 def _all_patches(*, native_names: bool) -> Iterator[tuple[type, str, object]]:
-    from . import pipeline, run_id, run_tracking, session
+    from . import pipeline, run_id, run_tracking, stamping
 
     if not native_names:
         yield from pipeline.patches()
-        yield from session.patches()
+        yield from stamping.patches()
     yield from run_id.patches()
     yield from run_tracking.patches()
 

@@ -139,12 +139,12 @@ def _names_of_self(self: Pipeline, *args: Any, **kwargs: Any) -> Names:
     return names_of(self)
 
 
-#: The names a running session asked for; set by the session patch (session.py).
+#: The names a running session asked for; set by the session patch (stamping.py).
 RUN_NAMES: Final[ContextVar[Names | None]] = ContextVar(
     "kedro_pipelinename_run_names", default=None
 )
 
-#: The code objects of Kedro's own session ``run`` methods (filled by session.py):
+#: The code objects of Kedro's own session ``run`` methods (filled by stamping.py):
 #: a ``filter`` called straight from one of them builds the run's pipeline.
 SESSION_RUN_CODES: Final[set[CodeType]] = set()
 

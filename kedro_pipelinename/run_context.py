@@ -20,7 +20,7 @@ from typing import Any
 
 from attrs import define, field, validators
 
-from .run_tracking import CURRENT_RUN
+from .run_state import CURRENT_RUN
 
 
 class FrozenMapping(Mapping[str, Any]):

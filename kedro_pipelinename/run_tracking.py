@@ -26,17 +26,13 @@ from typing import TYPE_CHECKING, Any, Final, cast
 
 from ._patching import PATCHES, bind_call
 from .run_id import RUN_ID_ENV_VAR, run_id_from_environment
-from .session import requested_names
+from .run_state import CURRENT_RUN
+from .stamping import requested_names
 
 if TYPE_CHECKING:
     from .run_context import RunContext
 
 logger = logging.getLogger(__name__)
-
-#: The running session's context; ``run_context.current_run()`` reads it.
-CURRENT_RUN: Final[ContextVar[RunContext | None]] = ContextVar(
-    "kedro_pipelinename_current_run", default=None
-)
 
 
 # --- building the context from a session ---------------------------------------

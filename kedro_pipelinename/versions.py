@@ -1,7 +1,7 @@
 """The Kedro versions this package supports, declared once, as data.
 
 Differences *inside* the range are found by feature detection where they matter
-(see ``pipeline.py`` and ``session.py``), never by comparing version numbers.
+(see ``pipeline.py`` and ``stamping.py``), never by comparing version numbers.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from kedro_pipelinename.pipeline import (
     validate_name,
     with_names,
 )
-from kedro_pipelinename.session import stamp_key
+from kedro_pipelinename.stamping import stamp_key
 from strategies import combine
 
 
