@@ -32,6 +32,7 @@ from .settings import (
     PARAMETERS_KEY,
     AWSBatchSettings,
     BatchSettings,
+    check_environment_names,
     check_setting_names,
     resolve_settings,
 )
@@ -263,13 +264,25 @@ class BatchRunner(AbstractRunner):
             BatchSettingsError: For a missing, unknown or invalid setting.
         """
         block = self._parameters_block(parameters or {})
-        # Unknown keys are checked against every backend's settings, so one
-        # aws_batch block serves AWSBatchRunner and LocalBatchRunner alike.
-        check_setting_names(
-            block,
-            _every_settings_class(),
-            f"the parameters block '{self.parameters_key}'",
-        )
+        # Unknown keys and KEDRO_BATCH_* variables are checked against every
+        # backend's settings, so one aws_batch block (and one environment) serves
+        # AWSBatchRunner and LocalBatchRunner alike; both are reported at once.
+        classes = _every_settings_class()
+        unknown: list[BatchSettingsError] = []
+        try:
+            check_setting_names(
+                block, classes, f"the parameters block '{self.parameters_key}'"
+            )
+        except BatchSettingsError as error:
+            unknown.append(error)
+        try:
+            check_environment_names(os.environ, classes)
+        except BatchSettingsError as error:
+            unknown.append(error)
+        if unknown:
+            raise BatchSettingsError(
+                unknown[0].setting, " ".join(str(error) for error in unknown)
+            )
         common: dict[str, Any] = {
             "arguments": self._arguments,
             "parameters": block,

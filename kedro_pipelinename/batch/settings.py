@@ -470,23 +470,65 @@ def setting_names(*classes: type) -> dict[str, str]:
 def check_setting_names(
     given: Mapping[str, Any], classes: tuple[type, ...], source: str
 ) -> None:
-    """Raise for any key of ``given`` that is no setting of ``classes``.
+    """Raise for the keys of ``given`` that are no setting of ``classes``, all at once.
 
     Raises:
-        BatchSettingsError: Naming the unknown key, ``source`` and close matches.
+        BatchSettingsError: Naming every unknown key, ``source`` and close matches.
     """
     import difflib
 
     known = setting_names(*classes)
-    for key in given:
-        if key in known:
-            continue
+    unknown = [key for key in given if key not in known]
+    problems = []
+    for key in unknown:
         close = difflib.get_close_matches(str(key), list(known), n=3)
         hint = f" Did you mean {', '.join(close)}?" if close else ""
+        problems.append(f"{key!r}.{hint}")
+    if problems:
         raise BatchSettingsError(
-            str(key),
-            f"Unknown batch setting {key!r} in {source}.{hint} Known settings: "
-            f"{', '.join(sorted(set(known.values())))}.",
+            str(unknown[0]),
+            f"Unknown batch setting(s) in {source}: {' '.join(problems)} Known "
+            f"settings: {', '.join(sorted(set(known.values())))}.",
+        )
+
+
+def check_environment_names(
+    environ: Mapping[str, str], classes: tuple[type, ...]
+) -> None:
+    """Raise for ``KEDRO_BATCH_*`` variables that name no setting, all at once.
+
+    A misspelt variable would otherwise be ignored silently and its setting take
+    another value. An alias's variable (``KEDRO_BATCH_MAX_WORKERS``) is named
+    too: only setting names have variables.
+
+    Raises:
+        BatchSettingsError: Naming every unknown variable and close matches.
+    """
+    import difflib
+
+    known = setting_names(*classes)
+    variables = {env_var_name(name) for name in known.values()}
+    unknown = [
+        variable
+        for variable in sorted(environ)
+        if variable.startswith(ENV_PREFIX) and variable not in variables
+    ]
+    problems = []
+    for variable in unknown:
+        alias = known.get(variable[len(ENV_PREFIX) :].lower())
+        close = (
+            [env_var_name(alias)]
+            if alias is not None
+            else difflib.get_close_matches(variable, sorted(variables), n=3)
+        )
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        problems.append(f"{variable}.{hint}")
+    if problems:
+        raise BatchSettingsError(
+            unknown[0],
+            f"Unknown batch setting variable(s) in the environment: "
+            f"{' '.join(problems)} Unset them, or use one of: "
+            f"{', '.join(sorted(variables))}.",
         )
 
 

@@ -180,3 +180,45 @@ def test_runner_resolves_its_arguments_with_the_environment(
         "definition",
         False,
     )
+
+
+def test_every_unknown_key_of_the_parameters_block_is_named_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    runner = AWSBatchRunner(job_queue="queue", job_definition="definition")
+
+    with pytest.raises(BatchSettingsError) as caught:
+        runner.resolve_settings({"aws_batch": {"job_qeue": "q", "max_paralel": 2}})
+
+    message = str(caught.value)
+    assert "'job_qeue'. Did you mean job_queue?" in message
+    assert "'max_paralel'. Did you mean max_parallel?" in message
+
+
+def test_a_misspelt_environment_variable_is_refused_with_the_one_meant(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("KEDRO_BATCH_JOB_QEUE", "queue")
+    monkeypatch.setenv("KEDRO_BATCH_MAX_WORKERS", "4")
+    runner = AWSBatchRunner(job_queue="queue", job_definition="definition")
+
+    with pytest.raises(BatchSettingsError) as caught:
+        runner.resolve_settings()
+
+    message = str(caught.value)
+    assert "KEDRO_BATCH_JOB_QEUE. Did you mean KEDRO_BATCH_JOB_QUEUE" in message
+    # An alias has no variable of its own: the setting's variable is named.
+    assert "KEDRO_BATCH_MAX_WORKERS. Did you mean KEDRO_BATCH_MAX_PARALLEL?" in message
+
+
+def test_unknown_keys_and_variables_are_reported_together(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("KEDRO_BATCH_DRYRUN", "true")
+    runner = AWSBatchRunner(job_queue="queue", job_definition="definition")
+
+    with pytest.raises(BatchSettingsError) as caught:
+        runner.resolve_settings({"aws_batch": {"grouping_": "none"}})
+
+    assert "'grouping_'" in str(caught.value)
+    assert "KEDRO_BATCH_DRYRUN. Did you mean KEDRO_BATCH_DRY_RUN" in str(caught.value)
