@@ -167,15 +167,15 @@ def run_pytest(
         )
 
 
-def test_file_of(test_id: str) -> str:
-    """``tests.a.b::Class::name`` (JUnit's form) back to a pytest node id."""
+def test_file_of(test_id: str, root: Path) -> str:
+    """``tests.a.b::Class::name`` (JUnit's form) back to a node id under ``root``."""
     classname, _, name = test_id.partition("::")
     parts = classname.split(".")
     # The module is the longest prefix of the dotted class name that is a file.
     for cut in range(len(parts), 0, -1):
         path = "/".join(parts[:cut]) + ".py"
         rest = parts[cut:]
-        if Path(path).exists():
+        if (root / path).exists():
             return "::".join([path, *rest, name])
     return test_id
 
@@ -296,12 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     if newly_failing:
         python, env, extra = sides["patched"]
         retry_xml = scratch / "retry.xml"
-        cwd = Path.cwd()
-        os.chdir(scratch)
-        try:
-            node_ids = [test_file_of(test_id) for test_id in newly_failing]
-        finally:
-            os.chdir(cwd)
+        node_ids = [test_file_of(test_id, scratch) for test_id in newly_failing]
         run_pytest(
             python,
             scratch,
