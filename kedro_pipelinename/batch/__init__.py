@@ -1,4 +1,5 @@
-"""Run a named Kedro pipeline as batch jobs: AWS Batch, or local processes.
+"""Run a named Kedro pipeline as batch jobs on an engine: local processes, AWS
+Batch, or any engine a package registers.
 
 Each job re-launches its nodes with ``kedro run --pipelines <names> --nodes ...``
 and the run's env, params, conf source, load versions and run id, so that every
@@ -6,8 +7,10 @@ node runs inside the pipeline and context it was planned in::
 
     kedro run --pipelines train --runner kedro_pipelinename.batch.AWSBatchRunner
 
-Nothing here imports ``boto3`` until an AWS Batch backend is created; names are
-imported on first use.
+The core here (plan, pre-flight, driver, progress, settings, the engine
+interface) names no engine; engines live in subpackages and are found through
+the ``kedro_pipelinename.batch_engines`` entry points. Nothing here imports
+``boto3`` until an AWS Batch engine is opened; names are imported on first use.
 """
 
 from __future__ import annotations
@@ -17,10 +20,20 @@ from typing import TYPE_CHECKING
 from .._lazy import lazy_attributes
 
 if TYPE_CHECKING:
-    from .aws.api import AWSBatchBackend
+    from .aws.engine import AWSBatchEngine
     from .aws.runner import AWSBatchRunner
-    from .backend import JobBackend, JobState, JobStatus, Submission
+    from .aws.settings import AWSBatchSettings
     from .driver import Driver, RunOutcome
+    from .engine import (
+        Engine,
+        EngineRun,
+        EngineSpec,
+        JobNameRule,
+        JobState,
+        JobStatus,
+        Submission,
+    )
+    from .engines import installed_engines
     from .errors import (
         BatchError,
         BatchJobError,
@@ -28,13 +41,45 @@ if TYPE_CHECKING:
         JobFailure,
         PreflightError,
     )
+    from .local.processes import LocalBatchEngine
     from .local.runner import LocalBatchRunner
+    from .local.settings import LocalBatchSettings
     from .plan import JobPlan, PlannedJob, plan_jobs
     from .runner import BatchRunner
-    from .settings import AWSBatchSettings, BatchSettings
+    from .settings import BatchSettings, setting
+
+_LAZY = {
+    "AWSBatchEngine": "aws.engine",
+    "AWSBatchRunner": "aws.runner",
+    "AWSBatchSettings": "aws.settings",
+    "BatchError": "errors",
+    "BatchJobError": "errors",
+    "BatchRunner": "runner",
+    "BatchSettings": "settings",
+    "BatchSettingsError": "errors",
+    "Driver": "driver",
+    "Engine": "engine",
+    "EngineRun": "engine",
+    "EngineSpec": "engine",
+    "JobFailure": "errors",
+    "JobNameRule": "engine",
+    "JobPlan": "plan",
+    "JobState": "engine",
+    "JobStatus": "engine",
+    "LocalBatchEngine": "local.processes",
+    "LocalBatchRunner": "local.runner",
+    "LocalBatchSettings": "local.settings",
+    "PlannedJob": "plan",
+    "PreflightError": "errors",
+    "RunOutcome": "driver",
+    "Submission": "engine",
+    "installed_engines": "engines",
+    "plan_jobs": "plan",
+    "setting": "settings",
+}
 
 __all__ = [
-    "AWSBatchBackend",
+    "AWSBatchEngine",
     "AWSBatchRunner",
     "AWSBatchSettings",
     "BatchError",
@@ -43,42 +88,25 @@ __all__ = [
     "BatchSettings",
     "BatchSettingsError",
     "Driver",
-    "JobBackend",
+    "Engine",
+    "EngineRun",
+    "EngineSpec",
     "JobFailure",
+    "JobNameRule",
     "JobPlan",
     "JobState",
     "JobStatus",
+    "LocalBatchEngine",
     "LocalBatchRunner",
+    "LocalBatchSettings",
     "PlannedJob",
     "PreflightError",
     "RunOutcome",
     "Submission",
+    "installed_engines",
     "plan_jobs",
+    "setting",
 ]
-
-_LAZY = {
-    "AWSBatchBackend": "aws.api",
-    "AWSBatchRunner": "aws.runner",
-    "AWSBatchSettings": "settings",
-    "BatchError": "errors",
-    "BatchJobError": "errors",
-    "BatchRunner": "runner",
-    "BatchSettings": "settings",
-    "BatchSettingsError": "errors",
-    "Driver": "driver",
-    "JobBackend": "backend",
-    "JobFailure": "errors",
-    "JobPlan": "plan",
-    "JobState": "backend",
-    "JobStatus": "backend",
-    "LocalBatchRunner": "local.runner",
-    "PlannedJob": "plan",
-    "PreflightError": "errors",
-    "RunOutcome": "driver",
-    "Submission": "backend",
-    "plan_jobs": "plan",
-}
-
 
 __getattr__ = lazy_attributes(__name__, _LAZY)
 

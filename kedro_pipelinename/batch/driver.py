@@ -1,19 +1,25 @@
-"""The driver loop every backend shares: submit, track, fail fast, clean up.
+"""The driver loop every engine shares: submit, track, fail fast, clean up.
 
 One loop, in the calling thread, for the whole run:
 
+0. **Reattach**, when the run id was given from outside (a resumed run, or a
+   driver started again after it was killed): the jobs the engine already has
+   for this run id (``engine.find_jobs()``) are adopted, so none is submitted
+   twice. A succeeded job counts as done; an unfinished one is tracked on when
+   every parent of it was adopted too, and cancelled and submitted again
+   otherwise; a failed one is submitted again.
 1. **Submit** every job that may go now: its parents were all submitted, none
-   failed, at most ``backend.max_unfinished_dependencies`` of them are still
-   unfinished (AWS Batch: 20 ``dependsOn``; a job with a larger fan-in is
-   *deferred* until enough parents succeeded: no barrier job, no extra
-   container), and fewer than ``max_parallel`` jobs are unfinished.
-2. **Wait**, then **poll** every unfinished job in one ``backend.poll`` call
-   (the backend batches it: AWS Batch takes 100 ids per ``DescribeJobs``). The
+   failed, at most ``engine.spec.max_parents`` of them are still unfinished
+   (AWS Batch: 20 ``dependsOn``; a job with a larger fan-in is *deferred* until
+   enough parents succeeded: no barrier job, no extra container), and fewer
+   than ``max_parallel`` jobs are unfinished.
+2. **Wait**, then **poll** every unfinished job in one ``engine.poll`` call
+   (the engine batches it: AWS Batch takes 100 ids per ``DescribeJobs``). The
    wait starts at ``poll_interval`` and doubles, up to ``max_poll_interval``,
    while nothing changes.
-3. On a failure with ``fail_fast``, **terminate** every other unfinished job.
+3. On a failure with ``fail_fast``, **cancel** every other unfinished job.
 
-Any exception or ``KeyboardInterrupt`` terminates the run's unfinished jobs
+Any exception or ``KeyboardInterrupt`` cancels the run's unfinished jobs
 before it propagates: nothing keeps running unseen. So does ``SIGTERM`` (what a
 CI system or an orchestrator sends to cancel the driver), which Python would
 otherwise obey by exiting at once: while the loop runs in the main thread over
@@ -31,7 +37,7 @@ from typing import Any
 
 from attrs import define
 
-from .backend import JobBackend, JobState, JobStatus, Submission
+from .engine import Engine, JobState, JobStatus, Submission
 from .errors import JobFailure
 from .plan import JobPlan
 from .progress import Progress, summarise
@@ -46,16 +52,18 @@ class RunOutcome:
 
     Attributes:
         succeeded: Names of the jobs that succeeded.
-        failures: Every job that failed, with the backend's reasons.
+        failures: Every job that failed, with the engine's reasons.
         not_run: Jobs never submitted (a parent failed, or fail_fast stopped
-            the run) or terminated before they finished.
-        job_ids: Job name -> backend id, for every submitted job.
+            the run) or cancelled before they finished.
+        job_ids: Job name -> engine id, for every submitted or adopted job.
+        adopted: Names of the jobs an earlier driver of the run had submitted.
     """
 
     succeeded: frozenset[str]
     failures: tuple[JobFailure, ...]
     not_run: tuple[str, ...]
     job_ids: Mapping[str, str]
+    adopted: frozenset[str] = frozenset()
 
     @property
     def ok(self) -> bool:
@@ -64,16 +72,17 @@ class RunOutcome:
 
 
 class Driver:
-    """Runs one plan on one backend. Use once.
+    """Runs one plan on one engine. Use once.
 
     Args:
         plan: The jobs.
-        backend: Where they run.
+        engine: Where they run.
         settings: ``max_parallel``, ``fail_fast`` and the poll intervals.
         progress: Where the counts are reported.
+        reattach: Adopt the jobs the engine already has for the run id first.
 
     Example:
-        >>> outcome = Driver(plan, backend, settings, LogProgress()).run()
+        >>> outcome = Driver(plan, engine, settings, LogProgress()).run()
         >>> outcome.ok  # doctest: +SKIP
         True
     """
@@ -81,12 +90,16 @@ class Driver:
     def __init__(
         self,
         plan: JobPlan,
-        backend: JobBackend,
+        engine: Engine,
         settings: BatchSettings,
         progress: Progress,
+        *,
+        reattach: bool = False,
     ) -> None:
         self._plan = plan
-        self._backend = backend
+        self._engine = engine
+        self._reattach = reattach
+        self._adopted: set[str] = set()
         self._settings = settings
         self._progress = progress
         self._jobs = {job.name: job for job in plan.jobs}
@@ -95,7 +108,7 @@ class Driver:
         self._status: dict[str, JobStatus] = {}
         self._failures: dict[str, JobFailure] = {}
         self._blocked: set[str] = set()
-        self._terminated: set[str] = set()
+        self._cancelled: set[str] = set()
 
     # --- the loop ----------------------------------------------------------------
 
@@ -106,8 +119,8 @@ class Driver:
             The outcome; failures are reported there, not raised.
 
         Raises:
-            BaseException: Whatever interrupted the driver (a backend error,
-                ``KeyboardInterrupt``), after the unfinished jobs were terminated.
+            BaseException: Whatever interrupted the driver (an engine error,
+                ``KeyboardInterrupt``), after the unfinished jobs were cancelled.
         """
         with _sigterm_as_exit():
             return self._run()
@@ -115,21 +128,23 @@ class Driver:
     def _run(self) -> RunOutcome:
         settings = self._settings
         interval = settings.poll_interval
-        self._progress.start(len(self._jobs), self._backend.label)
+        self._progress.start(len(self._jobs), self._engine.label)
         try:
+            if self._reattach:
+                self._adopt(self._engine.find_jobs())
             # Bounded by the jobs: every round either submits, observes a change,
-            # or waits with a growing interval for jobs the backend is running.
+            # or waits with a growing interval for jobs the engine is running.
             while True:
                 self._submit_ready()
                 active = self._active()
                 if not active:
                     break
-                self._backend.wait(interval)
+                self._engine.wait(interval)
                 changed, new_failures = self._poll(active)
-                self._progress.update(summarise(self._status_names(), len(self._jobs)))
+                self._progress.update(summarise(self._status, len(self._jobs)))
                 if new_failures and settings.fail_fast:
                     first = new_failures[0]
-                    self._terminate_active(
+                    self._cancel_active(
                         f"fail_fast: job {first} of the same run failed"
                     )
                     break
@@ -139,20 +154,55 @@ class Driver:
                     else min(interval * 2, settings.max_poll_interval)
                 )
         except BaseException as error:
-            self._terminate_active(f"the Kedro driver stopped: {type(error).__name__}")
+            self._cancel_active(f"the Kedro driver stopped: {type(error).__name__}")
             raise
         finally:
-            self._progress.update(summarise(self._status_names(), len(self._jobs)))
+            self._progress.update(summarise(self._status, len(self._jobs)))
             self._progress.stop()
         return self._outcome()
 
     # --- steps ---------------------------------------------------------------------
 
+    def _adopt(self, existing: Mapping[str, JobState]) -> None:
+        """Take over the jobs an earlier driver of this run submitted (see above)."""
+        stale: list[str] = []
+        for job in self._plan.jobs:  # parents before children
+            state = existing.get(job.name)
+            if state is None or state.status is JobStatus.FAILED:
+                continue
+            parents_adopted = all(parent in self._adopted for parent in job.depends_on)
+            if state.status is JobStatus.SUCCEEDED or parents_adopted:
+                self._ids[job.name] = state.job_id
+                self._name_of_id[state.job_id] = job.name
+                self._status[job.name] = state.status
+                self._adopted.add(job.name)
+            else:
+                stale.append(state.job_id)
+        if stale:
+            # Their parents run again: left alone, they would run twice, or fail
+            # on the old parents' failure.
+            self._engine.cancel(stale, "replaced: its parents run again")
+        if existing:
+            done = sum(
+                self._status[name] is JobStatus.SUCCEEDED for name in self._adopted
+            )
+            logger.warning(
+                "Run %s already has %d job(s) in %s: adopted %d (%d succeeded), "
+                "cancelled %d to run them again after their parents, and the "
+                "failed and missing ones are submitted.",
+                self._plan.run_id,
+                len(existing),
+                self._engine.label,
+                len(self._adopted),
+                done,
+                len(stale),
+            )
+
     def _active(self) -> list[str]:
         return [
             name
             for name in self._ids
-            if not self._status[name].finished and name not in self._terminated
+            if not self._status[name].finished and name not in self._cancelled
         ]
 
     def _submit_ready(self) -> None:
@@ -179,9 +229,9 @@ class Driver:
             ]
             # AWS Batch allows at most 20 dependsOn per job: a larger fan-in waits
             # here until enough of its parents succeeded (deferral, no barrier job).
-            if len(waiting_on) > self._backend.max_unfinished_dependencies:
+            if len(waiting_on) > self._engine.spec.max_parents:
                 continue
-            job_id = self._backend.submit(
+            job_id = self._engine.submit(
                 Submission(job=job, depends_on=tuple(waiting_on))
             )
             self._ids[name] = job_id
@@ -191,7 +241,7 @@ class Driver:
             logger.debug("Submitted %s as %s (waits on %s)", name, job_id, waiting_on)
 
     def _poll(self, active: list[str]) -> tuple[bool, list[str]]:
-        states = self._backend.poll([self._ids[name] for name in active])
+        states = self._engine.poll([self._ids[name] for name in active])
         changed = False
         new_failures: list[str] = []
         for job_id, state in states.items():
@@ -223,30 +273,27 @@ class Driver:
             caused_by_dependency=state.caused_by_dependency or parent_failed,
         )
 
-    def _terminate_active(self, reason: str) -> None:
+    def _cancel_active(self, reason: str) -> None:
         active = self._active()
         if not active:
             return
         logger.warning(
-            "Terminating %d unfinished job(s) of run %s: %s",
+            "Cancelling %d unfinished job(s) of run %s: %s",
             len(active),
             self._plan.run_id,
             ", ".join(active),
         )
         try:
-            self._backend.terminate([self._ids[name] for name in active], reason)
-        except Exception:  # never hide the error that made us terminate
+            self._engine.cancel([self._ids[name] for name in active], reason)
+        except Exception:  # never hide the error that made us cancel
             logger.exception(
-                "Could not terminate every job; check these in %s: %s",
-                self._backend.label,
+                "Could not cancel every job; check these in %s: %s",
+                self._engine.label,
                 ", ".join(f"{name} ({self._ids[name]})" for name in active),
             )
-        self._terminated.update(active)
+        self._cancelled.update(active)
 
     # --- results ------------------------------------------------------------------
-
-    def _status_names(self) -> dict[str, str]:
-        return {name: status.value for name, status in self._status.items()}
 
     def _outcome(self) -> RunOutcome:
         succeeded = frozenset(
@@ -264,6 +311,7 @@ class Driver:
             failures=tuple(self._failures.values()),
             not_run=not_run,
             job_ids=dict(self._ids),
+            adopted=frozenset(self._adopted),
         )
 
 

@@ -20,12 +20,32 @@ class BatchSettingsError(BatchError, ValueError):
     """A batch setting is missing or invalid; nothing was submitted.
 
     Attributes:
-        setting: The name of the offending setting.
+        setting: The name of the (first) offending setting.
+        problems: Every problem found, one message each.
     """
 
-    def __init__(self, setting: str, message: str) -> None:
+    def __init__(
+        self, setting: str, message: str, *, problems: Sequence[str] = ()
+    ) -> None:
         super().__init__(message)
         self.setting = setting
+        #: One message per problem; a single problem's is the message itself.
+        self.problems = tuple(problems) or (message,)
+
+    @classmethod
+    def combine(cls, errors: Sequence[BatchSettingsError]) -> BatchSettingsError:
+        """One error listing every problem of ``errors`` (the first names the
+        setting)."""
+        if len(errors) == 1:
+            return errors[0]
+        problems = [problem for error in errors for problem in error.problems]
+        lines = "\n".join(f"  - {problem}" for problem in problems)
+        return cls(
+            errors[0].setting,
+            f"{len(problems)} problems with the batch settings; nothing was "
+            f"submitted:\n{lines}",
+            problems=problems,
+        )
 
 
 class PreflightError(BatchError, ValueError):

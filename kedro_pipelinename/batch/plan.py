@@ -13,35 +13,29 @@ Grouping by namespace can make two jobs need each other (``a.x -> y -> a.z`` wit
 the jobs on them are split into one job per node, which can never cycle; the
 rest of the grouping is kept.
 
-Job names match AWS Batch's ``[A-Za-z0-9][A-Za-z0-9_-]{0,127}``: ``<prefix>-<group>``
-with every other character replaced by ``-``. A name that is too long is cut and
-ends in a short hash of the group; a name already taken (also case-insensitively,
-as Batch's name filter compares) gets ``-2``, ``-3``, ... so names are unique
-within the run and the same for the same pipeline.
+Job names follow the engine's ``JobNameRule`` (``engine.py``): ``<prefix>-<group>``
+made valid, unique within the run, and the same for the same pipeline.
 """
 
 from __future__ import annotations
 
-import hashlib
 import heapq
 import json
 import logging
-import re
 import shlex
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from attrs import define, field
 
+from .engine import JobNameRule
 from .errors import BatchSettingsError, to_str_tuple
 from .settings import BatchSettings
 
 logger = logging.getLogger(__name__)
 
-#: AWS Batch job names: up to 128 letters, digits, hyphens and underscores.
-MAX_JOB_NAME_LENGTH: Final = 128
-JOB_NAME_PATTERN: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
-_INVALID_CHARACTERS: Final = re.compile(r"[^A-Za-z0-9_-]+")
+#: The rule a plan made without an engine follows (AWS Batch's, the strictest).
+DEFAULT_JOB_NAMES: Final = JobNameRule(max_length=128)
 
 
 def _frozen_env(value: Mapping[str, str]) -> dict[str, str]:
@@ -53,7 +47,7 @@ class PlannedJob:
     """One job of the plan.
 
     Attributes:
-        name: The job name, unique within the run, valid for AWS Batch.
+        name: The job name, unique within the run, valid for the engine.
         group: What the job stands for: its namespace, or its node's name.
         namespace: The top-level namespace of its nodes, or ``None``.
         nodes: Its node names, in an order Kedro may run them.
@@ -290,75 +284,23 @@ def group_nodes(
     return ordered
 
 
-# --- naming ----------------------------------------------------------------------
-
-
-def _sanitise(text: str) -> str:
-    cleaned = _INVALID_CHARACTERS.sub("-", text).strip("-_")
-    return re.sub(r"-{2,}", "-", cleaned) or "job"
-
-
-def _short_hash(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
-
-
-def _fit(base: str, suffix: str) -> str:
-    """``base + suffix`` cut to AWS Batch's 128 characters, cutting ``base``."""
-    room = MAX_JOB_NAME_LENGTH - len(suffix)
-    return base[:room].rstrip("-_") + suffix
-
-
-def job_names(prefix: str, groups: Sequence[str]) -> list[str]:
-    """A valid, readable, unique job name for each group, in order.
-
-    Args:
-        prefix: ``BatchSettings.job_name_prefix``.
-        groups: The group of each job (namespace or node name), in plan order.
-
-    Returns:
-        One name per group: ``<prefix>-<sanitised group>``, cut to 128 characters
-        with a hash of the group when too long, and ``-2``, ``-3``, ... when a name
-        is already taken (compared case-insensitively).
-
-    Example:
-        >>> job_names("kedro", ["a.b", "a b", "c"])
-        ['kedro-a-b', 'kedro-a-b-2', 'kedro-c']
-    """
-    taken: set[str] = set()
-    # The next suffix number to try for each base (1: the base itself). Names are
-    # only ever added to ``taken``, so every number tried before for a base is
-    # still taken: k groups with one base cost O(k) together, not O(k**2).
-    next_number: dict[str, int] = {}
-    names: list[str] = []
-    for group in groups:
-        base = f"{prefix}-{_sanitise(group)}"
-        if len(base) > MAX_JOB_NAME_LENGTH:
-            base = _fit(base, f"-{_short_hash(group)}")
-        number = next_number.get(base, 1)
-        candidate = base if number == 1 else _fit(base, f"-{number}")
-        # Bounded: at most len(groups) names are taken, and each number gives
-        # another name (it ends the name after its last hyphen).
-        for _ in range(len(groups) + 1):
-            if candidate.lower() not in taken:
-                break
-            number += 1
-            candidate = _fit(base, f"-{number}")
-        next_number[base] = number + 1
-        taken.add(candidate.lower())
-        names.append(candidate)
-    return names
-
-
 # --- the plan ------------------------------------------------------------------
 
 
-def plan_jobs(pipeline: Any, *, settings: BatchSettings, context: Any) -> JobPlan:
+def plan_jobs(
+    pipeline: Any,
+    *,
+    settings: BatchSettings,
+    context: Any,
+    job_names: JobNameRule = DEFAULT_JOB_NAMES,
+) -> JobPlan:
     """Group ``pipeline`` into jobs and give each its command and environment.
 
     Args:
         pipeline: The named pipeline the runner received.
         settings: The batch settings (grouping, executable, prefix, extra env).
         context: The run's ``RunContext`` (``current_run()`` in a runner).
+        job_names: The engine's job-name rule.
 
     Returns:
         The plan.
@@ -375,7 +317,7 @@ def plan_jobs(pipeline: Any, *, settings: BatchSettings, context: Any) -> JobPla
     from ..command import build_run_commands, build_run_env
 
     groups = group_nodes(pipeline, settings.grouping)
-    names = job_names(settings.job_name_prefix, [key[1] for key, _ in groups])
+    names = job_names.names(settings.job_name_prefix, [key[1] for key, _ in groups])
     job_of_node = {
         node: name
         for name, (_, members) in zip(names, groups, strict=True)

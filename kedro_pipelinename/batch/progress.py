@@ -9,39 +9,40 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from .engine import JobStatus
+
 logger = logging.getLogger(__name__)
 
-#: The columns of the summary, in life-cycle order.
-COLUMNS = ("submitted", "pending", "runnable", "running", "succeeded", "failed")
+#: The columns of the summary, in life-cycle order (every engine's statuses map
+#: onto the shared ``JobStatus``; starting jobs count as running).
+COLUMNS = ("submitted", "pending", "queued", "running", "succeeded", "failed")
 
 _COLUMN_OF_STATUS = {
-    "SUBMITTED": "submitted",
-    "PENDING": "pending",
-    "RUNNABLE": "runnable",
-    "STARTING": "running",
-    "RUNNING": "running",
-    "SUCCEEDED": "succeeded",
-    "FAILED": "failed",
+    JobStatus.SUBMITTED: "submitted",
+    JobStatus.PENDING: "pending",
+    JobStatus.QUEUED: "queued",
+    JobStatus.STARTING: "running",
+    JobStatus.RUNNING: "running",
+    JobStatus.SUCCEEDED: "succeeded",
+    JobStatus.FAILED: "failed",
 }
 
 
-def summarise(statuses: Mapping[str, str], total: int) -> dict[str, int]:
-    """Counts per column; ``waiting`` are jobs not submitted yet.
+def summarise(statuses: Mapping[str, JobStatus], total: int) -> dict[str, int]:
+    """Counts per column; ``waiting`` are jobs the driver has not submitted yet.
 
     Args:
-        statuses: Job name -> status name, for every submitted job.
+        statuses: Job name -> status, for every submitted job.
         total: The number of jobs in the plan.
 
     Returns:
         ``{"waiting": n, "submitted": n, ..., "failed": n}``.
 
     Example:
-        >>> summarise({"a": "RUNNING", "b": "SUCCEEDED"}, total=3)["waiting"]
+        >>> summarise({"a": JobStatus.RUNNING, "b": JobStatus.SUCCEEDED}, 3)["waiting"]
         1
     """
-    counts = Counter(
-        _COLUMN_OF_STATUS.get(status, "submitted") for status in statuses.values()
-    )
+    counts = Counter(_COLUMN_OF_STATUS[status] for status in statuses.values())
     summary = {"waiting": total - len(statuses)}
     summary.update({column: counts.get(column, 0) for column in COLUMNS})
     return summary

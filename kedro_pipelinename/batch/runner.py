@@ -1,9 +1,10 @@
-"""``BatchRunner``: the Kedro runner every batch backend shares.
+"""``BatchRunner``: the Kedro runner every batch engine shares.
 
-A subclass names its backend's settings and builds its backend; everything else
-(settings resolution, planning, pre-flight, dry run, the driver loop, the failure
-error and the resume hint) lives here, so ``AWSBatchRunner`` and
-``LocalBatchRunner`` behave the same.
+An engine's runner names its engine (``engine = AWSBatchEngine``), or the
+generic ``BatchRunner`` takes it from the ``engine`` setting (any engine of the
+``kedro_pipelinename.batch_engines`` entry points). Everything else (settings
+resolution, planning, pre-flight, dry run, the driver loop, the failure error and
+the resume hint) lives here, so every engine behaves the same.
 
 It works with the stock ``kedro run --runner <module.Class>`` of every supported
 Kedro: the CLI constructs the class with ``is_async`` only (and, on Kedro 1.6+,
@@ -20,21 +21,25 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
+from attrs import define
 from kedro.runner import AbstractRunner
 
-from .backend import JobBackend
+from ..run_id import run_id_from_environment
 from .driver import Driver, RunOutcome, resume_nodes
+from .engine import Engine, EngineRun
+from .engines import engine_named, installed_engines
 from .errors import BatchJobError, BatchSettingsError, PreflightError
 from .plan import JobPlan, plan_jobs
 from .preflight import not_persisted_outputs, require_names, run_preflight
 from .progress import Progress, default_progress
 from .settings import (
-    PARAMETERS_KEY,
-    AWSBatchSettings,
+    SHARED_BLOCK,
     BatchSettings,
-    check_environment_names,
     check_setting_names,
+    env_var_name,
     resolve_settings,
+    unknown_setting_problems,
+    unknown_variable_problems,
 )
 
 logger = logging.getLogger(__name__)
@@ -46,25 +51,22 @@ _TAKES_PATTERNS = (
 )
 
 
-#: Every backend's settings class, registered by ``BatchRunner`` subclasses.
-_BACKEND_SETTINGS_CLASSES: set[type] = {AWSBatchSettings}
+def _settings_classes(*engines: type[Engine]) -> tuple[type, ...]:
+    """``BatchSettings`` and the settings classes of ``engines``, once each."""
+    classes: list[type] = [BatchSettings]
+    for engine in engines:
+        settings = engine.spec.settings
+        if settings is not None and settings not in classes:
+            classes.append(settings)
+    return tuple(classes)
 
 
-def _every_settings_class() -> tuple[type, ...]:
-    """The settings of every batch backend this package ships, and any subclass's.
-
-    One ``aws_batch`` block may hold settings of several runners (the AWS one and
-    the local one): a key is unknown only when no backend has it.
-    """
-    from importlib import import_module
-
-    package = import_module("kedro_pipelinename.batch")
-    for runner_name in ("AWSBatchRunner", "LocalBatchRunner"):
-        try:
-            getattr(package, runner_name)  # importing registers its settings
-        except (ImportError, AttributeError):
-            logger.debug("No %s to take settings from", runner_name)
-    return (BatchSettings, *sorted(_BACKEND_SETTINGS_CLASSES, key=repr))
+def _every_engine(own: type[Engine] | None) -> tuple[type[Engine], ...]:
+    """Every installed engine, and ``own`` (which may be installed or not)."""
+    engines = list(installed_engines().values())
+    if own is not None and own not in engines:
+        engines.append(own)
+    return tuple(engines)
 
 
 def _show_progress_logs() -> None:
@@ -78,6 +80,21 @@ def _show_progress_logs() -> None:
     batch_logger = logging.getLogger("kedro_pipelinename.batch")
     if package_logger.level == logging.NOTSET and batch_logger.level == logging.NOTSET:
         batch_logger.setLevel(logging.INFO)
+
+
+@define(frozen=True, kw_only=True)
+class ResolvedSettings:
+    """The engine of a run and its settings.
+
+    Attributes:
+        engine: The engine class.
+        settings: The shared settings.
+        engine_settings: An instance of ``engine.spec.settings``, or ``None``.
+    """
+
+    engine: type[Engine]
+    settings: BatchSettings
+    engine_settings: Any
 
 
 class RemoteOutput:
@@ -95,43 +112,34 @@ class RemoteOutput:
 
 
 class BatchRunner(AbstractRunner):
-    """Runs a named pipeline as jobs on a backend, one per namespace or node.
+    """Runs a named pipeline as jobs on an engine, one per namespace or node.
 
-    Subclasses set ``backend_settings_class`` (or ``None``) and implement
-    ``create_backend``. See ``AWSBatchRunner`` and ``LocalBatchRunner``.
+    ``kedro run --runner kedro_pipelinename.batch.BatchRunner`` with the
+    ``engine`` setting (``--runner-params engine=slurm`` on Kedro 1.6+,
+    ``batch: {engine: slurm}`` in the parameters, or ``KEDRO_BATCH_ENGINE``)
+    runs any installed engine; ``AWSBatchRunner`` and ``LocalBatchRunner`` fix
+    theirs.
 
     Args:
         is_async: Accepted for the CLI, which always passes it; jobs load and
             save in their own processes.
-        **settings: Any setting of ``BatchSettings`` or the backend's settings
-            class; they win over the parameters block and the environment.
+        **settings: Any setting of ``BatchSettings`` or the engine's settings
+            class; they win over the parameters blocks and the environment.
 
     Raises:
         BatchSettingsError: For an argument that is no setting.
 
     Example:
-        A runner for another scheduler implements its backend and says so::
+        An engine's own runner is two lines (``docs/writing-an-engine.md``)::
 
             class SlurmRunner(BatchRunner):
-                backend_settings_class = SlurmSettings  # or None
-
-                def create_backend(self, plan, settings, slurm_settings):
-                    return SlurmBackend(slurm_settings, run_id=plan.run_id)
+                engine = SlurmEngine
 
         and runs with ``kedro run --pipelines train --runner my_pkg.SlurmRunner``.
     """
 
-    #: The backend's own settings class, resolved like ``BatchSettings``.
-    backend_settings_class: ClassVar[type | None] = None
-    #: Defaults that replace ``BatchSettings``'s own for this backend.
-    setting_defaults: ClassVar[Mapping[str, Any]] = {}
-    #: The parameters block the settings are read from.
-    parameters_key: ClassVar[str] = PARAMETERS_KEY
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if cls.backend_settings_class is not None:
-            _BACKEND_SETTINGS_CLASSES.add(cls.backend_settings_class)
+    #: The engine this runner runs on; ``None``: the ``engine`` setting says.
+    engine: ClassVar[type[Engine] | None] = None
 
     def __init__(self, is_async: bool = False, **settings: Any) -> None:
         base_arguments: dict[str, Any] = {"is_async": is_async}
@@ -142,8 +150,9 @@ class BatchRunner(AbstractRunner):
                 "{default}": {"type": "MemoryDataset"}
             }
         super().__init__(**base_arguments)
+        engines = (self.engine,) if self.engine else _every_engine(None)
         check_setting_names(
-            settings, self._settings_classes(), f"the arguments of {self._label()}"
+            settings, _settings_classes(*engines), f"the arguments of {self._label()}"
         )
         self._arguments = dict(settings)
         #: Where progress goes; ``None`` picks rich on a terminal, logs otherwise.
@@ -151,35 +160,20 @@ class BatchRunner(AbstractRunner):
 
     # --- for subclasses ----------------------------------------------------------
 
-    def create_backend(
-        self, plan: JobPlan, settings: BatchSettings, backend_settings: Any
-    ) -> JobBackend:
-        """The backend that runs ``plan``'s jobs (subclasses implement this).
+    def open_engine(
+        self, engine: type[Engine], run: EngineRun, engine_settings: Any
+    ) -> Engine:
+        """The engine that runs ``run``'s jobs: ``engine.open(run, settings)``.
 
         Called after the pre-flight checks passed, before anything is submitted;
-        a backend may check its own resources here and raise.
-
-        Args:
-            plan: The jobs of the run.
-            settings: The generic settings.
-            backend_settings: An instance of ``backend_settings_class``, or
-                ``None`` when the runner has none.
-
-        Returns:
-            A ``JobBackend``; the runner calls its ``close()`` when the run ends.
+        an engine may check its own resources there and raise. Override it to
+        build the engine another way (``AWSBatchRunner`` passes its client).
         """
-        raise NotImplementedError
+        return engine.open(run, engine_settings)
 
     @classmethod
     def _label(cls) -> str:
         return cls.__name__
-
-    @classmethod
-    def _settings_classes(cls) -> tuple[type, ...]:
-        extra = (
-            () if cls.backend_settings_class is None else (cls.backend_settings_class,)
-        )
-        return (BatchSettings, *extra)
 
     # --- AbstractRunner ------------------------------------------------------------
 
@@ -224,9 +218,15 @@ class BatchRunner(AbstractRunner):
                     "called directly."
                 ],
             )
-        settings, backend_settings = self.resolve_settings(run_parameters())
+        resolved = self.resolve_settings(run_parameters())
+        settings = resolved.settings
         try:
-            plan = plan_jobs(pipeline, settings=settings, context=context)
+            plan = plan_jobs(
+                pipeline,
+                settings=settings,
+                context=context,
+                job_names=resolved.engine.spec.job_names,
+            )
         except RunCommandError as error:
             raise PreflightError(
                 f"{label}: a job's command cannot be built; nothing was submitted.",
@@ -241,74 +241,140 @@ class BatchRunner(AbstractRunner):
         if settings.dry_run:
             self._dry_run(plan, settings)
         else:
-            self._submit_and_track(plan, pipeline, context, settings, backend_settings)
+            run = EngineRun(
+                plan=plan,
+                settings=settings,
+                project_path=Path(context.project_path or Path.cwd()),
+            )
+            self._submit_and_track(run, pipeline, context, resolved)
         self._leave_placeholders(pipeline, catalog)
 
     # --- steps ---------------------------------------------------------------------
 
     def resolve_settings(
         self, parameters: Mapping[str, Any] | None = None
-    ) -> tuple[BatchSettings, Any]:
-        """Settings from the arguments, the parameters block and the environment.
+    ) -> ResolvedSettings:
+        """The engine and its settings, from the arguments, the parameters blocks
+        and the environment.
 
         Args:
             parameters: The run's parameters, as its config loader gives them
-                (``run_tracking.run_parameters()``); the block is
-                ``parameters[parameters_key]``. Never read through the catalog:
-                a catch-all dataset factory would claim ``params:<key>``.
+                (``run_tracking.run_parameters()``): the shared ``batch`` block
+                and the engine's own (``aws_batch``). Never read through the
+                catalog: a catch-all dataset factory would claim ``params:<key>``.
 
         Returns:
-            ``(BatchSettings, backend settings or None)``.
+            The engine, the shared settings and the engine's.
 
         Raises:
-            BatchSettingsError: For a missing, unknown or invalid setting.
+            BatchSettingsError: Listing every missing, unknown or invalid setting
+                and misspelt ``KEDRO_BATCH_*`` variable at once.
         """
-        block = self._parameters_block(parameters or {})
-        # Unknown keys and KEDRO_BATCH_* variables are checked against every
-        # backend's settings, so one aws_batch block (and one environment) serves
-        # AWSBatchRunner and LocalBatchRunner alike; both are reported at once.
-        classes = _every_settings_class()
-        unknown: list[BatchSettingsError] = []
-        try:
-            check_setting_names(
-                block, classes, f"the parameters block '{self.parameters_key}'"
+        parameters = parameters or {}
+        problems: list[BatchSettingsError] = []
+        shared = self._parameters_block(parameters, SHARED_BLOCK, problems)
+        engine = self._engine_class(shared, problems)
+        blocks: list[tuple[str, Mapping[str, Any]]] = []
+        if engine is not None and engine.spec.parameters_block:
+            own = engine.spec.parameters_block
+            blocks.append((own, self._parameters_block(parameters, own, problems)))
+        blocks.append((SHARED_BLOCK, shared))
+        # Keys and variables are checked against every installed engine's
+        # settings: one `batch:` block (and one environment) serves them all.
+        classes = _settings_classes(*_every_engine(engine))
+        for name, block in blocks:
+            problems += unknown_setting_problems(
+                block, classes, f"the parameters block '{name}'"
             )
-        except BatchSettingsError as error:
-            unknown.append(error)
-        try:
-            check_environment_names(os.environ, classes)
-        except BatchSettingsError as error:
-            unknown.append(error)
-        if unknown:
-            raise BatchSettingsError(
-                unknown[0].setting, " ".join(str(error) for error in unknown)
-            )
+        problems += unknown_variable_problems(os.environ, classes)
         common: dict[str, Any] = {
             "arguments": self._arguments,
-            "parameters": block,
+            "blocks": blocks,
             "environ": os.environ,
-            "parameters_key": self.parameters_key,
         }
-        settings = resolve_settings(
-            BatchSettings, defaults=self.setting_defaults, **common
+        settings: BatchSettings | None = None
+        engine_settings: Any = None
+        try:
+            settings = resolve_settings(
+                BatchSettings,
+                defaults=engine.spec.setting_defaults if engine else None,
+                **common,
+            )
+        except BatchSettingsError as error:
+            problems.append(error)
+        if engine is not None and engine.spec.settings is not None:
+            try:
+                engine_settings = resolve_settings(engine.spec.settings, **common)
+            except BatchSettingsError as error:
+                problems.append(error)
+        if problems or engine is None or settings is None:
+            raise BatchSettingsError.combine(problems)
+        return ResolvedSettings(
+            engine=engine, settings=settings, engine_settings=engine_settings
         )
-        backend_settings = (
-            None
-            if self.backend_settings_class is None
-            else resolve_settings(self.backend_settings_class, **common)
-        )
-        return settings, backend_settings
 
-    def _parameters_block(self, parameters: Mapping[str, Any]) -> Mapping[str, Any]:
-        block = parameters.get(self.parameters_key)
+    def _engine_class(
+        self, shared: Mapping[str, Any], problems: list[BatchSettingsError]
+    ) -> type[Engine] | None:
+        """The runner's engine, or the one the ``engine`` setting names."""
+        variable = env_var_name("engine")
+        if "engine" in self._arguments:
+            name, source = self._arguments["engine"], "the runner argument engine"
+        elif "engine" in shared:
+            name, source = shared["engine"], f"the parameter {SHARED_BLOCK}.engine"
+        elif os.environ.get(variable):
+            name, source = os.environ[variable], f"the environment variable {variable}"
+        else:
+            name, source = None, ""
+        if self.engine is not None:
+            if name is not None and name != self.engine.spec.name:
+                problems.append(
+                    BatchSettingsError(
+                        "engine",
+                        f"{self._label()} runs on the engine "
+                        f"{self.engine.spec.name!r}, but {source} says {name!r}. "
+                        f"Remove it, or run with --runner "
+                        f"kedro_pipelinename.batch.BatchRunner.",
+                    )
+                )
+            return self.engine
+        if name is None:
+            engines = ", ".join(sorted(installed_engines())) or "none"
+            problems.append(
+                BatchSettingsError(
+                    "engine",
+                    f"{self._label()} needs the setting 'engine' (installed: "
+                    f"{engines}). Set it as a runner argument (--runner-params "
+                    f"engine=<name> on Kedro 1.6+), under '{SHARED_BLOCK}: "
+                    f"{{engine: <name>}}' in the run's parameters, or as "
+                    f"{variable}.",
+                )
+            )
+            return None
+        try:
+            return engine_named(str(name), source)
+        except BatchSettingsError as error:
+            problems.append(error)
+            return None
+
+    def _parameters_block(
+        self,
+        parameters: Mapping[str, Any],
+        key: str,
+        problems: list[BatchSettingsError],
+    ) -> Mapping[str, Any]:
+        block = parameters.get(key)
         if block is None:
             return {}
         if not isinstance(block, Mapping):
-            raise BatchSettingsError(
-                self.parameters_key,
-                f"The parameter '{self.parameters_key}' must be a mapping of batch "
-                f"settings; got {block!r}.",
+            problems.append(
+                BatchSettingsError(
+                    key,
+                    f"The parameter '{key}' must be a mapping of batch settings; "
+                    f"got {block!r}.",
+                )
             )
+            return {}
         return block
 
     def _dry_run(self, plan: JobPlan, settings: BatchSettings) -> None:
@@ -337,21 +403,28 @@ class BatchRunner(AbstractRunner):
 
     def _submit_and_track(
         self,
-        plan: JobPlan,
+        run: EngineRun,
         pipeline: Any,
         context: Any,
-        settings: BatchSettings,
-        backend_settings: Any,
+        resolved: ResolvedSettings,
     ) -> None:
-        backend = self.create_backend(plan, settings, backend_settings)
+        engine = self.open_engine(resolved.engine, run, resolved.engine_settings)
         try:
             progress = self.progress or default_progress()
-            outcome = Driver(plan, backend, settings, progress).run()
+            outcome = Driver(
+                run.plan,
+                engine,
+                run.settings,
+                progress,
+                # A run id given from outside (a resumed run, a driver started
+                # again) may already have jobs; a fresh one cannot.
+                reattach=run_id_from_environment() == run.run_id,
+            ).run()
         finally:
-            backend.close()
+            engine.close()
         if outcome.ok:
             return
-        resume = self._resume_hint(plan, pipeline, context, outcome)
+        resume = self._resume_hint(run.plan, pipeline, context, outcome)
         if resume:
             logger.warning(
                 "To resume this run with its pipelines, env, params and run id, "

@@ -283,9 +283,9 @@ _CATALOG = """\
 """
 
 _PARAMETERS = """\
-# Settings of kedro_pipelinename's batch runners (LocalBatchRunner and
-# AWSBatchRunner share this block): one job per node, two jobs at a time.
-aws_batch:
+# Settings every kedro_pipelinename batch engine reads (local processes,
+# AWS Batch, ...): one job per node, two jobs at a time.
+batch:
   grouping: none
   max_parallel: 2
 

@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from kedro_pipelinename.batch.aws import make_client
 from kedro_pipelinename.batch.plan import JobPlan, PlannedJob
-from kedro_pipelinename.batch.settings import AWSBatchSettings
+from kedro_pipelinename.batch.aws import AWSBatchSettings
 
 RUN_ID = "2024-01-15T10.30.00.000Z"
 

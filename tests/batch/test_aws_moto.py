@@ -23,8 +23,8 @@ from batch_support import (
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ReadTimeoutError
 
-from kedro_pipelinename.batch.aws import AWSBatchBackend
-from kedro_pipelinename.batch.backend import Submission
+from kedro_pipelinename.batch.aws import AWSBatchEngine
+from kedro_pipelinename.batch.engine import Submission
 from kedro_pipelinename.batch.driver import Driver
 from kedro_pipelinename.batch.progress import LogProgress
 from kedro_pipelinename.batch.settings import BatchSettings
@@ -34,8 +34,8 @@ FAST = BatchSettings(poll_interval=0.01, max_poll_interval=0.05)
 
 def _backend(
     world: BatchWorld, limits: StrictLimits, **settings: Any
-) -> AWSBatchBackend:
-    return AWSBatchBackend(
+) -> AWSBatchEngine:
+    return AWSBatchEngine(
         world.settings(**settings), RUN_ID, client=world.client(limits)
     )
 

@@ -17,13 +17,13 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from kedro_pipelinename.batch.aws import (
-    AWSBatchBackend,
+    AWSBatchEngine,
     TokenBucket,
     job_state,
     make_client,
     submit_job_request,
 )
-from kedro_pipelinename.batch.backend import JobStatus, Submission
+from kedro_pipelinename.batch.engine import JobStatus, Submission
 from kedro_pipelinename.batch.driver import Driver
 from kedro_pipelinename.batch.errors import (
     BatchJobError,
@@ -32,12 +32,13 @@ from kedro_pipelinename.batch.errors import (
 )
 from kedro_pipelinename.batch.plan import JobPlan
 from kedro_pipelinename.batch.progress import LogProgress
-from kedro_pipelinename.batch.settings import AWSBatchSettings, BatchSettings
+from kedro_pipelinename.batch.aws import AWSBatchSettings
+from kedro_pipelinename.batch.settings import BatchSettings
 
 FAST = BatchSettings(poll_interval=0.001, max_poll_interval=0.004)
 
 
-class RecordingBackend(AWSBatchBackend):
+class RecordingBackend(AWSBatchEngine):
     """The real backend; ``wait`` records instead of sleeping (tests only)."""
 
     waits: list[float]

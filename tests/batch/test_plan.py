@@ -11,14 +11,12 @@ from hypothesis import strategies as st
 from kedro.io import DataCatalog
 from kedro.pipeline import Pipeline, node, pipeline
 
-from kedro_pipelinename.batch import plan as plan_module
+from kedro_pipelinename.batch import engine as engine_module
+from kedro_pipelinename.batch.aws import SPEC as AWS_SPEC
+from kedro_pipelinename.batch.engine import JobNameRule
+from kedro_pipelinename.batch.local import SPEC as LOCAL_SPEC
 from kedro_pipelinename.batch.errors import BatchSettingsError, PreflightError
-from kedro_pipelinename.batch.plan import (
-    JOB_NAME_PATTERN,
-    MAX_JOB_NAME_LENGTH,
-    job_names,
-    plan_jobs,
-)
+from kedro_pipelinename.batch.plan import plan_jobs
 from kedro_pipelinename.batch.preflight import (
     check_persisted,
     check_reproducible,
@@ -231,8 +229,20 @@ def test_plan_json_has_every_job_with_command_env_and_dependencies() -> None:
 # --- job names ---------------------------------------------------------------------
 
 
+#: Every engine's rule, and a short case-sensitive one (a scheduler with tighter
+#: names): the naming algorithm must keep each rule's promise.
+RULES = {
+    "aws": AWS_SPEC.job_names,
+    "local": LOCAL_SPEC.job_names,
+    "short": JobNameRule(max_length=24, characters="a-z0-9-", case_insensitive=False),
+}
+
+
 def test_job_names_are_sanitised_and_unique_after_sanitising() -> None:
-    assert job_names("kedro", ["a.b", "a b", "a-b", "A.B", "x(y) -> [z]"]) == [
+    names = AWS_SPEC.job_names.names(
+        "kedro", ["a.b", "a b", "a-b", "A.B", "x(y) -> [z]"]
+    )
+    assert names == [
         "kedro-a-b",
         "kedro-a-b-2",
         "kedro-a-b-3",
@@ -241,52 +251,72 @@ def test_job_names_are_sanitised_and_unique_after_sanitising() -> None:
     ]
 
 
+def test_a_rule_that_allows_dots_keeps_them() -> None:
+    rule = JobNameRule(max_length=64, characters="A-Za-z0-9_.-")
+    assert rule.names("kedro", ["a.b", "a b"]) == [
+        "kedro-a.b",
+        "kedro-a-b",
+    ]
+
+
 def test_long_job_names_are_cut_to_128_and_stay_unique() -> None:
     long = "n" * 200
-    names = job_names("kedro", [f"{long}.a", f"{long}.b", f"{long}.b"])
+    rule = AWS_SPEC.job_names
+    names = rule.names("kedro", [f"{long}.a", f"{long}.b", f"{long}.b"])
 
     assert [len(name) for name in names] == [128, 128, 128]
     assert len({name.lower() for name in names}) == 3
-    assert all(JOB_NAME_PATTERN.match(name) for name in names)
+    assert all(rule.valid(name) for name in names)
 
 
-def _job_names_one_suffix_at_a_time(prefix: str, groups: list[str]) -> list[str]:
+def _job_names_one_suffix_at_a_time(
+    rule: JobNameRule, prefix: str, groups: list[str]
+) -> list[str]:
     """The naming rule, plainly: the first of base, base-2, base-3, ... not taken."""
+    import re
+
+    invalid = re.compile(rf"[^{rule.characters}]+")
     taken: set[str] = set()
     names = []
     for group in groups:
-        base = f"{prefix}-{plan_module._sanitise(group)}"
-        if len(base) > MAX_JOB_NAME_LENGTH:
-            base = plan_module._fit(base, f"-{plan_module._short_hash(group)}")
+        base = f"{prefix}-{engine_module._sanitise(group, invalid)}"
+        if len(base) > rule.max_length:
+            base = rule._fit(base, f"-{engine_module._short_hash(group)}")
         candidate, number = base, 1
-        while candidate.lower() in taken:
+        while rule._key(candidate) in taken:
             number += 1
-            candidate = plan_module._fit(base, f"-{number}")
-        taken.add(candidate.lower())
+            candidate = rule._fit(base, f"-{number}")
+        taken.add(rule._key(candidate))
         names.append(candidate)
     return names
 
 
-@settings(max_examples=200, deadline=None)
+@pytest.mark.parametrize("rule_name", sorted(RULES))
+@settings(max_examples=100, deadline=None)
 @given(
     st.lists(
         st.sampled_from(["a", "A", "a-2", "a-3", "a.2", "b", "a_", "n" * 130]),
         max_size=40,
     )
 )
-def test_job_names_take_the_first_free_suffix(groups: list[str]) -> None:
-    assert job_names("kedro", groups) == _job_names_one_suffix_at_a_time(
-        "kedro", groups
+def test_job_names_take_the_first_free_suffix(
+    rule_name: str, groups: list[str]
+) -> None:
+    rule = RULES[rule_name]
+    assert rule.names("kedro", groups) == _job_names_one_suffix_at_a_time(
+        rule, "kedro", groups
     )
 
 
-@settings(max_examples=200, deadline=None)
+@pytest.mark.parametrize("rule_name", sorted(RULES))
+@settings(max_examples=100, deadline=None)
 @given(st.lists(st.text(min_size=0, max_size=300), max_size=30))
-def test_any_groups_get_valid_unique_names(groups: list[str]) -> None:
-    names = job_names("kedro", groups)
+def test_any_groups_get_valid_unique_names(rule_name: str, groups: list[str]) -> None:
+    rule = RULES[rule_name]
+    names = rule.names("kedro", groups)
 
-    assert all(JOB_NAME_PATTERN.match(name) for name in names)
-    assert len({name.lower() for name in names}) == len(groups)
+    assert all(rule.valid(name) for name in names)
+    assert len({rule._key(name) for name in names}) == len(groups)
 
 
 # --- pre-flight -----------------------------------------------------------------------

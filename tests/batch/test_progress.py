@@ -8,6 +8,7 @@ import logging
 import pytest
 from rich.console import Console
 
+from kedro_pipelinename.batch.engine import JobStatus
 from kedro_pipelinename.batch.progress import (
     LogProgress,
     RichProgress,
@@ -17,13 +18,18 @@ from kedro_pipelinename.batch.progress import (
 
 
 def test_summary_counts_jobs_per_column_and_those_not_submitted() -> None:
-    statuses = {"a": "RUNNING", "b": "STARTING", "c": "SUCCEEDED", "d": "RUNNABLE"}
+    statuses = {
+        "a": JobStatus.RUNNING,
+        "b": JobStatus.STARTING,
+        "c": JobStatus.SUCCEEDED,
+        "d": JobStatus.QUEUED,
+    }
 
     assert summarise(statuses, total=6) == {
         "waiting": 2,
         "submitted": 0,
         "pending": 0,
-        "runnable": 1,
+        "queued": 1,
         "running": 2,
         "succeeded": 1,
         "failed": 0,
@@ -36,15 +42,17 @@ def test_log_progress_writes_a_line_when_the_counts_change(
     progress = LogProgress(interval=0.0)
     with caplog.at_level(logging.INFO, logger="kedro_pipelinename.batch.progress"):
         progress.start(2, "AWS Batch queue q")
-        progress.update(summarise({"a": "RUNNING"}, total=2))
-        progress.update(summarise({"a": "RUNNING"}, total=2))
-        progress.update(summarise({"a": "SUCCEEDED", "b": "SUCCEEDED"}, total=2))
+        progress.update(summarise({"a": JobStatus.RUNNING}, total=2))
+        progress.update(summarise({"a": JobStatus.RUNNING}, total=2))
+        progress.update(
+            summarise({"a": JobStatus.SUCCEEDED, "b": JobStatus.SUCCEEDED}, total=2)
+        )
 
     assert [record.getMessage() for record in caplog.records] == [
         "AWS Batch queue q: 2 job(s) planned.",
-        "AWS Batch queue q: 1 waiting, 0 submitted, 0 pending, 0 runnable, "
+        "AWS Batch queue q: 1 waiting, 0 submitted, 0 pending, 0 queued, "
         "1 running, 0 succeeded, 0 failed",
-        "AWS Batch queue q: 0 waiting, 0 submitted, 0 pending, 0 runnable, "
+        "AWS Batch queue q: 0 waiting, 0 submitted, 0 pending, 0 queued, "
         "0 running, 2 succeeded, 0 failed",
     ]
 
@@ -67,8 +75,11 @@ def _drawn_tables(text: str) -> list[dict[str, int]]:
 def test_rich_progress_redraws_the_counts_per_state_after_each_round() -> None:
     console = Console(file=io.StringIO(), force_terminal=True, width=120, record=True)
     progress = RichProgress(console)
-    first = summarise({"a": "FAILED", "b": "RUNNING"}, total=3)
-    second = summarise({"a": "FAILED", "b": "SUCCEEDED", "c": "RUNNABLE"}, total=3)
+    first = summarise({"a": JobStatus.FAILED, "b": JobStatus.RUNNING}, total=3)
+    second = summarise(
+        {"a": JobStatus.FAILED, "b": JobStatus.SUCCEEDED, "c": JobStatus.QUEUED},
+        total=3,
+    )
 
     progress.start(3, "AWS Batch queue q")
     progress.update(first)
@@ -82,7 +93,7 @@ def test_rich_progress_redraws_the_counts_per_state_after_each_round() -> None:
         "waiting": 0,
         "submitted": 0,
         "pending": 0,
-        "runnable": 1,
+        "queued": 1,
         "running": 0,
         "succeeded": 1,
         "failed": 1,

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from kedro_pipelinename.batch.aws import AWSBatchRunner
-from kedro_pipelinename.batch.errors import BatchSettingsError
-from kedro_pipelinename.batch.settings import (
+from kedro_pipelinename.batch import BatchRunner, LocalBatchRunner
+from kedro_pipelinename.batch.aws import (
+    AWSBatchEngine,
+    AWSBatchRunner,
     AWSBatchSettings,
-    BatchSettings,
-    resolve_settings,
 )
+from kedro_pipelinename.batch.errors import BatchSettingsError
+from kedro_pipelinename.batch.local import LocalBatchEngine
+from kedro_pipelinename.batch.settings import BatchSettings, resolve_settings
 
 REQUIRED = {"job_queue": "queue", "job_definition": "definition"}
 
@@ -19,10 +21,12 @@ def test_runner_arguments_win_over_parameters_which_win_over_the_environment() -
     settings = resolve_settings(
         AWSBatchSettings,
         arguments={"job_queue": "from-arguments"},
-        parameters={
-            "job_queue": "from-parameters",
-            "job_definition": "from-parameters",
-        },
+        blocks=[
+            (
+                "aws_batch",
+                {"job_queue": "from-parameters", "job_definition": "from-parameters"},
+            )
+        ],
         environ={
             "KEDRO_BATCH_JOB_QUEUE": "from-env",
             "KEDRO_BATCH_JOB_DEFINITION": "from-env",
@@ -39,7 +43,10 @@ def test_runner_arguments_win_over_parameters_which_win_over_the_environment() -
 
 def test_max_workers_of_kedros_aws_batch_guide_sets_max_parallel() -> None:
     settings = resolve_settings(
-        BatchSettings, arguments={}, parameters={"max_workers": 3}, environ={}
+        BatchSettings,
+        arguments={},
+        blocks=[("aws_batch", {"max_workers": 3})],
+        environ={},
     )
 
     assert settings.max_parallel == 3
@@ -49,7 +56,7 @@ def test_environment_values_are_parsed_by_type() -> None:
     settings = resolve_settings(
         AWSBatchSettings,
         arguments={},
-        parameters=REQUIRED,
+        blocks=[("aws_batch", REQUIRED)],
         environ={
             "KEDRO_BATCH_RETRY_ATTEMPTS": "3",
             "KEDRO_BATCH_SUBMIT_RATE": "12.5",
@@ -68,7 +75,7 @@ def test_boolean_environment_values(text: str, expected: bool) -> None:
     settings = resolve_settings(
         BatchSettings,
         arguments={},
-        parameters={},
+        blocks=[],
         environ={"KEDRO_BATCH_DRY_RUN": text},
     )
 
@@ -78,14 +85,18 @@ def test_boolean_environment_values(text: str, expected: bool) -> None:
 def test_missing_required_setting_names_it_and_every_place_to_set_it() -> None:
     with pytest.raises(BatchSettingsError) as caught:
         resolve_settings(
-            AWSBatchSettings, arguments={}, parameters={"job_queue": "q"}, environ={}
+            AWSBatchSettings,
+            arguments={},
+            blocks=[("aws_batch", {"job_queue": "q"}), ("batch", {})],
+            environ={},
         )
 
     assert caught.value.setting == "job_definition"
     assert str(caught.value) == (
         "Batch setting 'job_definition' is required and was not given. Set it as a "
         "runner argument (kedro run --runner-params job_definition=<value> on Kedro "
-        "1.6+), under 'aws_batch: {job_definition: <value>}' in the run's "
+        "1.6+), under 'aws_batch: {job_definition: <value>}' or 'batch: "
+        "{job_definition: <value>}' in the run's "
         "parameters, or as the environment variable KEDRO_BATCH_JOB_DEFINITION."
     )
 
@@ -95,7 +106,7 @@ def test_invalid_value_names_the_setting_and_where_the_value_came_from() -> None
         resolve_settings(
             AWSBatchSettings,
             arguments={},
-            parameters={**REQUIRED, "retry_attempts": 11},
+            blocks=[("aws_batch", {**REQUIRED, "retry_attempts": 11})],
             environ={},
         )
 
@@ -108,7 +119,7 @@ def test_unparsable_environment_value_names_the_variable() -> None:
         resolve_settings(
             AWSBatchSettings,
             arguments={},
-            parameters=REQUIRED,
+            blocks=[("aws_batch", REQUIRED)],
             environ={"KEDRO_BATCH_TAGS": "team=ml"},
         )
 
@@ -173,8 +184,10 @@ def test_runner_resolves_its_arguments_with_the_environment(
     monkeypatch.setenv("KEDRO_BATCH_FAIL_FAST", "false")
     runner = AWSBatchRunner(is_async=False, job_queue="queue")
 
-    settings, aws = runner.resolve_settings()
+    resolved = runner.resolve_settings()
+    aws, settings = resolved.engine_settings, resolved.settings
 
+    assert resolved.engine is AWSBatchEngine
     assert (aws.job_queue, aws.job_definition, settings.fail_fast) == (
         "queue",
         "definition",
@@ -191,8 +204,12 @@ def test_every_unknown_key_of_the_parameters_block_is_named_at_once(
         runner.resolve_settings({"aws_batch": {"job_qeue": "q", "max_paralel": 2}})
 
     message = str(caught.value)
-    assert "'job_qeue'. Did you mean job_queue?" in message
-    assert "'max_paralel'. Did you mean max_parallel?" in message
+    assert (
+        "'job_qeue' in the parameters block 'aws_batch'. Did you mean job_queue?"
+        in (message)
+    )
+    assert "'max_paralel' in the parameters block 'aws_batch'. Did you mean " in message
+    assert len(caught.value.problems) == 2
 
 
 def test_a_misspelt_environment_variable_is_refused_with_the_one_meant(
@@ -206,9 +223,13 @@ def test_a_misspelt_environment_variable_is_refused_with_the_one_meant(
         runner.resolve_settings()
 
     message = str(caught.value)
-    assert "KEDRO_BATCH_JOB_QEUE. Did you mean KEDRO_BATCH_JOB_QUEUE" in message
+    assert (
+        "KEDRO_BATCH_JOB_QEUE in the environment. Did you mean KEDRO_BATCH_JOB_QUEUE"
+        in (message)
+    )
     # An alias has no variable of its own: the setting's variable is named.
-    assert "KEDRO_BATCH_MAX_WORKERS. Did you mean KEDRO_BATCH_MAX_PARALLEL?" in message
+    assert "KEDRO_BATCH_MAX_WORKERS in the environment. Did you mean " in message
+    assert "KEDRO_BATCH_MAX_PARALLEL?" in message
 
 
 def test_unknown_keys_and_variables_are_reported_together(
@@ -221,4 +242,73 @@ def test_unknown_keys_and_variables_are_reported_together(
         runner.resolve_settings({"aws_batch": {"grouping_": "none"}})
 
     assert "'grouping_'" in str(caught.value)
-    assert "KEDRO_BATCH_DRYRUN. Did you mean KEDRO_BATCH_DRY_RUN" in str(caught.value)
+    assert (
+        "KEDRO_BATCH_DRYRUN in the environment. Did you mean KEDRO_BATCH_DRY_RUN"
+        in (str(caught.value))
+    )
+
+
+def test_every_missing_and_invalid_setting_is_listed_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("KEDRO_BATCH_MAX_PARALLEL", "0")
+    runner = AWSBatchRunner(grouping="tag")
+
+    with pytest.raises(BatchSettingsError) as caught:
+        runner.resolve_settings({"aws_batch": {"retry_attempts": 11}})
+
+    problems = caught.value.problems
+    assert [problem.split("'")[1] for problem in problems] == [
+        "grouping",
+        "max_parallel",
+        "job_queue",
+        "job_definition",
+        "retry_attempts",
+    ]
+    assert "(from the runner argument grouping='tag')" in problems[0]
+    assert "(from the environment variable KEDRO_BATCH_MAX_PARALLEL)" in problems[1]
+    assert str(caught.value).startswith("5 problems with the batch settings")
+
+
+def test_the_shared_block_serves_every_engine_and_the_engine_block_wins() -> None:
+    parameters = {
+        "batch": {"grouping": "none", "max_parallel": 3, "job_queue": "shared"},
+        "aws_batch": {"max_parallel": 5, "job_definition": "definition"},
+    }
+
+    aws = AWSBatchRunner().resolve_settings(parameters)
+    local = LocalBatchRunner().resolve_settings(parameters)
+
+    assert (aws.settings.grouping, aws.settings.max_parallel) == ("none", 5)
+    assert aws.engine_settings.job_queue == "shared"
+    # The local engine reads the shared block only; AWS keys there are no error.
+    assert (local.settings.grouping, local.settings.max_parallel) == ("none", 3)
+    assert local.engine is LocalBatchEngine
+
+
+def test_the_generic_runner_runs_the_engine_its_setting_names() -> None:
+    resolved = BatchRunner().resolve_settings({"batch": {"engine": "local"}})
+
+    assert resolved.engine is LocalBatchEngine
+    # The engine's own defaults apply: the local poll interval, not 2 s.
+    assert resolved.settings.poll_interval == 0.5
+
+
+def test_the_generic_runner_names_a_misspelt_engine_and_the_installed_ones() -> None:
+    with pytest.raises(BatchSettingsError) as caught:
+        BatchRunner(engine="lcoal").resolve_settings()
+
+    message = str(caught.value)
+    assert "No batch engine 'lcoal' (from the runner argument engine)" in message
+    assert "Did you mean 'local'?" in message
+    assert "Installed: aws, local." in message
+
+
+def test_the_generic_runner_without_an_engine_says_how_to_choose_one() -> None:
+    with pytest.raises(BatchSettingsError, match="needs the setting 'engine'"):
+        BatchRunner().resolve_settings()
+
+
+def test_an_engine_runner_refuses_another_engine() -> None:
+    with pytest.raises(BatchSettingsError, match="runs on the engine 'local'"):
+        LocalBatchRunner().resolve_settings({"batch": {"engine": "aws"}})

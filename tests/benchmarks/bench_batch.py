@@ -7,7 +7,7 @@ the layer before, and a final job with a fan-in of 30) against moto's server,
 started in a *separate process* so that this process's CPU time is the driver's
 alone (botocore included):
 
-- **driver**: this package's ``Driver`` + ``AWSBatchBackend``: the whole DAG
+- **driver**: this package's ``Driver`` + ``AWSBatchEngine``: the whole DAG
   submitted up front with ``dependsOn``, the fan-in deferred, one
   ``DescribeJobs`` per 100 unfinished jobs per round;
 - **per-job polling**, as Kedro's AWS Batch guide does it: each level submitted
@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "batch"))
 
 from batch_support import RUN_ID, create_batch_resources, wide_dag
 
-from kedro_pipelinename.batch.aws import AWSBatchBackend, make_client
+from kedro_pipelinename.batch.aws import AWSBatchEngine, make_client
 from kedro_pipelinename.batch.driver import Driver
 from kedro_pipelinename.batch.plan import JobPlan
 from kedro_pipelinename.batch.progress import LogProgress
@@ -103,7 +103,7 @@ def run_driver(
     plan: JobPlan, settings: AWSBatchSettings, interval: float
 ) -> Counter[str]:
     calls: Counter[str] = Counter()
-    backend = AWSBatchBackend(settings, RUN_ID, client=counting_client(settings, calls))
+    backend = AWSBatchEngine(settings, RUN_ID, client=counting_client(settings, calls))
     outcome = Driver(
         plan,
         backend,

@@ -38,8 +38,8 @@ def _add_catch_all(project: DemoProject, *, settings_block: bool) -> None:
     if not settings_block:
         parameters = project.path / "conf" / "base" / "parameters.yml"
         text = parameters.read_text()
-        without = re.sub(r"(?m)^aws_batch:\n(?:  .*\n)+", "", text)
-        assert without != text, "the demo's parameters have no aws_batch block"
+        without = re.sub(r"(?m)^batch:\n(?:  .*\n)+", "", text)
+        assert without != text, "the demo's parameters have no batch block"
         parameters.write_text(without)
 
 

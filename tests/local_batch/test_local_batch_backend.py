@@ -1,4 +1,4 @@
-"""``LocalBatchBackend`` on plain shell jobs: process groups, logs, termination.
+"""``LocalBatchEngine`` on plain shell jobs: process groups, logs, termination.
 
 No Kedro here: each job is ``sh -c`` so that what the backend does to processes
 is seen directly, in milliseconds.
@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from kedro_pipelinename.batch import BatchSettingsError, LocalBatchRunner
-from kedro_pipelinename.batch.backend import JobStatus, Submission
-from kedro_pipelinename.batch.local import LocalBatchBackend, LocalBatchSettings
+from kedro_pipelinename.batch.engine import JobStatus, Submission
+from kedro_pipelinename.batch.local import LocalBatchEngine, LocalBatchSettings
 from kedro_pipelinename.batch.local import processes as local
 from kedro_pipelinename.batch.plan import PlannedJob
 
@@ -64,7 +64,7 @@ def _wait_until(condition: object, what: str) -> None:
         time.sleep(0.02)
 
 
-def _finished(backend: LocalBatchBackend, job_id: str) -> JobStatus:
+def _finished(backend: LocalBatchEngine, job_id: str) -> JobStatus:
     status = JobStatus.RUNNING
     deadline = time.monotonic() + DEADLINE
     while not status.finished:
@@ -75,8 +75,8 @@ def _finished(backend: LocalBatchBackend, job_id: str) -> JobStatus:
 
 
 @pytest.fixture
-def backend(tmp_path: Path) -> Iterator[LocalBatchBackend]:
-    backend = LocalBatchBackend(
+def backend(tmp_path: Path) -> Iterator[LocalBatchEngine]:
+    backend = LocalBatchEngine(
         LocalBatchSettings(terminate_timeout=0.5, tail_lines=3),
         run_id=RUN_ID,
         project_path=tmp_path,
@@ -86,7 +86,7 @@ def backend(tmp_path: Path) -> Iterator[LocalBatchBackend]:
 
 
 def test_job_runs_in_the_project_with_the_job_env_and_logs_to_its_file(
-    backend: LocalBatchBackend, tmp_path: Path
+    backend: LocalBatchEngine, tmp_path: Path
 ) -> None:
     job_id = backend.submit(_job("a", 'echo "$JOB_MARKER in $(pwd)"'))
 
@@ -97,7 +97,7 @@ def test_job_runs_in_the_project_with_the_job_env_and_logs_to_its_file(
 
 
 def test_failed_job_reports_exit_code_log_and_its_last_lines(
-    backend: LocalBatchBackend,
+    backend: LocalBatchEngine,
 ) -> None:
     job_id = backend.submit(
         _job("b", "for i in 1 2 3 4 5; do echo line $i; done; exit 3")
@@ -113,7 +113,7 @@ def test_failed_job_reports_exit_code_log_and_its_last_lines(
 
 
 def test_processes_a_job_leaves_behind_are_killed_when_it_exits(
-    backend: LocalBatchBackend, tmp_path: Path
+    backend: LocalBatchEngine, tmp_path: Path
 ) -> None:
     pid_file = tmp_path / "child.pid"
     job_id = backend.submit(_job("c", f"sleep 300 & echo $! > {pid_file}; exit 0"))
@@ -128,7 +128,7 @@ def test_processes_a_job_leaves_behind_are_killed_when_it_exits(
 
 
 def test_terminate_sends_sigterm_then_kills_a_group_that_ignores_it(
-    backend: LocalBatchBackend, tmp_path: Path
+    backend: LocalBatchEngine, tmp_path: Path
 ) -> None:
     ready, terminated = tmp_path / "ready", tmp_path / "got-sigterm"
     # The sleep inherits SIGTERM ignored; the shell notes SIGTERM and keeps waiting.
@@ -139,7 +139,7 @@ def test_terminate_sends_sigterm_then_kills_a_group_that_ignores_it(
     job_id = backend.submit(_job("d", script))
     _wait_until(ready.exists, "the job started")
 
-    backend.terminate([job_id], "test")
+    backend.cancel([job_id], "test")
 
     # SIGTERM came first (the shell's trap ran), and SIGKILL ended the group.
     assert terminated.exists()
@@ -151,7 +151,7 @@ def test_terminate_sends_sigterm_then_kills_a_group_that_ignores_it(
 
 
 def test_terminate_lets_a_job_finish_its_sigterm_handler(tmp_path: Path) -> None:
-    backend = LocalBatchBackend(
+    backend = LocalBatchEngine(
         LocalBatchSettings(terminate_timeout=DEADLINE),
         run_id=RUN_ID,
         project_path=tmp_path,
@@ -163,7 +163,7 @@ def test_terminate_lets_a_job_finish_its_sigterm_handler(tmp_path: Path) -> None
     try:
         _wait_until(ready.exists, "the job started")
 
-        backend.terminate([job_id], "test")
+        backend.cancel([job_id], "test")
 
         # Its own exit code, not SIGKILL's: the handler ran to its end.
         assert backend.poll([job_id])[job_id].exit_code == 7
@@ -189,7 +189,7 @@ class _CountingClock:
 
 
 def test_wait_returns_as_soon_as_a_job_exits(
-    backend: LocalBatchBackend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    backend: LocalBatchEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     go = tmp_path / "go"
     job_id = backend.submit(_job("e", f"until [ -e {go} ]; do sleep 0.01; done"))
@@ -205,7 +205,7 @@ def test_wait_returns_as_soon_as_a_job_exits(
 
 
 def test_wait_does_not_sleep_once_a_job_has_exited(
-    backend: LocalBatchBackend, monkeypatch: pytest.MonkeyPatch
+    backend: LocalBatchEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     job_id = backend.submit(_job("g", "exit 0"))
     # Blocks until the job's process exited, leaving it for the backend to reap.

@@ -1,6 +1,6 @@
 """``LocalBatchRunner`` through the stock ``kedro run --runner``, on the scenario.
 
-The project's ``aws_batch:`` parameters ask for one job per node, two at a time.
+The project's ``batch:`` parameters ask for one job per node, two at a time.
 """
 
 from __future__ import annotations
@@ -179,7 +179,7 @@ def test_local_batch_run_matches_a_plain_run_with_one_process_per_job(
     # Every job saved its versioned outputs under the driver's one run id.
     assert version_directories(demo_project) == {run_id}
     log_dir = demo_project.path / "logs" / "local_batch" / run_id
-    assert sorted(path.name for path in log_dir.iterdir()) == [
+    assert sorted(path.name for path in log_dir.glob("*.log")) == [
         "kedro-client_1-fit.log",
         "kedro-client_1-prepare.log",
         "kedro-client_1-profile.log",

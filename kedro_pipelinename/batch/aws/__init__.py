@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from .api import (
-    AWSBatchBackend,
-    TokenBucket,
-    job_state,
-    make_client,
-    submit_job_request,
-)
+from .api import SPEC, TokenBucket, job_state, make_client, submit_job_request
+from .engine import AWSBatchEngine
 from .runner import AWSBatchRunner
+from .settings import AWSBatchSettings
 
 __all__ = [
-    "AWSBatchBackend",
+    "SPEC",
+    "AWSBatchEngine",
     "AWSBatchRunner",
+    "AWSBatchSettings",
     "TokenBucket",
     "job_state",
     "make_client",

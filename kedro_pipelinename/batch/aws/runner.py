@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from ..plan import JobPlan
+from ..engine import Engine, EngineRun
 from ..runner import BatchRunner
-from ..settings import AWSBatchSettings, BatchSettings
-from .api import AWSBatchBackend, make_client
+from .api import make_client
+from .engine import AWSBatchEngine
+from .settings import AWSBatchSettings
 
 
 class AWSBatchRunner(BatchRunner):
@@ -20,8 +21,9 @@ class AWSBatchRunner(BatchRunner):
             --runner kedro_pipelinename.batch.AWSBatchRunner
 
     with the settings in the run's parameters (``aws_batch: {job_queue: ...,
-    job_definition: ...}``), ``KEDRO_BATCH_*`` environment variables, or (Kedro
-    1.6+) ``--runner-params job_queue=...,job_definition=...``.
+    job_definition: ...}``, or the shared ``batch:`` block), ``KEDRO_BATCH_*``
+    environment variables, or (Kedro 1.6+) ``--runner-params
+    job_queue=...,job_definition=...``.
 
     Args:
         is_async: Accepted for the CLI; jobs load and save in their own processes.
@@ -35,23 +37,16 @@ class AWSBatchRunner(BatchRunner):
         >>> session.run(pipeline_names=["train"], runner=runner)  # doctest: +SKIP
     """
 
-    backend_settings_class: ClassVar[type | None] = AWSBatchSettings
+    engine: ClassVar[type[AWSBatchEngine]] = AWSBatchEngine
     #: Builds the Batch client from the settings; replace it (on the class or an
     #: instance) to add botocore event hooks or your own session.
     client_factory: Callable[[AWSBatchSettings], Any] = staticmethod(make_client)
 
-    def create_backend(
-        self, plan: JobPlan, settings: BatchSettings, backend_settings: Any
-    ) -> AWSBatchBackend:
-        """An ``AWSBatchBackend`` whose queue and definition were checked."""
-        backend = AWSBatchBackend(
-            backend_settings,
-            run_id=plan.run_id,
-            client=self.client_factory(backend_settings),
+    def open_engine(
+        self, engine: type[Engine], run: EngineRun, engine_settings: Any
+    ) -> AWSBatchEngine:
+        """An ``AWSBatchEngine`` on ``client_factory``'s client, queue and
+        definition checked."""
+        return AWSBatchEngine.with_client(
+            run, engine_settings, self.client_factory(engine_settings)
         )
-        try:
-            backend.verify()
-        except BaseException:
-            backend.close()
-            raise
-        return backend

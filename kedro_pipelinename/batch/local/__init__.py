@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .processes import LocalBatchBackend, LocalBatchSettings
+from .processes import SPEC, LocalBatchEngine
 from .runner import LocalBatchRunner
+from .settings import LocalBatchSettings
 
-__all__ = ["LocalBatchBackend", "LocalBatchRunner", "LocalBatchSettings"]
+__all__ = ["SPEC", "LocalBatchEngine", "LocalBatchRunner", "LocalBatchSettings"]

@@ -1,4 +1,4 @@
-"""``LocalBatchRunner``: the jobs of ``AWSBatchRunner``, as processes on this machine.
+"""The local engine: every job of the plan a process on this machine.
 
 Planning, pre-flight checks, commands, environment, run id, ``fail_fast``,
 progress and the resume hint are ``BatchRunner``'s, shared with AWS Batch; only
@@ -10,9 +10,9 @@ in a subprocess:
   whole group (SIGTERM, then SIGKILL after ``terminate_timeout`` seconds), so no
   job and no process a job started outlives the run unseen (SIGTERM to the
   driver does the same: the shared driver turns it into an exception);
-- started only when all of its parents succeeded (the backend says it can hold
-  no unfinished dependency), and at most ``max_parallel`` at once (default: the
-  number of CPUs);
+- started only when all of its parents succeeded (the engine declares
+  ``max_parents=0``), and at most ``max_parallel`` at once (default: the number
+  of CPUs);
 - with the driver's environment plus the job's (``KEDRO_PIPELINENAME_RUN_ID``,
   ``KEDRO_ENV``, ``extra_env``), in the project directory;
 - writing its output to ``<log_dir>/<run id>/<job>.log`` (default ``log_dir``:
@@ -21,12 +21,19 @@ in a subprocess:
 Like a container, a job ends with its main process: whatever it left running in
 its process group is killed when it exits.
 
+Each job has a record beside its log (``<job>.json``: pid, start time, exit
+code), which is how a later driver of the same run id finds it
+(``find_jobs``): a finished job is adopted as it ended; a job still running
+whose driver was killed (nobody can wait for it any more) is killed, its group
+with it, and run again, so a job never runs twice at once.
+
 POSIX only (process groups and ``os.waitid``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import shlex
@@ -38,13 +45,17 @@ import time
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import IO, Any, ClassVar, Final
 
-from attrs import define
-
-from ..backend import JobState, JobStatus, Submission
-from ..errors import BatchSettingsError
-from ..settings import check_int, check_positive_number, setting
+from ..engine import (
+    EngineRun,
+    EngineSpec,
+    JobNameRule,
+    JobState,
+    JobStatus,
+    Submission,
+)
+from .settings import LocalBatchSettings
 
 logger = logging.getLogger(__name__)
 
@@ -59,39 +70,6 @@ OUTPUT_ENV_DEFAULTS: Final[Mapping[str, str]] = {
     "PYTHONUNBUFFERED": "1",
     "COLUMNS": "200",
 }
-
-
-def _check_log_dir(instance: Any, attribute: Any, value: Any) -> None:
-    if value is not None and (not isinstance(value, str) or not value.strip()):
-        raise BatchSettingsError(
-            attribute.name,
-            f"Batch setting '{attribute.name}' must be a directory path; got "
-            f"{value!r}.",
-        )
-
-
-@define(frozen=True, kw_only=True)
-class LocalBatchSettings:
-    """Settings only ``LocalBatchRunner`` uses (resolved like ``BatchSettings``).
-
-    Attributes:
-        log_dir: Where each run's job logs go (a ``<run id>`` directory is made
-            in it); relative paths are relative to the project. Default
-            ``logs/local_batch``.
-        terminate_timeout: Seconds a terminated job's process group has to exit
-            after SIGTERM before it gets SIGKILL.
-        tail_lines: How many last lines of a failed job's log the error shows.
-
-    Example:
-        >>> LocalBatchSettings(tail_lines=5).terminate_timeout
-        5.0
-    """
-
-    log_dir: str | None = setting(None, validator=_check_log_dir)
-    terminate_timeout: float = setting(
-        5.0, validator=check_positive_number(), parse="float"
-    )
-    tail_lines: int = setting(20, validator=check_int(1, optional=False), parse="int")
 
 
 def driver_kedro() -> str:
@@ -217,17 +195,60 @@ class _JobProcess:
         self.returncode = returncode
         self._log.close()
 
-    def tail(self, lines: int) -> list[str]:
-        """The last ``lines`` non-blank lines of the job's log."""
-        try:
-            with self.log_path.open(errors="replace") as log:
-                last = deque((line.rstrip() for line in log if line.strip()), lines)
-        except OSError:
-            return []
-        return list(last)
+
+def _tail(path: Path, lines: int) -> list[str]:
+    """The last ``lines`` non-blank lines of a job's log."""
+    try:
+        with path.open(errors="replace") as log:
+            last = deque((line.rstrip() for line in log if line.strip()), lines)
+    except OSError:
+        return []
+    return list(last)
 
 
-class LocalBatchBackend:
+#: What the local engine declares (see ``engine.py`` of the batch core).
+SPEC: Final = EngineSpec(
+    name="local",
+    settings=LocalBatchSettings,
+    # Processes cannot wait for other processes: a job starts once its parents
+    # succeeded, so the driver submits it only then.
+    max_parents=0,
+    # Names become file names (<job>.log, <job>.json): no path separators or
+    # dots, and distinct on a case-insensitive file system (macOS).
+    job_names=JobNameRule(max_length=128, characters="A-Za-z0-9_-"),
+    statuses={
+        "running": JobStatus.RUNNING,
+        "succeeded": JobStatus.SUCCEEDED,
+        "failed": JobStatus.FAILED,
+    },
+    setting_defaults={
+        "max_parallel": os.cpu_count() or 1,
+        "executable": driver_kedro(),
+        # A local process is checked in microseconds, and wait() returns when a
+        # job exits, so these only bound how stale the progress display gets.
+        "poll_interval": 0.5,
+        "max_poll_interval": 2.0,
+    },
+)
+
+
+def _process_start(pid: int) -> str | None:
+    """When process ``pid`` started (Linux ``/proc``), to tell it from a reused pid."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # Field 22 (starttime); fields 3+ follow the parenthesised command name.
+    return stat.rpartition(")")[2].split()[19]
+
+
+def _write_record(path: Path, record: Mapping[str, Any]) -> None:
+    temporary = path.with_suffix(".json.tmp")
+    temporary.write_text(json.dumps(record))
+    os.replace(temporary, path)
+
+
+class LocalBatchEngine:
     """Runs each submitted job at once as a local subprocess (see the module doc).
 
     Args:
@@ -237,15 +258,13 @@ class LocalBatchBackend:
         environ: The environment the jobs start from; ``os.environ`` by default.
 
     Example:
-        >>> backend = LocalBatchBackend(
+        >>> engine = LocalBatchEngine(
         ...     LocalBatchSettings(), run_id=plan.run_id, project_path=Path.cwd()
         ... )  # doctest: +SKIP
     """
 
+    spec: ClassVar[EngineSpec] = SPEC
     label = "local processes"
-    #: Processes cannot wait for other processes: a job starts once its parents
-    #: succeeded, so the driver submits it only then.
-    max_unfinished_dependencies = 0
 
     def __init__(
         self,
@@ -263,6 +282,20 @@ class LocalBatchBackend:
         self.log_dir = log_dir / run_id
         self._environ = dict(os.environ if environ is None else environ)
         self._jobs: dict[str, _JobProcess] = {}
+        self._recorded: set[str] = set()
+
+    @classmethod
+    def open(cls, run: EngineRun, settings: LocalBatchSettings) -> LocalBatchEngine:
+        """An engine running the jobs in the run's project directory."""
+        engine = cls(settings, run_id=run.run_id, project_path=run.project_path)
+        logger.info("%s", run.plan.render_text())
+        logger.info(
+            "Running %d job(s) as local processes, at most %s at once; job logs in %s",
+            len(run.plan.jobs),
+            run.settings.max_parallel or "all",
+            engine.log_dir,
+        )
+        return engine
 
     def submit(self, submission: Submission) -> str:
         """Start the job's process; its id is the job name (unique in the run)."""
@@ -279,6 +312,10 @@ class LocalBatchBackend:
                 job.command, env=env, cwd=self._project_path, log_path=log_path
             )
             self._jobs[job.name] = process
+        _write_record(
+            self._record_path(job.name),
+            {"pid": process.pid, "start": _process_start(process.pid)},
+        )
         logger.info(
             "Job %s started (pid %d, nodes: %s); log: %s",
             job.name,
@@ -288,8 +325,11 @@ class LocalBatchBackend:
         )
         return job.name
 
+    def _record_path(self, name: str) -> Path:
+        return self.log_dir / f"{name}.json"
+
     def poll(self, job_ids: Sequence[str]) -> dict[str, JobState]:
-        """``RUNNING`` while the process runs, then ``SUCCEEDED`` or ``FAILED``."""
+        """``running`` while the process runs, then ``succeeded`` or ``failed``."""
         return {
             job_id: self._state(job_id) for job_id in job_ids if job_id in self._jobs
         }
@@ -298,42 +338,80 @@ class LocalBatchBackend:
         """The process group id of a submitted job (its main process's pid).
 
         Raises:
-            KeyError: For a job this backend did not start.
+            KeyError: For a job this engine did not start.
         """
         return self._jobs[job_id].pid
 
     def _state(self, job_id: str) -> JobState:
         process = self._jobs[job_id]
         returncode = process.poll()
-        location = str(process.log_path)
+        if returncode is not None and job_id not in self._recorded:
+            self._recorded.add(job_id)
+            _write_record(
+                self._record_path(job_id),
+                {"pid": process.pid, "exit_code": returncode},
+            )
+        return self._finished_state(job_id, returncode, process.pid)
+
+    def _finished_state(
+        self, job_id: str, returncode: int | None, pid: int
+    ) -> JobState:
+        location = str(self.log_dir / f"{job_id}.log")
         if returncode is None:
-            return JobState(
-                job_id=job_id, status=JobStatus.RUNNING, log_location=location
-            )
+            return _local_state(job_id, "running", log_location=location)
         if returncode == 0:
-            return JobState(
-                job_id=job_id,
-                status=JobStatus.SUCCEEDED,
-                exit_code=0,
-                log_location=location,
-            )
-        lines = process.tail(self._settings.tail_lines)
+            return _local_state(job_id, "succeeded", exit_code=0, log_location=location)
+        lines = _tail(Path(location), self._settings.tail_lines)
         detail = (
             f"last {len(lines)} line(s) of {location}:\n" + "\n".join(lines)
             if lines
             else f"{location} is empty"
         )
-        return JobState(
-            job_id=job_id,
-            status=JobStatus.FAILED,
-            reason=f"the job's process (pid {process.pid}) "
-            f"{_describe_exit(returncode)}",
+        return _local_state(
+            job_id,
+            "failed",
+            reason=f"the job's process (pid {pid}) {_describe_exit(returncode)}",
             detail=detail,
             exit_code=returncode,
             log_location=location,
         )
 
-    def terminate(self, job_ids: Sequence[str], reason: str) -> None:
+    def find_jobs(self) -> dict[str, JobState]:
+        """The jobs an earlier driver of this run started, from their records.
+
+        A finished job is reported as it ended. A job whose process still runs
+        (its driver was killed) is killed with its group and left out, so the
+        driver runs it again rather than twice at once.
+        """
+        found: dict[str, JobState] = {}
+        for path in sorted(self.log_dir.glob("*.json")):
+            name = path.stem
+            if name in self._jobs:
+                continue
+            try:
+                record = json.loads(path.read_text())
+                pid = int(record["pid"])
+            except (OSError, ValueError, KeyError, TypeError):
+                logger.warning("Ignoring the unreadable job record %s.", path)
+                continue
+            exit_code = record.get("exit_code")
+            if isinstance(exit_code, int):
+                found[name] = self._finished_state(name, exit_code, pid)
+                continue
+            start = record.get("start")
+            if start is not None and _process_start(pid) == start:
+                logger.warning(
+                    "Job %s (pid %d) of run %s is still running without its "
+                    "driver; killing its process group to run it again.",
+                    name,
+                    pid,
+                    self.log_dir.name,
+                )
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(pid, signal.SIGKILL)
+        return found
+
+    def cancel(self, job_ids: Sequence[str], reason: str) -> None:
         """SIGTERM every job's group at once; SIGKILL what is left after the timeout.
 
         A second interruption while waiting (Ctrl-C again) kills at once.
@@ -363,6 +441,7 @@ class LocalBatchBackend:
         finally:
             for process in running:
                 process.kill()
+            self.poll([process.log_path.stem for process in running])
 
     def wait(self, seconds: float) -> None:
         """Sleep up to ``seconds``; return as soon as a running job exits."""
@@ -378,6 +457,18 @@ class LocalBatchBackend:
             time.sleep(min(EXIT_CHECK_INTERVAL, left))
 
     def close(self) -> None:
-        """Kill whatever is still running (the driver terminates jobs first)."""
+        """Kill whatever is still running (the driver cancels jobs first)."""
         for process in self._jobs.values():
             process.kill()
+        self.poll(list(self._jobs))
+
+
+def _local_state(job_id: str, word: str, **details: Any) -> JobState:
+    """A ``JobState`` in the local engine's words."""
+    return JobState(
+        job_id=job_id,
+        status=SPEC.status(word),
+        engine_status=word,
+        name=job_id,
+        **details,
+    )

@@ -1,0 +1,321 @@
+"""The engine interface: what a place that runs jobs does, and what it declares.
+
+The driver (``driver.py``) owns the plan: it decides *when* each job may be
+submitted, tracks every job with one poll per round, applies ``fail_fast``,
+cancels unfinished jobs on failure or interruption, adopts the jobs an earlier
+driver of the same run left, and builds the error and the resume hint. An
+engine does six small things, each for many jobs at once:
+
+- ``submit(submission)``: start one job whose parents are the engine ids in
+  ``submission.depends_on`` (never more than ``spec.max_parents``); return its id;
+- ``poll(job_ids)``: the current ``JobState`` of each of those jobs;
+- ``cancel(job_ids, reason)``: stop them (best effort, idempotent);
+- ``find_jobs()``: this run's jobs the engine already has, by job name (a run
+  started again with the same run id reattaches to them instead of submitting
+  duplicates);
+- ``wait(seconds)``: block until the next poll is due, or earlier when the
+  engine learns that a job changed;
+- ``close()``: release clients, threads and processes.
+
+And it declares, as data (``EngineSpec``): its name, its settings class, how
+many unfinished parents one job may name, its job-name rule, and how each of
+its status words maps onto the shared ``JobStatus``. Engines are found through
+the ``kedro_pipelinename.batch_engines`` entry-point group (``engines.py``).
+
+Example:
+    ``docs/writing-an-engine.md`` has a whole engine in 30 lines.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import logging
+import re
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+
+from attrs import define, field
+
+from .errors import to_str_tuple
+
+if TYPE_CHECKING:
+    from .plan import JobPlan, PlannedJob
+    from .settings import BatchSettings
+
+logger = logging.getLogger(__name__)
+
+
+class JobStatus(str, enum.Enum):
+    """The life cycle every engine's statuses map onto.
+
+    ``SUBMITTED``: the engine has the job and has not placed it yet;
+    ``PENDING``: it waits for its parents; ``QUEUED``: it is ready and waits for
+    resources; ``STARTING``, ``RUNNING``; then ``SUCCEEDED`` or ``FAILED``
+    (cancelled, timed out and killed jobs are ``FAILED``).
+    """
+
+    SUBMITTED = "submitted"
+    PENDING = "pending"
+    QUEUED = "queued"
+    STARTING = "starting"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+    @property
+    def finished(self) -> bool:
+        """Whether the job will not change any more."""
+        return self in (JobStatus.SUCCEEDED, JobStatus.FAILED)
+
+
+def _sanitise(text: str, invalid: re.Pattern[str]) -> str:
+    cleaned = invalid.sub("-", text).strip("-_")
+    return re.sub(r"-{2,}", "-", cleaned) or "job"
+
+
+def _short_hash(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
+
+
+@define(frozen=True, kw_only=True)
+class JobNameRule:
+    """Which job names an engine accepts, and how the plan makes them.
+
+    Attributes:
+        max_length: The longest name (AWS Batch: 128).
+        characters: The characters a name may hold, as the inside of a regular
+            expression's ``[...]`` (AWS Batch: ``A-Za-z0-9_-``). Others become
+            ``-``. A name always starts with a letter or digit.
+        case_insensitive: Whether two names that differ only in case clash (AWS
+            Batch's name filter compares so).
+
+    Example:
+        >>> JobNameRule(max_length=128).names("kedro", ["a.b", "a b", "c"])
+        ['kedro-a-b', 'kedro-a-b-2', 'kedro-c']
+    """
+
+    max_length: int
+    characters: str = "A-Za-z0-9_-"
+    case_insensitive: bool = True
+
+    def valid(self, name: str) -> bool:
+        """Whether the engine accepts ``name``."""
+        pattern = rf"[A-Za-z0-9][{self.characters}]{{0,{self.max_length - 1}}}"
+        return re.fullmatch(pattern, name) is not None
+
+    def _fit(self, base: str, suffix: str) -> str:
+        return base[: self.max_length - len(suffix)].rstrip("-_") + suffix
+
+    def names(self, prefix: str, groups: Sequence[str]) -> list[str]:
+        """A valid, readable, unique name for each group, in order.
+
+        ``<prefix>-<group>`` with every character the engine refuses replaced by
+        ``-``; a name that is too long is cut and ends in a short hash of the
+        group; a name already taken gets ``-2``, ``-3``, ... So names are unique
+        within the run and the same for the same pipeline (which is what lets a
+        second driver of the run find the first one's jobs).
+        """
+        invalid = re.compile(rf"[^{self.characters}]+")
+        taken: set[str] = set()
+        # The next suffix number to try for each base (1: the base itself). Names
+        # are only ever added to ``taken``, so every number tried before for a
+        # base is still taken: k groups with one base cost O(k), not O(k**2).
+        next_number: dict[str, int] = {}
+        names: list[str] = []
+        for group in groups:
+            base = f"{prefix}-{_sanitise(group, invalid)}"
+            if len(base) > self.max_length:
+                base = self._fit(base, f"-{_short_hash(group)}")
+            number = next_number.get(base, 1)
+            candidate = base if number == 1 else self._fit(base, f"-{number}")
+            # Bounded: at most len(groups) names are taken, and each number gives
+            # another name (it ends the name after its last hyphen).
+            for _ in range(len(groups) + 1):
+                if self._key(candidate) not in taken:
+                    break
+                number += 1
+                candidate = self._fit(base, f"-{number}")
+            next_number[base] = number + 1
+            taken.add(self._key(candidate))
+            names.append(candidate)
+        return names
+
+    def _key(self, name: str) -> str:
+        return name.lower() if self.case_insensitive else name
+
+
+def _to_status_map(value: Mapping[str, JobStatus]) -> dict[str, JobStatus]:
+    return {word: JobStatus(status) for word, status in value.items()}
+
+
+@define(frozen=True, kw_only=True)
+class EngineSpec:
+    """What an engine declares about itself, as data.
+
+    Attributes:
+        name: Its entry-point name (``aws``, ``local``).
+        settings: Its own settings class (attrs fields made with
+            ``settings.setting``), resolved like ``BatchSettings``; or ``None``.
+        max_parents: How many *unfinished* parents one submitted job may name
+            (AWS Batch: 20 ``dependsOn``; an engine that starts a job at once: 0,
+            and the driver submits a job only after its parents succeeded).
+        job_names: The job-name rule.
+        statuses: Each of the engine's status words -> the shared ``JobStatus``.
+        parameters_block: The engine's own block of the run's parameters, read
+            before the shared ``batch:`` block (AWS Batch: ``aws_batch``, the
+            layout of Kedro's AWS Batch guide); or ``None``.
+        setting_defaults: Defaults of shared settings that differ for this
+            engine (the local engine: ``max_parallel`` = the number of CPUs).
+    """
+
+    name: str
+    settings: type | None = None
+    max_parents: int = 0
+    job_names: JobNameRule
+    statuses: Mapping[str, JobStatus] = field(converter=_to_status_map)
+    parameters_block: str | None = None
+    setting_defaults: Mapping[str, Any] = field(factory=dict)
+
+    def status(self, word: str) -> JobStatus:
+        """The shared status of the engine's ``word``.
+
+        A word the spec does not know (an engine added a status) counts as
+        ``SUBMITTED``, unfinished, and is logged: the job is tracked on, not lost.
+        """
+        try:
+            return self.statuses[word]
+        except KeyError:
+            logger.warning(
+                "Engine %s reported the status %r, which it does not declare; "
+                "treating it as submitted.",
+                self.name,
+                word,
+            )
+            return JobStatus.SUBMITTED
+
+
+@define(frozen=True, kw_only=True)
+class JobState:
+    """What an engine knows about one job at one poll.
+
+    Attributes:
+        job_id: The engine's id of the job (what ``submit`` returned).
+        status: Where the job is in the shared life cycle.
+        engine_status: The engine's own word for it (``RUNNABLE``), if any.
+        name: The job's name; ``find_jobs`` always gives it.
+        reason: Why it is in that status (AWS Batch ``statusReason``), if known.
+        detail: More about a failure: the container's reason, or a local job's
+            last lines of output.
+        exit_code: The exit code of the job's process, once it exited.
+        log_location: Where the job's output is: a CloudWatch log stream, a file.
+        caused_by_dependency: ``True`` when the engine failed the job only
+            because a job it depends on failed.
+    """
+
+    job_id: str
+    status: JobStatus
+    engine_status: str | None = None
+    name: str | None = None
+    reason: str | None = None
+    detail: str | None = None
+    exit_code: int | None = None
+    log_location: str | None = None
+    caused_by_dependency: bool = False
+
+
+@define(frozen=True, kw_only=True)
+class Submission:
+    """One job to start, with the engine ids of its unfinished parents.
+
+    Attributes:
+        job: The planned job (name, nodes, command, environment, ...).
+        depends_on: Engine ids of parents that had not succeeded when the job
+            was submitted; at most the engine's ``spec.max_parents``.
+    """
+
+    job: PlannedJob
+    depends_on: tuple[str, ...] = field(converter=to_str_tuple, default=())
+
+
+@define(frozen=True, kw_only=True)
+class EngineRun:
+    """What an engine is opened for: one run's plan and where it runs from.
+
+    Attributes:
+        plan: The run's jobs (``plan.run_id`` is the run id).
+        settings: The shared batch settings.
+        project_path: The project directory of the driver.
+    """
+
+    plan: JobPlan
+    settings: BatchSettings
+    project_path: Path
+
+    @property
+    def run_id(self) -> str:
+        """The run id every job carries."""
+        return self.plan.run_id
+
+
+@runtime_checkable
+class Engine(Protocol):
+    """A place that runs jobs (local processes, AWS Batch, SLURM, yours)."""
+
+    #: What the engine declares about itself.
+    spec: ClassVar[EngineSpec]
+    #: Shown in messages: "AWS Batch queue q", "local processes".
+    label: str
+
+    @classmethod
+    def open(cls, run: EngineRun, settings: Any) -> Engine:
+        """An engine ready for ``run``; ``settings`` is an instance of
+        ``spec.settings`` (or ``None``). May check its own resources and raise;
+        nothing is submitted yet."""
+        ...
+
+    def submit(self, submission: Submission) -> str:
+        """Start one job; return its engine id. Raise if it was not started."""
+        ...
+
+    def poll(self, job_ids: Sequence[str]) -> Mapping[str, JobState]:
+        """The state of each job in ``job_ids`` (ids it does not know are omitted)."""
+        ...
+
+    def cancel(self, job_ids: Sequence[str], reason: str) -> None:
+        """Stop every job in ``job_ids``; jobs already finished are fine."""
+        ...
+
+    def find_jobs(self) -> Mapping[str, JobState]:
+        """This run's jobs the engine already has, by job name (newest per name)."""
+        ...
+
+    def wait(self, seconds: float) -> None:
+        """Block for up to ``seconds`` before the next poll."""
+        ...
+
+    def close(self) -> None:
+        """Release what the engine holds; called once, last."""
+        ...
+
+
+def sleep_wait(seconds: float) -> None:
+    """The default ``wait``: sleep (an engine with no change notifications)."""
+    time.sleep(max(0.0, seconds))
+
+
+def engine_problem(engine: type[Any]) -> str | None:
+    """Why ``engine`` is no engine class (a missing ``spec`` or method), or ``None``."""
+    spec = getattr(engine, "spec", None)
+    if not isinstance(spec, EngineSpec):
+        return f"{engine!r} has no `spec: EngineSpec` class attribute"
+    missing = [
+        method
+        for method in ("open", "submit", "poll", "cancel", "find_jobs", "wait", "close")
+        if not callable(getattr(engine, method, None))
+    ]
+    if missing:
+        return f"{engine!r} lacks {', '.join(missing)}"
+    return None
