@@ -14,10 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from batch_support import create_batch_resources
 from harness import Harness
 from moto_compute import MotoCompute
 
+from batch.batch_support import create_batch_resources
 from kedro_pipelinename.batch.aws import AWSBatchEngine, AWSBatchSettings, make_client
 from kedro_pipelinename.batch.engine import Engine, EngineRun
 from kedro_pipelinename.batch.local import LocalBatchEngine, LocalBatchSettings
