@@ -3,12 +3,33 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
+
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    from kedro.io import AbstractDataset, AbstractVersionedDataset
+
+    #: A dataset of any data: what it loads and saves is the project's own.
+    Dataset: TypeAlias = AbstractDataset[Any, Any]
+    VersionedDataset: TypeAlias = AbstractVersionedDataset[Any, Any]
 
 logger = logging.getLogger(__name__)
 
 
-def dataset_in(catalog: Any, name: str) -> Any:
+class Catalog(Protocol):
+    """A Kedro catalog of any supported version, as this package asks it.
+
+    Kedro 1.x ``DataCatalog`` (and ``SharedMemoryDataCatalog``), 0.19's
+    ``DataCatalog`` and ``KedroDataCatalog`` all answer ``name in catalog``; the
+    dataset lookup differs between them (``get`` or ``_get_dataset``), so
+    ``dataset_in`` looks it up by feature rather than through this protocol.
+    """
+
+    def __contains__(self, dataset_name: str, /) -> bool: ...
+
+
+def dataset_in(catalog: Catalog, name: str) -> Dataset | None:
     """The dataset ``name`` of ``catalog``, or ``None``, on every supported catalog.
 
     Kedro 1.x ``DataCatalog`` and 0.19 ``KedroDataCatalog`` have ``get(name)``
@@ -25,10 +46,10 @@ def dataset_in(catalog: Any, name: str) -> Any:
     try:
         getter = getattr(catalog, "get", None)
         if callable(getter):
-            return getter(name)
+            return cast("Dataset | None", getter(name))
         private_getter = getattr(catalog, "_get_dataset", None)
         if callable(private_getter):
-            return private_getter(name)
+            return cast("Dataset | None", private_getter(name))
     except Exception:
         logger.debug("Could not look up %r in %r", name, catalog, exc_info=True)
     return None

@@ -32,10 +32,15 @@ import os
 import re
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from ._patching import PATCHES
 from .catalog import dataset_in
+
+if TYPE_CHECKING:
+    from kedro.framework.session import KedroSession
+
+    from .catalog import Catalog, VersionedDataset
 
 logger = logging.getLogger(__name__)
 
@@ -126,7 +131,7 @@ def _patched_session_init(original: Callable[..., None]) -> Callable[..., None]:
     """
 
     @functools.wraps(original)
-    def patched_init(self: Any, *args: Any, **kwargs: Any) -> None:
+    def patched_init(self: KedroSession, *args: Any, **kwargs: Any) -> None:
         if PATCHES.active:
             run_id = run_id_from_environment()
             if run_id is not None:
@@ -142,14 +147,14 @@ def _patched_session_init(original: Callable[..., None]) -> Callable[..., None]:
 # --- versioned datasets ----------------------------------------------------------
 
 
-def _run_version_of(dataset: Any) -> str | None:
+def _run_version_of(dataset: object) -> str | None:
     """The save version the session's catalog gave ``dataset``, if it has one."""
     version = getattr(dataset, "_version", None)
     save = getattr(version, "save", None)
     return save if isinstance(save, str) and save else None
 
 
-def _exists_at(dataset: Any, version: str) -> bool:
+def _exists_at(dataset: VersionedDataset, version: str) -> bool:
     """Whether ``dataset`` has a file at ``version``, asked the way Kedro asks."""
     try:
         path = dataset._get_versioned_path(version)
@@ -161,9 +166,11 @@ def _exists_at(dataset: Any, version: str) -> bool:
         return False
 
 
-def _patched_resolve_load_version(original: Callable[..., Any]) -> Callable[..., Any]:
+def _patched_resolve_load_version(
+    original: Callable[[VersionedDataset], str | None],
+) -> Callable[[VersionedDataset], str | None]:
     @functools.wraps(original)
-    def patched_resolve_load_version(self: Any) -> Any:
+    def patched_resolve_load_version(self: VersionedDataset) -> str | None:
         if not PATCHES.active:
             return original(self)
         version = getattr(self, "_version", None)
@@ -182,14 +189,19 @@ def _patched_resolve_load_version(original: Callable[..., Any]) -> Callable[...,
     return patched_resolve_load_version
 
 
-def _patched_catalog_save(original: Callable[..., Any]) -> Callable[..., Any]:
+def _patched_catalog_save(original: Callable[..., None]) -> Callable[..., None]:
     @functools.wraps(original)
-    def patched_save(self: Any, name: str, data: Any, *args: Any, **kwargs: Any) -> Any:
+    def patched_save(
+        self: Catalog, name: str, data: object, *args: Any, **kwargs: Any
+    ) -> None:
         if PATCHES.active:
             run_id = run_id_from_environment()
             if run_id is not None:
                 dataset = dataset_in(self, name)
-                if _run_version_of(dataset) == run_id and _exists_at(dataset, run_id):
+                # A dataset with a save version is a versioned one.
+                if _run_version_of(dataset) == run_id and _exists_at(
+                    cast("VersionedDataset", dataset), run_id
+                ):
                     logger.warning(
                         "Not saving '%s': it was already saved at version %s of this "
                         "run (%s=%s), by an earlier attempt of this job. Keeping "
