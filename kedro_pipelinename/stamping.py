@@ -30,7 +30,7 @@ import functools
 import inspect
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from kedro.pipeline import Pipeline
 
@@ -43,6 +43,12 @@ from .pipeline import (
     patched_operation,
     set_names,
 )
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from kedro.framework.project import _ProjectPipelines
+    from kedro.framework.session import KedroSession
 
 _stamp_lock: Final = threading.Lock()
 
@@ -79,7 +85,7 @@ def stamp_key(key: object, pipeline: object) -> None:
             set_names(pipeline, (*names, key))
 
 
-def stamp_registered(content: Mapping[Any, Any]) -> None:
+def stamp_registered(content: Mapping[str, Pipeline]) -> None:
     """Stamp every ``key -> pipeline`` of a freshly loaded registry."""
     for key, pipeline in list(content.items()):
         stamp_key(key, pipeline)
@@ -87,7 +93,7 @@ def stamp_registered(content: Mapping[Any, Any]) -> None:
 
 def _patched_load_data(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
-    def patched_load_data(self: Any, *args: Any, **kwargs: Any) -> Any:
+    def patched_load_data(self: _ProjectPipelines, *args: Any, **kwargs: Any) -> Any:
         was_loaded = getattr(self, "_is_data_loaded", False)
         result = original(self, *args, **kwargs)
         # Every lookup calls _load_data; only a load that just happened stamps
@@ -102,7 +108,7 @@ def _patched_load_data(original: Callable[..., Any]) -> Callable[..., Any]:
 
 def _patched_setitem(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
-    def patched_setitem(self: Any, key: Any, value: Any) -> Any:
+    def patched_setitem(self: _ProjectPipelines, key: str, value: Pipeline) -> Any:
         result = original(self, key, value)
         if PATCHES.active:
             stamp_key(key, value)
@@ -112,11 +118,14 @@ def _patched_setitem(original: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _patched_session_run(original: Callable[..., Any]) -> Callable[..., Any]:
-    """``run`` that tells ``filter`` which names the run asked for."""
+    """``run`` that tells ``filter`` which names the run asked for.
+
+    Also ``KedroServiceSession.run`` (Kedro 1.5+), which ``self`` may be.
+    """
     signature = inspect.signature(original)
 
     @functools.wraps(original)
-    def patched_run(self: Any, *args: Any, **kwargs: Any) -> Any:
+    def patched_run(self: KedroSession, *args: Any, **kwargs: Any) -> Any:
         bound = bind_call(signature, self, *args, **kwargs)
         if bound is None:
             return original(self, *args, **kwargs)
@@ -156,7 +165,7 @@ def patches() -> Iterator[tuple[type, str, object]]:
             )
 
 
-def _session_classes(session_package: Any) -> Iterable[type]:
+def _session_classes(session_package: ModuleType) -> Iterable[type]:
     for class_name in ("KedroSession", "KedroServiceSession"):
         session_class = getattr(session_package, class_name, None)
         if isinstance(session_class, type) and "run" in session_class.__dict__:
