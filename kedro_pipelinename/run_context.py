@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define, field, validators
 
 from .run_state import CURRENT_RUN
+
+if TYPE_CHECKING:
+    from attrs import Attribute
 
 
 class FrozenMapping(Mapping[str, Any]):
@@ -33,7 +36,7 @@ class FrozenMapping(Mapping[str, Any]):
     __slots__ = ("_items",)
     _items: dict[str, Any]
 
-    def __init__(self, items: Mapping[Any, Any] | None = None) -> None:
+    def __init__(self, items: Mapping[str, object] | None = None) -> None:
         frozen = {
             key: FrozenMapping(value)
             if isinstance(value, Mapping)
@@ -42,7 +45,7 @@ class FrozenMapping(Mapping[str, Any]):
         }
         object.__setattr__(self, "_items", frozen)
 
-    def __setattr__(self, name: str, value: Any) -> None:
+    def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("FrozenMapping is read-only")
 
     def __getitem__(self, key: str) -> Any:
@@ -62,7 +65,7 @@ class FrozenMapping(Mapping[str, Any]):
     def __repr__(self) -> str:
         return repr(self.to_dict())
 
-    def __reduce__(self) -> tuple[Any, ...]:
+    def __reduce__(self) -> tuple[type[FrozenMapping], tuple[dict[str, Any]]]:
         return (FrozenMapping, (self.to_dict(),))
 
     def to_dict(self) -> dict[str, Any]:
@@ -111,7 +114,11 @@ def _names_field() -> Any:
     )
 
 
-def _string_keys(instance: object, attribute: Any, value: Mapping[Any, Any]) -> None:
+#: The type of a mapping field (``runtime_params``, ``load_versions``).
+_M = TypeVar("_M", bound=Mapping[str, object])
+
+
+def _string_keys(instance: object, attribute: Attribute[_M], value: _M) -> None:
     bad = [key for key in value if not isinstance(key, str)]
     if bad:
         raise TypeError(
@@ -120,7 +127,7 @@ def _string_keys(instance: object, attribute: Any, value: Mapping[Any, Any]) -> 
         )
 
 
-def _non_empty(instance: object, attribute: Any, value: str) -> None:
+def _non_empty(instance: object, attribute: Attribute[str], value: str) -> None:
     if not value:
         raise ValueError(f"RunContext.{attribute.name} must not be empty.")
 
