@@ -56,6 +56,15 @@ def _did_not_run(outcome: RunOutcome) -> list[str]:
     return sorted([*outcome.not_run, *dependents])
 
 
+def _found(engine: Harness, plan: JobPlan) -> dict[str, JobStatus]:
+    """What a newly opened engine finds of ``plan``'s run: job name -> status."""
+    opened = engine.open(plan)
+    try:
+        return {name: state.status for name, state in opened.find_jobs().items()}
+    finally:
+        opened.close()
+
+
 # --- the DAG ---
 
 
@@ -208,15 +217,11 @@ def test_an_interrupted_driver_stops_every_job_of_the_run(engine: Harness) -> No
     assert engine.eventually_stopped() == []
     assert not any(engine.finished(name) for name in names)
     assert engine.started("after") is None
-    again = engine.open(plan)
-    try:
-        found = again.find_jobs()
-    finally:
-        again.close()
+    found = _found(engine, plan)
     # What the engine says of them: stopped, as failed ("after" too, if the
     # engine held it, waiting on them).
     assert set(named(*names)) <= set(found) <= set(named(*names, "after"))
-    assert {state.status for state in found.values()} == {JobStatus.FAILED}
+    assert set(found.values()) == {JobStatus.FAILED}
 
 
 # --- progress ---
@@ -261,14 +266,14 @@ def test_find_jobs_gives_this_runs_jobs_by_name(engine: Harness) -> None:
     finally:
         opened.close()
 
-    assert {name: state.status for name, state in found.items()} == {
-        "kedro-a": JobStatus.SUCCEEDED,
-        "kedro-b": JobStatus.FAILED,
-    }
     assert {name: state.job_id for name, state in found.items()} == dict(
         outcome.job_ids
     )
     assert all(state.name == name for name, state in found.items())
+    assert _found(engine, engine.plan(jobs)) == {
+        "kedro-a": JobStatus.SUCCEEDED,
+        "kedro-b": JobStatus.FAILED,
+    }
 
 
 def test_a_driver_started_again_adopts_what_succeeded(engine: Harness) -> None:
@@ -323,11 +328,10 @@ def test_cancelling_finished_jobs_changes_nothing(engine: Harness) -> None:
         ids = list(outcome.job_ids.values())
         opened.cancel(ids, "cancel twice")
         opened.cancel(ids, "cancel twice")
-        found = opened.find_jobs()
     finally:
         opened.close()
 
-    assert {name: state.status for name, state in found.items()} == {
+    assert _found(engine, engine.plan(jobs)) == {
         "kedro-a": JobStatus.SUCCEEDED,
         "kedro-b": JobStatus.FAILED,
     }

@@ -13,14 +13,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from projects import kedro_cli
 
-from kedro_pipelinename.demo.project import write_demo_project
+from kedro_pipelinename.demo.project import DemoProject, write_demo_project
 from local_batch.local_batch_support import (
     CLIENT_1_TRAIN_OUTPUTS,
     pipelines_option,
     read_outputs,
 )
-from projects import kedro_cli
 
 pytestmark = pytest.mark.slow
 
@@ -55,9 +55,9 @@ def _install_plugin(site: Path) -> None:
     )
 
 
-def test_a_plugin_engine_runs_a_named_pipeline_through_the_stock_cli(
-    tmp_path: Path,
-) -> None:
+def _run_demo(tmp_path: Path, engine: str) -> tuple[DemoProject, str, int]:
+    """``kedro run --runner ...BatchRunner`` on the demo with the plug-in
+    installed and ``KEDRO_BATCH_ENGINE=engine``: the project, output, exit code."""
     project = write_demo_project(tmp_path / "client-models")
     site = tmp_path / "site"
     _install_plugin(site)
@@ -68,13 +68,21 @@ def test_a_plugin_engine_runs_a_named_pipeline_through_the_stock_cli(
         "--runner=kedro_pipelinename.batch.BatchRunner",
         env={
             "PYTHONPATH": str(site),
-            "KEDRO_BATCH_ENGINE": "inline",
+            "KEDRO_BATCH_ENGINE": engine,
             # The jobs' kedro: this interpreter's (the venv is not activated).
             "KEDRO_BATCH_EXECUTABLE": f"{sys.executable} -m kedro",
         },
+        check=False,
     )
+    return project, result.stdout + result.stderr, result.returncode
 
-    output = result.stdout + result.stderr
+
+def test_a_plugin_engine_runs_a_named_pipeline_through_the_stock_cli(
+    tmp_path: Path,
+) -> None:
+    project, output, code = _run_demo(tmp_path, "inline")
+
+    assert code == 0, output
     # One job per node (the demo's `batch:` block says grouping: none).
     assert "inline processes: 4 job(s) planned." in output
     assert "0 running, 4 succeeded, 0 failed" in output
@@ -84,20 +92,9 @@ def test_a_plugin_engine_runs_a_named_pipeline_through_the_stock_cli(
 def test_a_misspelt_plugin_engine_is_refused_with_the_installed_ones(
     tmp_path: Path,
 ) -> None:
-    project = write_demo_project(tmp_path / "client-models")
-    site = tmp_path / "site"
-    _install_plugin(site)
-    result = kedro_cli(
-        project.path,
-        "run",
-        *pipelines_option("client_1_train"),
-        "--runner=kedro_pipelinename.batch.BatchRunner",
-        env={"PYTHONPATH": str(site), "KEDRO_BATCH_ENGINE": "inlin"},
-        check=False,
-    )
+    project, output, code = _run_demo(tmp_path, "inlin")
 
-    output = result.stdout + result.stderr
-    assert result.returncode != 0
+    assert code != 0
     assert "No batch engine 'inlin' (from the environment variable " in output
     assert "Did you mean 'inline'? Installed: aws, inline, local." in output
     assert project.output_files() == []
