@@ -227,8 +227,9 @@ class Driver:
                 for parent in parents
                 if self._status[parent] is not JobStatus.SUCCEEDED
             ]
-            # AWS Batch allows at most 20 dependsOn per job: a larger fan-in waits
-            # here until enough of its parents succeeded (deferral, no barrier job).
+            # A job may name at most spec.max_parents unfinished parents (AWS
+            # Batch: 20 dependsOn): a larger fan-in waits here until enough of its
+            # parents succeeded (deferral, no barrier job).
             if len(waiting_on) > self._engine.spec.max_parents:
                 continue
             job_id = self._engine.submit(

@@ -6,7 +6,7 @@ Every engine, ours included, is registered there by its package's metadata::
     slurm = "my_package.engine:SlurmEngine"
 
 so the batch core names no engine: ``installed_engines()`` is what settings are
-checked against (one ``aws_batch:`` block may hold settings of several engines),
+checked against (one ``batch:`` block may hold settings of several engines),
 and ``BatchRunner(engine="slurm")`` runs any of them. Loading an entry point
 imports the engine's module only, never its client library (boto3).
 """

@@ -34,7 +34,8 @@ from .settings import BatchSettings
 
 logger = logging.getLogger(__name__)
 
-#: The rule a plan made without an engine follows (AWS Batch's, the strictest).
+#: The rule of a plan made without an engine (tests, tools): 128 letters, digits,
+#: '-' and '_', which every engine here accepts.
 DEFAULT_JOB_NAMES: Final = JobNameRule(max_length=128)
 
 
