@@ -9,10 +9,16 @@ if TYPE_CHECKING:
     from typing import TypeAlias
 
     from kedro.io import AbstractDataset, AbstractVersionedDataset
+    from kedro.io.core import CatalogProtocol
 
     #: A dataset of any data: what it loads and saves is the project's own.
     Dataset: TypeAlias = AbstractDataset[Any, Any]
     VersionedDataset: TypeAlias = AbstractVersionedDataset[Any, Any]
+
+    class RunnerCatalog(CatalogProtocol, Protocol):  # type: ignore[type-arg]
+        """The catalog a runner receives, as Kedro types it: ``CatalogProtocol``,
+        unparameterised as it has one type parameter in 0.19 and two in 1.x."""
+
 
 logger = logging.getLogger(__name__)
 

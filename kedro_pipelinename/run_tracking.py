@@ -30,6 +30,15 @@ from .run_state import CURRENT_RUN
 from .stamping import requested_names
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    from kedro.framework.context import KedroContext
+    from kedro.framework.session import KedroSession
+    from kedro.pipeline import Pipeline
+    from kedro.pipeline.node import Node
+    from kedro.runner import AbstractRunner, ThreadRunner
+
+    from .catalog import RunnerCatalog
     from .run_context import RunContext
 
 logger = logging.getLogger(__name__)
@@ -46,7 +55,7 @@ def _tuple_of(value: object) -> tuple[str, ...]:
     return tuple(cast("Iterable[str]", value))
 
 
-def _configured_conf_source(session: Any, project_path: Path) -> str | None:
+def _configured_conf_source(session: KedroSession, project_path: Path) -> str | None:
     """``None`` when the session reads the project's default ``conf/``.
 
     Kedro stores ``conf_source or <project>/<settings.CONF_SOURCE>``, so the
@@ -63,8 +72,10 @@ def _configured_conf_source(session: Any, project_path: Path) -> str | None:
 
 
 def _context_of_session(
-    session: Any, arguments: Mapping[str, Any], run_id: str
+    session: KedroSession, arguments: Mapping[str, Any], run_id: str
 ) -> RunContext:
+    """The context of a run of ``session`` (or of a ``KedroServiceSession``, 1.5+)
+    from the bound ``arguments`` of its ``run``."""
     from .run_context import RunContext, _installed_kedro_version
 
     project_path = Path(getattr(session, "_project_path", Path.cwd()))
@@ -112,7 +123,7 @@ def _patched_run(original: Callable[..., Any]) -> Callable[..., Any]:
         return str(generate())
 
     @functools.wraps(original)
-    def patched_run(self: Any, *args: Any, **kwargs: Any) -> Any:
+    def patched_run(self: KedroSession, *args: Any, **kwargs: Any) -> Any:
         bound = bind_call(signature, self, *args, **kwargs)
         if bound is None:
             return original(self, *args, **kwargs)
@@ -159,7 +170,7 @@ class _KedroContextHolder:
     __slots__ = ("context",)
 
     def __init__(self) -> None:
-        self.context: Any = None
+        self.context: KedroContext | None = None
 
 
 _KEDRO_CONTEXT: Final[ContextVar[_KedroContextHolder | None]] = ContextVar(
@@ -167,9 +178,13 @@ _KEDRO_CONTEXT: Final[ContextVar[_KedroContextHolder | None]] = ContextVar(
 )
 
 
-def _patched_load_context(original: Callable[..., Any]) -> Callable[..., Any]:
+def _patched_load_context(
+    original: Callable[..., KedroContext],
+) -> Callable[..., KedroContext]:
     @functools.wraps(original)
-    def patched_load_context(self: Any, *args: Any, **kwargs: Any) -> Any:
+    def patched_load_context(
+        self: KedroSession, *args: Any, **kwargs: Any
+    ) -> KedroContext:
         context = original(self, *args, **kwargs)
         holder = _KEDRO_CONTEXT.get()
         if holder is not None and holder.context is None:
@@ -205,9 +220,9 @@ def run_parameters() -> Mapping[str, Any] | None:
 # --- ThreadRunner: node threads see the run ---------------------------------------
 
 
-def _patched_get_executor(original: Callable[..., Any]) -> Callable[..., Any]:
+def _patched_get_executor(original: Callable[..., Executor]) -> Callable[..., Executor]:
     @functools.wraps(original)
-    def patched_get_executor(self: Any, *args: Any, **kwargs: Any) -> Any:
+    def patched_get_executor(self: ThreadRunner, *args: Any, **kwargs: Any) -> Executor:
         executor = original(self, *args, **kwargs)
         if PATCHES.active and isinstance(executor, ThreadPoolExecutor):
             _submit_in_caller_context(executor)
@@ -223,7 +238,7 @@ def _submit_in_caller_context(executor: Executor) -> None:
     """
     original_submit = executor.submit
 
-    def submit(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    def submit(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         return original_submit(contextvars.copy_context().run, fn, *args, **kwargs)
 
     executor.submit = submit  # type: ignore[method-assign]
@@ -250,10 +265,10 @@ def resume_hint(argv: list[str], run_id: str) -> str:
 def _patched_suggest_resume(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     def patched_suggest_resume_scenario(
-        self: Any,
-        pipeline: Any,
-        done_nodes: Any,
-        catalog: Any,
+        self: AbstractRunner,
+        pipeline: Pipeline,
+        done_nodes: Iterable[Node],
+        catalog: RunnerCatalog,
         *args: Any,
         **kwargs: Any,
     ) -> Any:
@@ -270,7 +285,10 @@ def _patched_suggest_resume(original: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _log_resume_command(
-    pipeline: Any, done_nodes: Any, catalog: Any, context: RunContext
+    pipeline: Pipeline,
+    done_nodes: Iterable[Node] | None,
+    catalog: RunnerCatalog,
+    context: RunContext,
 ) -> None:
     from .command import RunCommandError, build_resume_command, build_run_command
 
