@@ -19,13 +19,17 @@ import functools
 import logging
 import math
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
 from .pipeline import names_of
 from .run_context import RunContext, current_run
 from .run_id import RUN_ID_ENV_VAR, InvalidRunIdError, validate_run_id
+
+if TYPE_CHECKING:
+    import click
+    from kedro.pipeline import Pipeline
 
 logger = logging.getLogger(__name__)
 
@@ -45,38 +49,38 @@ class RunCommandError(ValueError):
 # --- the installed kedro run command ---------------------------------------------
 
 
-def _run_command() -> Any:
+def _run_command() -> click.Command:
     from kedro.framework.cli.project import run
 
     return run
 
 
-def _option(destination: str) -> Any:
+def _option(destination: str) -> click.Parameter | None:
     """The ``kedro run`` option that fills parameter ``destination``, or ``None``."""
     return _options_of(_run_command()).get(destination)
 
 
 @functools.lru_cache(maxsize=4)
-def _options_of(command: Any) -> dict[str, Any]:
+def _options_of(command: click.Command) -> dict[str, click.Parameter]:
     """``command``'s options by destination, the first one where several share it.
 
     Cached per command object: a batch plan asks for the same few options once
     per job, and the installed ``kedro run`` does not change during a process.
     """
-    options: dict[str, Any] = {}
+    options: dict[str, click.Parameter] = {}
     for parameter in command.params:
         if parameter.name is not None:
             options.setdefault(parameter.name, parameter)
     return options
 
 
-def _flag(option: Any) -> str:
+def _flag(option: click.Parameter) -> str:
     """The long spelling of ``option`` (``--nodes``), as the installed CLI has it."""
     long_flags = [opt for opt in option.opts if opt.startswith("--")]
     return str(long_flags[0] if long_flags else option.opts[0])
 
 
-def _parse(option: Any, value: str) -> Any:
+def _parse(option: click.Parameter, value: str) -> Any:
     """``value`` as the installed ``kedro run`` reads it for ``option``.
 
     Raises:
@@ -135,7 +139,7 @@ def _joined_names(
     return joined
 
 
-def _pipeline_names(pipeline: Any) -> tuple[str, ...]:
+def _pipeline_names(pipeline: Pipeline) -> tuple[str, ...]:
     names = tuple(getattr(pipeline, "names", None) or names_of(pipeline))
     if not names:
         raise RunCommandError(
@@ -192,13 +196,13 @@ def pipelines_arguments(names: tuple[str, ...]) -> list[str]:
     return [f"{_flag(option)}={name}"]
 
 
-def _node_names_in(pipeline: Any) -> set[str]:
+def _node_names_in(pipeline: Pipeline) -> set[str]:
     return {node.name for node in pipeline.nodes}
 
 
 def _check_nodes_exist(
     nodes: Sequence[str],
-    pipeline: Any,
+    pipeline: Pipeline,
     names: tuple[str, ...],
     *,
     source: str,
@@ -226,14 +230,14 @@ def _check_nodes_exist(
 
 
 def _check_namespaces_exist(
-    namespaces: Sequence[str], pipeline: Any, names: tuple[str, ...]
+    namespaces: Sequence[str], pipeline: Pipeline, names: tuple[str, ...]
 ) -> None:
     for namespace in namespaces:
         try:
             if hasattr(pipeline, "only_nodes_with_namespaces"):  # Kedro 1.0+
                 pipeline.only_nodes_with_namespaces([namespace])
-            else:
-                pipeline.only_nodes_with_namespace(namespace)
+            else:  # Kedro 0.19
+                pipeline.only_nodes_with_namespace(namespace)  # type: ignore[attr-defined, unused-ignore]
         except ValueError as error:
             raise RunCommandError(
                 f"Namespace {namespace!r} from the namespaces argument has no nodes "
@@ -269,7 +273,7 @@ def _namespaces_arguments(namespaces: Sequence[str], *, source: str) -> list[str
 # --- runtime params ------------------------------------------------------------------
 
 
-def _same(actual: Any, expected: Any) -> bool:
+def _same(actual: object, expected: object) -> bool:
     """Equal *and* of the same types all the way down (``1 == 1.0 == True``)."""
     if isinstance(expected, Mapping):
         return (
@@ -280,14 +284,14 @@ def _same(actual: Any, expected: Any) -> bool:
     if type(actual) is not type(expected):
         return False
     if isinstance(expected, float) and math.isnan(expected):
-        return math.isnan(actual)
+        return isinstance(actual, float) and math.isnan(actual)
     return bool(actual == expected)
 
 
 def _flatten(
-    params: Mapping[Any, Any], prefix: tuple[str, ...] = ()
-) -> list[tuple[tuple[str, ...], Any]]:
-    items: list[tuple[tuple[str, ...], Any]] = []
+    params: Mapping[Any, object], prefix: tuple[str, ...] = ()
+) -> list[tuple[tuple[str, ...], object]]:
+    items: list[tuple[tuple[str, ...], object]] = []
     for key, value in params.items():
         path = (*prefix, key)
         dotted = ".".join(map(str, path))
@@ -316,8 +320,8 @@ def _flatten(
     return items
 
 
-def _nested(path: tuple[str, ...], value: Any) -> dict[str, Any]:
-    result: dict[str, Any] = {path[-1]: value}
+def _nested(path: tuple[str, ...], value: object) -> dict[str, object]:
+    result: dict[str, object] = {path[-1]: value}
     for key in reversed(path[:-1]):
         result = {key: result}
     return result
@@ -327,7 +331,7 @@ def _yaml_single_quoted(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _candidates(dotted: str, value: Any) -> list[str]:
+def _candidates(dotted: str, value: object) -> list[str]:
     """The spellings of ``value`` to try, plainest first."""
     if value is None:
         return ["null"]
@@ -362,7 +366,7 @@ def _candidates(dotted: str, value: Any) -> list[str]:
     )
 
 
-def params_argument(params: Mapping[str, Any]) -> str:
+def params_argument(params: Mapping[str, object]) -> str:
     """``params`` as the value of ``kedro run --params``, checked to read back equal.
 
     Nested mappings become dotted keys; strings that YAML would read as numbers,
@@ -390,7 +394,7 @@ def params_argument(params: Mapping[str, Any]) -> str:
     for path, value in _flatten(params):
         dotted = ".".join(path)
         expected = _nested(path, value)
-        parsed: Any = None
+        parsed: object = None
         for spelling in _candidates(dotted, value):
             item = f"{dotted}={spelling}"
             try:
@@ -418,7 +422,7 @@ def params_argument(params: Mapping[str, Any]) -> str:
     return joined
 
 
-def _plain(params: Mapping[str, Any]) -> dict[str, Any]:
+def _plain(params: Mapping[str, object]) -> dict[str, object]:
     return {
         key: _plain(value) if isinstance(value, Mapping) else value
         for key, value in params.items()
@@ -485,7 +489,7 @@ _CONTEXT_ARGUMENTS: Final[dict[Hashable, tuple[str, ...]]] = {}
 _CONTEXT_ARGUMENTS_LIMIT: Final = 64
 
 
-def _strict_key(value: Any) -> Hashable:
+def _strict_key(value: object) -> Hashable:
     """A cache key telling apart what ``==`` conflates (``1``, ``1.0``, ``True``)."""
     if isinstance(value, Mapping):
         return tuple((repr(key), _strict_key(item)) for key, item in value.items())
@@ -557,14 +561,14 @@ def _selection_arguments(
     for destination, values, what in filters:
         if values:
             joined = _joined_names(values, destination, what=what, source=source)
-            argv.append(f"{_flag(_option(destination))}={joined}")
+            argv.append(f"{_required_flag(destination)}={joined}")
     if context.namespaces:
         argv.extend(_namespaces_arguments(context.namespaces, source=source))
     return argv
 
 
 def build_run_command(
-    pipeline: Any,
+    pipeline: Pipeline,
     *,
     nodes: Iterable[str] | None = None,
     namespaces: Iterable[str] | None = None,
@@ -629,7 +633,7 @@ def build_run_command(
 
 def _nodes_argument(
     node_list: tuple[str, ...],
-    pipeline: Any,
+    pipeline: Pipeline,
     names: tuple[str, ...],
     known: set[str] | None = None,
 ) -> str:
@@ -642,7 +646,7 @@ def _nodes_argument(
 
 
 def build_run_commands(
-    pipeline: Any,
+    pipeline: Pipeline,
     node_lists: Iterable[Iterable[str]],
     *,
     context: RunContext | None = None,
@@ -705,7 +709,7 @@ def build_run_commands(
 
 
 def build_resume_command(
-    pipeline: Any,
+    pipeline: Pipeline,
     from_nodes: Iterable[str],
     *,
     context: RunContext | None = None,
