@@ -5,16 +5,39 @@ patch (unless ``KEDRO_PIPELINENAME_DISABLE=1``, as the native contract run sets)
 Tests that uninstall or re-install it must leave it as they found it; the
 autouse fixture below puts it back if one does not, so one leaky test cannot
 change what every later test sees.
+
+The shared helpers are the package ``support`` (``tests/support/``); this file
+puts ``tests/`` on ``sys.path`` for it however pytest is run, and ``tests/batch``
+after everything else for the old ``from batch_support import ...``. The moto
+fixtures (``moto_endpoint``, ``aws_environment``, ``batch_world``) are here so
+that every folder can use them; see ``support/aws.py`` for what moto does.
 """
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 import kedro_pipelinename
+
+_TESTS = Path(__file__).resolve().parent
+if str(_TESTS) not in sys.path:
+    sys.path.insert(0, str(_TESTS))
+if str(_TESTS / "batch") not in sys.path:
+    sys.path.append(str(_TESTS / "batch"))
+
+from support.aws import (
+    MOTO_REGION,
+    BatchWorld,
+    create_batch_resources,
+    moto_server,
+    reset_moto,
+    use_fake_aws,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -29,3 +52,23 @@ def _restore_install_state() -> Iterator[None]:
             kedro_pipelinename.install()
         else:
             kedro_pipelinename.uninstall()
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """The URL of a moto server on 127.0.0.1, Batch without docker."""
+    with moto_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake credentials and a region; no real AWS configuration is read."""
+    use_fake_aws(monkeypatch, MOTO_REGION)
+
+
+@pytest.fixture
+def batch_world(moto_endpoint: str, aws_environment: None) -> BatchWorld:
+    """A fresh moto account with a compute environment, queue and definition."""
+    reset_moto(moto_endpoint)
+    return create_batch_resources(moto_endpoint, MOTO_REGION)

@@ -21,7 +21,9 @@ from typing import Any
 import pytest
 from attrs import define
 
-from projects import kedro_cli, read_json_lines, write_project
+from support.cli import kedro_cli, run_flags
+from support.outputs import read_json_lines
+from support.projects import write_project
 
 pytestmark = pytest.mark.slow
 
@@ -183,14 +185,7 @@ if os.environ.get("USE_SERVICE_SESSION"):
 """
 
 
-def run_options() -> set[str]:
-    """Every option spelling of the installed Kedro's ``kedro run``."""
-    from kedro.framework.cli.project import run
-
-    return {opt for param in run.params for opt in getattr(param, "opts", [])}
-
-
-OPTIONS = run_options()
+OPTIONS = run_flags()
 HAS_PIPELINES = "--pipelines" in OPTIONS
 HAS_ONLY_MISSING = "--only-missing-outputs" in OPTIONS
 # Kedro 0.19: --namespace NAME; 1.0: --namespaces A,B.

@@ -34,8 +34,8 @@ from kedro_pipelinename.versions import (
     check_supported,
     is_supported,
 )
-from projects import run_command
 from strategies import combine
+from support.cli import run_command
 
 REPO = Path(__file__).resolve().parents[1]
 

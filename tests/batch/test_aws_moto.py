@@ -11,23 +11,16 @@ import urllib.request
 from typing import Any
 
 import pytest
-from batch_support import (
-    AWS_JOB_NAME,
-    RUN_ID,
-    BatchWorld,
-    StrictLimits,
-    plan_of,
-    planned,
-    wide_dag,
-)
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ReadTimeoutError
 
 from kedro_pipelinename.batch.aws import AWSBatchEngine
-from kedro_pipelinename.batch.engine import Submission
 from kedro_pipelinename.batch.driver import Driver
+from kedro_pipelinename.batch.engine import Submission
 from kedro_pipelinename.batch.progress import LogProgress
 from kedro_pipelinename.batch.settings import BatchSettings
+from support.aws import AWS_JOB_NAME, BatchWorld, StrictLimits
+from support.plans import RUN_ID, plan_of, planned, wide_dag
 
 FAST = BatchSettings(poll_interval=0.01, max_poll_interval=0.05)
 

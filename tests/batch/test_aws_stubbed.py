@@ -12,19 +12,19 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from batch_support import RUN_ID, plan_of, planned
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from kedro_pipelinename.batch.aws import (
     AWSBatchEngine,
+    AWSBatchSettings,
     TokenBucket,
     job_state,
     make_client,
     submit_job_request,
 )
-from kedro_pipelinename.batch.engine import JobStatus, Submission
 from kedro_pipelinename.batch.driver import Driver
+from kedro_pipelinename.batch.engine import JobStatus, Submission
 from kedro_pipelinename.batch.errors import (
     BatchJobError,
     BatchSettingsError,
@@ -32,8 +32,8 @@ from kedro_pipelinename.batch.errors import (
 )
 from kedro_pipelinename.batch.plan import JobPlan
 from kedro_pipelinename.batch.progress import LogProgress
-from kedro_pipelinename.batch.aws import AWSBatchSettings
 from kedro_pipelinename.batch.settings import BatchSettings
+from support.plans import RUN_ID, plan_of, planned
 
 FAST = BatchSettings(poll_interval=0.001, max_poll_interval=0.004)
 

@@ -14,15 +14,10 @@ import re
 from pathlib import Path
 
 import pytest
-from batch_support import (
-    MEMORY_CATALOG,
-    BatchWorld,
-    pipelines_flag,
-    run_options,
-    write_batch_project,
-)
 
-from projects import kedro_cli
+from support.aws import BatchWorld
+from support.batch_project import MEMORY_CATALOG, write_batch_project
+from support.cli import kedro_cli, pipelines_flag, run_options
 
 pytestmark = pytest.mark.slow
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from batch_support import RUN_ID, persisted_dataset_type, run_options
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from kedro.io import DataCatalog
@@ -14,8 +13,8 @@ from kedro.pipeline import Pipeline, node, pipeline
 from kedro_pipelinename.batch import engine as engine_module
 from kedro_pipelinename.batch.aws import SPEC as AWS_SPEC
 from kedro_pipelinename.batch.engine import JobNameRule
-from kedro_pipelinename.batch.local import SPEC as LOCAL_SPEC
 from kedro_pipelinename.batch.errors import BatchSettingsError, PreflightError
+from kedro_pipelinename.batch.local import SPEC as LOCAL_SPEC
 from kedro_pipelinename.batch.plan import plan_jobs
 from kedro_pipelinename.batch.preflight import (
     check_persisted,
@@ -29,6 +28,9 @@ from kedro_pipelinename.command import (
     build_run_commands,
 )
 from kedro_pipelinename.run_context import RunContext
+from support.batch_project import persisted_dataset_type
+from support.cli import run_options
+from support.plans import RUN_ID
 
 CONTEXT = RunContext(
     run_id=RUN_ID, pipeline_names=("train",), env="prod", runtime_params={"alpha": 1}

@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from projects import run_command, write_project
+from support.cli import run_command
+from support.projects import write_project
 
 from .conftest import IMPL_ENV_VAR
 

@@ -7,9 +7,7 @@ from pathlib import Path
 import pytest
 
 from kedro_pipelinename.demo.project import DemoProject, write_demo_project
-from projects import kedro_cli
-
-from .local_batch_support import pipelines_option
+from support.cli import kedro_cli, pipelines_option
 
 
 @pytest.fixture

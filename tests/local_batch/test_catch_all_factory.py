@@ -15,9 +15,8 @@ from pathlib import Path
 import pytest
 
 from kedro_pipelinename.demo.project import DemoProject
-from projects import kedro_cli
-
-from .local_batch_support import CLIENT_1_TRAIN_OUTPUTS, pipelines_option, read_outputs
+from support.cli import kedro_cli, pipelines_option
+from support.demo import CLIENT_1_TRAIN_OUTPUTS, read_outputs
 
 pytestmark = pytest.mark.slow
 

@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 
 from kedro_pipelinename.demo.project import DemoProject
-from projects import run_command
-
-from .local_batch_support import CLIENT_1_TRAIN_OUTPUTS, read_outputs
+from support.cli import run_command
+from support.demo import CLIENT_1_TRAIN_OUTPUTS, read_outputs
 
 pytestmark = pytest.mark.slow
 

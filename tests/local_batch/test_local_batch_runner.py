@@ -20,14 +20,8 @@ from pathlib import Path
 import pytest
 
 from kedro_pipelinename.demo.project import DemoProject
-from projects import cli_env, kedro_cli, run_command
-
-from .local_batch_support import (
-    node_runs,
-    pipelines_option,
-    read_outputs,
-    version_directories,
-)
+from support.cli import cli_env, kedro_cli, pipelines_option, run_command
+from support.demo import node_runs, read_outputs, version_directories
 
 pytestmark = pytest.mark.slow
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 import pytest
 
 from kedro_pipelinename.demo.project import DemoProject
-from projects import kedro_cli
-
-from .local_batch_support import CLIENT_1_TRAIN_OUTPUTS, node_runs, read_outputs
+from support.cli import kedro_cli
+from support.demo import CLIENT_1_TRAIN_OUTPUTS, node_runs, read_outputs
 
 pytestmark = pytest.mark.slow
 

@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 
 import kedro_pipelinename
-
-from .support import PARAMS_OPTION, kedro, make_project, read_outputs
+from support.rcproj import PARAMS_OPTION, kedro, make_project, read_outputs
 
 
 @pytest.fixture

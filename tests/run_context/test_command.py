@@ -33,6 +33,7 @@ from kedro_pipelinename.run_id import (
     run_id_from_environment,
     validate_run_id,
 )
+from support.cli import run_flags
 
 RUN_ID = "2030-01-01T00.00.00.000Z"
 
@@ -64,12 +65,6 @@ def train() -> Pipeline:
             ]
         ),
     )
-
-
-def run_options() -> set[str]:
-    from kedro.framework.cli.project import run
-
-    return {flag for parameter in run.params for flag in parameter.opts}
 
 
 def kedro_reads(argv: Sequence[str]) -> dict[str, Any]:
@@ -128,7 +123,7 @@ def full_context(conf_source: Path) -> RunContext:
         from_inputs=("raw",),
         to_outputs=("metrics",),
         load_versions={"model": "2029-01-01T00.00.00.000Z"},
-        only_missing_outputs="--only-missing-outputs" in run_options(),
+        only_missing_outputs="--only-missing-outputs" in run_flags(),
     )
 
 
@@ -179,7 +174,7 @@ def test_a_namespace_job_reads_back_as_that_namespace() -> None:
 def test_several_pipeline_names_need_the_pipelines_option() -> None:
     combined = train() + named("report", Pipeline([node(identity, "metrics", "r")]))
 
-    if "--pipelines" in run_options():  # Kedro 1.2+
+    if "--pipelines" in run_flags():  # Kedro 1.2+
         parsed = kedro_reads(build_run_command(combined, context=None))
         assert kedro_pipelines(parsed) == ["report", "train"]
     else:

@@ -13,9 +13,8 @@ import pytest
 from kedro_pipelinename import RunContext, current_run
 from kedro_pipelinename._patching import PATCHES
 from kedro_pipelinename.run_context import FrozenMapping
-from projects import run_command
-
-from .support import kedro_env, node_runs
+from support.cli import run_command
+from support.rcproj import kedro_env, node_runs
 
 #: Runs sessions in one process the ways a notebook or a service does, and prints
 #: what ``current_run()`` said between them. The project's hook records what it

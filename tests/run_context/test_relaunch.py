@@ -14,9 +14,8 @@ from typing import Any
 
 import pytest
 
-from projects import CLI_TIMEOUT_SECONDS, cli_env, run_command
-
-from .support import (
+from support.cli import CLI_TIMEOUT_SECONDS, cli_env, run_command
+from support.rcproj import (
     PARAMS_OPTION,
     RUNTIME_PARAMS,
     kedro,

@@ -16,19 +16,14 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 from pathlib import Path
 from typing import Any
 
-# tests/ holds the shared project builder (projects.py) and is not a package.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from kedro_pipelinename.demo import datasets as demo_datasets
-from projects import read_json_lines, run_command, write_project
-
-#: What ``kedro.io.core.generate_timestamp`` produces.
-VERSION_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}\.\d{2}\.\d{2}\.\d{3}Z$")
+from support.cli import kedro_cli
+from support.outputs import read_json_files, read_json_lines
+from support.projects import write_project
 
 #: The runtime params the end-to-end tests pass: a nested float, and a string
 #: that YAML would read as a number unless the command quotes it.
@@ -288,27 +283,18 @@ def kedro_env(**extra: str) -> dict[str, str]:
 
 def kedro(project: Path, *args: str, check: bool = True, **env: str) -> Any:
     """``python -m kedro ARGS`` in ``project`` (run ids etc. given as ``env``)."""
-    return run_command(
-        [sys.executable, "-m", "kedro", *args],
-        cwd=project,
-        env=kedro_env(**env),
-        check=check,
-    )
+    return kedro_cli(project, *args, env=kedro_env(**env), check=check)
 
 
 def read_outputs(project: Path) -> dict[str, Any]:
     """Every output file under ``data/``: path (version shown as ``<v>``) -> JSON."""
-    outputs: dict[str, Any] = {}
     data = project / "data"
-    for path in sorted(data.rglob("*.json")):
-        if path == data / "raw.json" or not path.is_file():
-            continue
-        parts = [
-            "<v>" if VERSION_RE.match(part) else part
-            for part in path.relative_to(data).parts
-        ]
-        outputs["/".join(parts)] = json.loads(path.read_text())
-    return outputs
+    outputs = [
+        path
+        for path in sorted(data.rglob("*.json"))
+        if path != data / "raw.json" and path.is_file()
+    ]
+    return read_json_files(outputs, data, version="<v>")
 
 
 def versions_of(project: Path, dataset: str) -> list[str]:
@@ -328,11 +314,3 @@ def load_version(project: Path, dataset: str, version: str) -> Any:
 def node_runs(project: Path) -> list[dict[str, Any]]:
     """What the project's hook recorded, one record per node run."""
     return read_json_lines(project / "logs" / "node_runs.jsonl")
-
-
-def pipelines_option() -> str:
-    """``--pipelines`` on Kedro 1.2+, else ``--pipeline`` (asked from the CLI)."""
-    from kedro.framework.cli.project import run
-
-    flags = {flag for parameter in run.params for flag in parameter.opts}
-    return "--pipelines" if "--pipelines" in flags else "--pipeline"

@@ -1,0 +1,21 @@
+"""What the tests share: temp Kedro projects, the ``kedro`` CLI, outputs, moto.
+
+``cli``
+    ``run_command`` / ``kedro_cli`` (bounded subprocesses, quiet env) and the
+    options of the installed ``kedro run``.
+``projects``
+    ``write_project``: a Kedro project written file by file.
+``outputs``
+    What a run left behind: JSON lines, JSON outputs with version directories
+    masked.
+``aws``
+    moto's server, fake AWS credentials, a Batch queue (``BatchWorld``) and the
+    Batch limits moto does not enforce (``StrictLimits``).
+``plans``
+    Job plans built by hand (``planned``, ``plan_of``, ``wide_dag``).
+``batch_project``, ``demo``, ``rcproj``
+    The three projects: the batch tests' ``proj``, the demo's scenario project
+    and the run-context tests' ``rcproj``.
+
+``tests/`` is on ``sys.path`` (``tests/conftest.py``), so this is ``support``.
+"""

@@ -1,0 +1,213 @@
+"""moto's server, fake AWS credentials, a Batch queue and the limits moto skips.
+
+moto's server runs in this process (``ThreadedMotoServer`` on 127.0.0.1, a free
+port) with ``{"batch": {"use_docker": false}}``: its simple Batch backend marks a
+job SUCCEEDED the moment it is submitted, or FAILED when
+``MOTO_SIMPLE_BATCH_FAIL_AFTER`` is set in this process's environment while the
+job is submitted (after sleeping that many seconds, so tests use ``0``).
+
+moto does not enforce AWS Batch's limits; every client the tests build asserts
+them in a ``before-parameter-build`` hook (``StrictLimits``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import re
+import threading
+import time
+import urllib.request
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from attrs import define, field
+
+from kedro_pipelinename.batch.aws import AWSBatchSettings, make_client
+
+MOTO_REGION = "eu-west-1"
+
+#: AWS Batch's job name rule (moto's is looser: it wants two characters).
+AWS_JOB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
+
+
+def moto_api(endpoint: str, path: str, payload: object) -> None:
+    """POST ``payload`` to moto's own API (``/moto-api/...``)."""
+    request = urllib.request.Request(
+        f"{endpoint}{path}",
+        data=json.dumps(payload).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        response.read()
+
+
+@contextlib.contextmanager
+def moto_server() -> Iterator[str]:
+    """The URL of a moto server on 127.0.0.1, in this process, Batch without docker."""
+    from moto.server import ThreadedMotoServer
+
+    # One INFO line per request would bury the test output.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    try:
+        moto_api(endpoint, "/moto-api/config", {"batch": {"use_docker": False}})
+        yield endpoint
+    finally:
+        server.stop()
+
+
+def reset_moto(endpoint: str) -> None:
+    """Forget every resource: a fresh moto account."""
+    moto_api(endpoint, "/moto-api/reset", {})
+
+
+def use_fake_aws(monkeypatch: pytest.MonkeyPatch, region: str = MOTO_REGION) -> None:
+    """Fake credentials and ``region``; no real AWS configuration is read.
+
+    Also unsets what would change a run behind the test's back: a profile,
+    moto's failure switch and every ``KEDRO_BATCH_*`` setting.
+    """
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", region)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.delenv("MOTO_SIMPLE_BATCH_FAIL_AFTER", raising=False)
+    for name in list(os.environ):
+        if name.startswith("KEDRO_BATCH_"):
+            monkeypatch.delenv(name)
+
+
+@define
+class StrictLimits:
+    """A ``before-parameter-build`` hook asserting the limits moto does not.
+
+    Also counts the calls per operation and keeps the time of each SubmitJob.
+    """
+
+    violations: list[str] = field(factory=list)
+    calls: Counter[str] = field(factory=Counter)
+    submit_times: list[float] = field(factory=list)
+    describe_sizes: list[int] = field(factory=list)
+    lock: threading.Lock = field(factory=threading.Lock)
+
+    def __call__(self, params: dict[str, Any], model: Any, **kwargs: Any) -> None:
+        operation = model.name
+        with self.lock:
+            self.calls[operation] += 1
+            if operation == "SubmitJob":
+                self.submit_times.append(time.monotonic())
+        problems = []
+        if operation == "SubmitJob":
+            if not AWS_JOB_NAME.match(params.get("jobName", "")):
+                problems.append(f"job name {params.get('jobName')!r}")
+            if len(params.get("dependsOn", [])) > 20:
+                problems.append(f"{len(params['dependsOn'])} dependsOn")
+            if len(params.get("tags", {})) > 50:
+                problems.append(f"{len(params['tags'])} tags")
+        if operation == "DescribeJobs":
+            size = len(params.get("jobs", []))
+            self.describe_sizes.append(size)
+            if not 1 <= size <= 100:
+                problems.append(f"DescribeJobs with {size} ids")
+        if problems:
+            self.violations.extend(problems)
+            raise AssertionError(f"AWS Batch limit broken: {problems}")
+
+    def install(self, client: Any) -> Any:
+        client.meta.events.register("before-parameter-build.batch", self)
+        return client
+
+
+@define
+class BatchWorld:
+    """What ``create_batch_resources`` made in moto."""
+
+    endpoint: str
+    region: str
+    queue: str
+    definition: str
+
+    def settings(self, **overrides: Any) -> AWSBatchSettings:
+        values: dict[str, Any] = {
+            "job_queue": self.queue,
+            "job_definition": self.definition,
+            "endpoint_url": self.endpoint,
+            "region": self.region,
+            "lookup_delay": 0.0,
+            # Under the 50/s quota with room for network jitter, as the default.
+            "submit_rate": 45.0,
+        }
+        values.update(overrides)
+        return AWSBatchSettings(**values)
+
+    def client(self, limits: StrictLimits | None = None) -> Any:
+        client = make_client(self.settings())
+        return limits.install(client) if limits is not None else client
+
+    def jobs(self) -> list[dict[str, Any]]:
+        """Every job of the queue, described (tags, dependsOn, container)."""
+        client = make_client(self.settings())
+        ids = [
+            summary["jobId"]
+            for summary in client.list_jobs(jobQueue=self.queue)["jobSummaryList"]
+        ]
+        described: list[dict[str, Any]] = []
+        for start in range(0, len(ids), 100):
+            described.extend(
+                client.describe_jobs(jobs=ids[start : start + 100])["jobs"]
+            )
+        return described
+
+
+def create_batch_resources(endpoint: str, region: str) -> BatchWorld:
+    """An IAM role, an unmanaged compute environment, a queue and a definition."""
+    import boto3
+
+    iam = boto3.client("iam", endpoint_url=endpoint, region_name=region)
+    role = iam.create_role(
+        RoleName="batch-service",
+        AssumeRolePolicyDocument='{"Version": "2012-10-17", "Statement": []}',
+    )["Role"]["Arn"]
+    batch = boto3.client("batch", endpoint_url=endpoint, region_name=region)
+    environment = batch.create_compute_environment(
+        computeEnvironmentName="kedro-ce",
+        type="UNMANAGED",
+        state="ENABLED",
+        serviceRole=role,
+    )["computeEnvironmentArn"]
+    batch.create_job_queue(
+        jobQueueName="kedro-queue",
+        state="ENABLED",
+        priority=1,
+        computeEnvironmentOrder=[{"order": 1, "computeEnvironment": environment}],
+    )
+    batch.register_job_definition(
+        jobDefinitionName="kedro-project",
+        type="container",
+        containerProperties={
+            "image": "example/kedro-project:latest",
+            "command": ["kedro", "run"],
+            "resourceRequirements": [
+                {"type": "VCPU", "value": "1"},
+                {"type": "MEMORY", "value": "512"},
+            ],
+        },
+    )
+    return BatchWorld(
+        endpoint=endpoint,
+        region=region,
+        queue="kedro-queue",
+        definition="kedro-project",
+    )
