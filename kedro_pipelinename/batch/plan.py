@@ -23,14 +23,20 @@ import heapq
 import json
 import logging
 import shlex
-from collections.abc import Iterable, Mapping
-from typing import Any, Final
+from collections.abc import Hashable, Iterable, Mapping
+from typing import TYPE_CHECKING, Final, TypeVar
 
 from attrs import define, field
 
 from .engine import JobNameRule
 from .errors import BatchSettingsError, to_str_tuple
 from .settings import BatchSettings
+
+if TYPE_CHECKING:
+    from kedro.pipeline import Pipeline
+    from kedro.pipeline.node import Node
+
+    from ..run_context import RunContext
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +73,7 @@ class PlannedJob:
     command: tuple[str, ...] = field(converter=to_str_tuple)
     env: Mapping[str, str] = field(converter=_frozen_env)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """The job as plain JSON data."""
         return {
             "name": self.name,
@@ -108,7 +114,7 @@ class JobPlan:
                 return job
         raise KeyError(name)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """The plan as plain JSON data (what a dry run writes)."""
         return {
             "run_id": self.run_id,
@@ -152,13 +158,18 @@ class JobPlan:
 
 # --- grouping ------------------------------------------------------------------
 
+#: The job a node belongs to: ``("namespace", ns)`` or ``("node", name)``.
+Group = tuple[str, str]
 
-def _top_namespace(node: Any) -> str | None:
+_V = TypeVar("_V", bound=Hashable)
+
+
+def _top_namespace(node: Node) -> str | None:
     namespace = getattr(node, "namespace", None)
     return namespace.split(".")[0] if namespace else None
 
 
-def _group_of(node: Any, grouping: str) -> tuple[str, str]:
+def _group_of(node: Node, grouping: str) -> Group:
     """``("namespace", ns)`` or ``("node", name)``: the job a node belongs to."""
     if grouping == "namespace":
         namespace = _top_namespace(node)
@@ -167,18 +178,18 @@ def _group_of(node: Any, grouping: str) -> tuple[str, str]:
     return ("node", node.name)
 
 
-def _strongly_connected(graph: Mapping[Any, set[Any]]) -> list[list[Any]]:
+def _strongly_connected(graph: Mapping[_V, set[_V]]) -> list[list[_V]]:
     """Tarjan's strongly connected components, iteratively (no recursion limit)."""
-    index: dict[Any, int] = {}
-    low: dict[Any, int] = {}
-    on_stack: set[Any] = set()
-    stack: list[Any] = []
-    components: list[list[Any]] = []
+    index: dict[_V, int] = {}
+    low: dict[_V, int] = {}
+    on_stack: set[_V] = set()
+    stack: list[_V] = []
+    components: list[list[_V]] = []
     counter = 0
     for root in graph:
         if root in index:
             continue
-        work: list[tuple[Any, Iterable[Any]]] = [(root, iter(graph[root]))]
+        work: list[tuple[_V, Iterable[_V]]] = [(root, iter(graph[root]))]
         index[root] = low[root] = counter
         counter += 1
         stack.append(root)
@@ -215,9 +226,7 @@ def _strongly_connected(graph: Mapping[Any, set[Any]]) -> list[list[Any]]:
     return components
 
 
-def group_nodes(
-    pipeline: Any, grouping: str
-) -> list[tuple[tuple[str, str], list[Any]]]:
+def group_nodes(pipeline: Pipeline, grouping: str) -> list[tuple[Group, list[Node]]]:
     """The pipeline's nodes grouped into jobs, groups in topological order.
 
     Args:
@@ -230,14 +239,12 @@ def group_nodes(
     """
     nodes = list(pipeline.nodes)  # Kedro returns them in topological order
     position = {node: number for number, node in enumerate(nodes)}
-    parents_of: dict[Any, set[Any]] = pipeline.node_dependencies
+    parents_of: dict[Node, set[Node]] = pipeline.node_dependencies
     key_of = {node: _group_of(node, grouping) for node in nodes}
     # Bounded: each round turns every group on a cycle into single-node groups,
     # and single-node groups cannot form a cycle, so a second round finds none.
     for _ in range(len(nodes) + 1):
-        graph: dict[tuple[str, str], set[tuple[str, str]]] = {
-            key: set() for key in key_of.values()
-        }
+        graph: dict[Group, set[Group]] = {key: set() for key in key_of.values()}
         for node in nodes:
             for parent in parents_of.get(node, ()):
                 if key_of[parent] != key_of[node]:
@@ -255,26 +262,24 @@ def group_nodes(
             node: ("node", node.name) if key in split else key
             for node, key in key_of.items()
         }
-    members: dict[tuple[str, str], list[Any]] = {}
+    members: dict[Group, list[Node]] = {}
     for node in nodes:
         members.setdefault(key_of[node], []).append(node)
     # Kahn's algorithm, ready groups taken in the order of their first node: a
     # heap of (position of the first node, group), O((groups + edges) log groups);
     # positions are unique, so groups themselves are never compared.
     remaining = {key: len(graph[key]) for key in members}
-    children: dict[tuple[str, str], set[tuple[str, str]]] = {
-        key: set() for key in members
-    }
-    for key, parents in graph.items():
-        for parent in parents:
-            children[parent].add(key)
+    children: dict[Group, set[Group]] = {key: set() for key in members}
+    for key, parent_keys in graph.items():
+        for parent_key in parent_keys:
+            children[parent_key].add(key)
     ready = [
         (position[members[key][0]], key)
         for key, count in remaining.items()
         if count == 0
     ]
     heapq.heapify(ready)
-    ordered: list[tuple[tuple[str, str], list[Any]]] = []
+    ordered: list[tuple[Group, list[Node]]] = []
     while ready:
         _, key = heapq.heappop(ready)
         ordered.append((key, members[key]))
@@ -289,10 +294,10 @@ def group_nodes(
 
 
 def plan_jobs(
-    pipeline: Any,
+    pipeline: Pipeline,
     *,
     settings: BatchSettings,
-    context: Any,
+    context: RunContext,
     job_names: JobNameRule = DEFAULT_JOB_NAMES,
 ) -> JobPlan:
     """Group ``pipeline`` into jobs and give each its command and environment.

@@ -20,11 +20,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..catalog import dataset_in
 from .errors import PreflightError
 from .plan import JobPlan
+
+if TYPE_CHECKING:
+    from kedro.pipeline import Pipeline
+
+    from ..catalog import Catalog, Dataset
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +42,7 @@ HOW_TO_NAME = (
 )
 
 
-def require_names(pipeline: Any, runner: str) -> tuple[str, ...]:
+def require_names(pipeline: Pipeline, runner: str) -> tuple[str, ...]:
     """The registered names of ``pipeline``.
 
     Raises:
@@ -45,8 +50,10 @@ def require_names(pipeline: Any, runner: str) -> tuple[str, ...]:
             or the pipeline was not taken from the registry).
     """
     names = tuple(getattr(pipeline, "names", None) or ())
-    if not names and getattr(pipeline, "name", None):
-        names = (str(pipeline.name),)
+    if not names:
+        name = getattr(pipeline, "name", None)
+        if name:
+            names = (str(name),)
     if not names:
         raise PreflightError(
             f"{runner} cannot run a pipeline without a name; nothing was submitted.",
@@ -56,7 +63,7 @@ def require_names(pipeline: Any, runner: str) -> tuple[str, ...]:
 
 
 def _registered_node_names(
-    names: Iterable[str], registry: Mapping[str, Any]
+    names: Iterable[str], registry: Mapping[str, Pipeline]
 ) -> tuple[set[str], list[str]]:
     known: set[str] = set()
     problems: list[str] = []
@@ -76,7 +83,7 @@ def _registered_node_names(
     return known, problems
 
 
-def check_reproducible(plan: JobPlan, registry: Mapping[str, Any]) -> list[str]:
+def check_reproducible(plan: JobPlan, registry: Mapping[str, Pipeline]) -> list[str]:
     """Problems that would keep a job from finding its nodes in a fresh process."""
     known, problems = _registered_node_names(plan.pipeline_names, registry)
     if problems:
@@ -93,7 +100,7 @@ def check_reproducible(plan: JobPlan, registry: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def _ephemeral(dataset: Any) -> bool:
+def _ephemeral(dataset: object) -> bool:
     # CachedDataset (every Kedro) is flagged ephemeral but also saves to the
     # dataset it wraps: it is persisted when that one is.
     inner = getattr(dataset, "_dataset", None)
@@ -102,7 +109,7 @@ def _ephemeral(dataset: Any) -> bool:
     return bool(getattr(dataset, "_EPHEMERAL", False))
 
 
-def _dataset_to_check(catalog: Any, name: str) -> Any:
+def _dataset_to_check(catalog: Catalog, name: str) -> Dataset | None:
     """The dataset ``name`` of ``catalog`` (as ``dataset_in``), without adding it.
 
     Kedro 0.19's ``DataCatalog`` adds every dataset it builds from a factory
@@ -131,7 +138,7 @@ def _dataset_to_check(catalog: Any, name: str) -> Any:
         return AbstractDataset.from_config(
             name,
             config,
-            catalog._load_versions.get(name),
+            getattr(catalog, "_load_versions", {}).get(name),
             getattr(catalog, "_save_version", None),
         )
     except Exception:
@@ -139,7 +146,7 @@ def _dataset_to_check(catalog: Any, name: str) -> Any:
         return dataset_in(catalog, name)
 
 
-def persistence_problem(catalog: Any, name: str) -> str | None:
+def persistence_problem(catalog: Catalog, name: str) -> str | None:
     """Why ``name`` cannot carry data between jobs, or ``None`` when it can."""
     if name not in catalog:
         return "is not declared in the catalog (Kedro keeps it in memory)"
@@ -154,7 +161,7 @@ def persistence_problem(catalog: Any, name: str) -> str | None:
     return None
 
 
-def check_persisted(plan: JobPlan, pipeline: Any, catalog: Any) -> list[str]:
+def check_persisted(plan: JobPlan, pipeline: Pipeline, catalog: Catalog) -> list[str]:
     """One problem per dataset that crosses a job boundary but is not persisted."""
     job_of_node = {node: job.name for job in plan.jobs for node in job.nodes}
     producers: dict[str, str] = {}
@@ -181,7 +188,7 @@ def check_persisted(plan: JobPlan, pipeline: Any, catalog: Any) -> list[str]:
     return problems
 
 
-def not_persisted_outputs(pipeline: Any, catalog: Any) -> list[str]:
+def not_persisted_outputs(pipeline: Pipeline, catalog: Catalog) -> list[str]:
     """The pipeline's outputs that the jobs compute but keep only in memory."""
     return sorted(
         name
@@ -191,7 +198,11 @@ def not_persisted_outputs(pipeline: Any, catalog: Any) -> list[str]:
 
 
 def run_preflight(
-    plan: JobPlan, pipeline: Any, catalog: Any, registry: Mapping[str, Any], runner: str
+    plan: JobPlan,
+    pipeline: Pipeline,
+    catalog: Catalog,
+    registry: Mapping[str, Pipeline],
+    runner: str,
 ) -> None:
     """Every check; raise once with every problem.
 
