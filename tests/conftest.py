@@ -24,11 +24,8 @@ import pytest
 
 import kedro_pipelinename
 
-_TESTS = Path(__file__).resolve().parent
-if str(_TESTS) not in sys.path:
-    sys.path.insert(0, str(_TESTS))
-if str(_TESTS / "batch") not in sys.path:
-    sys.path.append(str(_TESTS / "batch"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.append(str(Path(__file__).resolve().parent / "batch"))
 
 from support.aws import (
     MOTO_REGION,
