@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import copy
 import pickle
+import threading
 from pathlib import Path
 
 import pytest
 from kedro.framework.project import _ProjectPipelines
 from kedro.pipeline import Pipeline, node
 
-from kedro_pipelinename import names_of
+from kedro_pipelinename import names_of, stamping
 from kedro_pipelinename.pipeline import (
     NAMES_ATTR,
     RULES,
@@ -127,6 +128,44 @@ def test_stamping_ignores_values_and_keys_that_are_no_pipeline_names() -> None:
     stamp_key("alpha", "not a pipeline")
 
     assert registered.names == ()
+
+
+def test_two_threads_registering_one_pipeline_under_two_keys_keep_both_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    registry = _ProjectPipelines()
+    shared = two_nodes()
+    read_names = stamping.names_of
+    second_reader = threading.Event()
+    readers = 0
+    count_lock = threading.Lock()
+
+    def names_of_then_wait(pipeline: object) -> tuple[str, ...]:
+        # The first stamp waits, after reading the names, for a second one to read
+        # them too: without the stamp lock both write what they read plus their
+        # key, and one key is lost. With it, the wait times out alone.
+        nonlocal readers
+        names = read_names(pipeline)
+        with count_lock:
+            readers += 1
+            first = readers == 1
+        if first:
+            second_reader.wait(timeout=0.5)
+        else:
+            second_reader.set()
+        return names
+
+    monkeypatch.setattr(stamping, "names_of", names_of_then_wait)
+    threads = [
+        threading.Thread(target=registry.__setitem__, args=(key, shared))
+        for key in ("alpha", "beta")
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+
+    assert shared.names == ("alpha", "beta")
 
 
 def test_registry_lookup_is_stable_like_stock(
