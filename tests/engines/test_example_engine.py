@@ -13,14 +13,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from projects import kedro_cli
 
 from kedro_pipelinename.demo.project import DemoProject, write_demo_project
-from local_batch.local_batch_support import (
-    CLIENT_1_TRAIN_OUTPUTS,
-    pipelines_option,
-    read_outputs,
-)
+from support.cli import kedro_cli, pipelines_option
+from support.demo import CLIENT_1_TRAIN_OUTPUTS, read_outputs
 
 pytestmark = pytest.mark.slow
 
