@@ -1,6 +1,6 @@
 """The names hooks and runners see in real ``kedro run`` processes.
 
-One real project (written by ``tests/projects.py``) with several registered
+One real project (written by ``tests/support/projects.py``) with several registered
 pipelines, among them one whose nodes are not in ``__default__`` and a namespaced
 one; a project hook records what ``before_pipeline_run`` / ``after_pipeline_run`` /
 ``on_pipeline_error`` receive, and runners subclassed from Kedro's record what

@@ -1,4 +1,4 @@
-"""The batch helpers under their old name (``from batch_support import ...``).
+"""The batch helpers under their old name, for ``from batch_support import ...``.
 
 They live in ``tests/support/`` (``aws``, ``plans``, ``batch_project``, ``cli``);
 this module re-exports them for the benchmarks and the engine tests.

@@ -1,4 +1,4 @@
-"""Fixtures of the run-context tests: fresh ``rcproj`` projects (see ``support.py``)."""
+"""Fixtures of the run-context tests: fresh ``rcproj`` projects (support/rcproj.py)."""
 
 from __future__ import annotations
 
