@@ -320,3 +320,69 @@ def test_dry_run_prints_and_writes_the_plan_and_starts_no_job(
     assert "kedro-client_1-score" in result.stdout + result.stderr
     assert not (demo_project.path / "logs" / "local_batch").exists()
     assert read_outputs(demo_project) == {}
+
+
+@pytest.mark.usefixtures("kill_slow_job")
+def test_a_killed_drivers_command_run_again_adopts_what_finished(
+    demo_project: DemoProject, plain_run: DemoProject, tmp_path: Path
+) -> None:
+    nodes_py = demo_project.path / "src" / demo_project.package / "nodes.py"
+    fixed_source = nodes_py.read_text()
+    nodes_py.write_text(fixed_source + SLOW_PROFILE)
+    marker = demo_project.path / "logs" / "slow_job.json"
+    run_id = {"KEDRO_PIPELINENAME_RUN_ID": "2026-12-01T12.00.00.000Z", **WIDE}
+    argv = [
+        sys.executable,
+        "-m",
+        "kedro",
+        "run",
+        *pipelines_option("client_1_train"),
+        f"--runner={RUNNER}",
+    ]
+    with (tmp_path / "driver.log").open("w") as driver_log:
+        driver = subprocess.Popen(
+            argv,
+            cwd=demo_project.path,
+            env=cli_env(run_id),
+            stdin=subprocess.DEVNULL,
+            stdout=driver_log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            _wait_for(marker, driver)
+            # What an OOM killer or `kill -9` does: the driver cleans up nothing.
+            driver.kill()
+            driver.wait(timeout=DEADLINE)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(driver.pid, signal.SIGKILL)
+    orphan = json.loads(marker.read_text())["pgid"]
+    assert _group_alive(orphan) is True, "the slow job should outlive its driver"
+    jobs = (
+        demo_project.path / "logs" / "local_batch" / run_id["KEDRO_PIPELINENAME_RUN_ID"]
+    )
+    slow = "kedro-client_1-profile"
+    # The other jobs the first driver started end on their own, driverless.
+    for started in jobs.glob("*.json"):
+        if started.stem != slow:
+            _wait_for(started.with_suffix(".exit"))
+    finished = sorted(path.stem for path in jobs.glob("*.exit"))
+
+    nodes_py.write_text(fixed_source)
+    result = run_command(argv, cwd=demo_project.path, env=run_id, timeout=DEADLINE)
+
+    output = " ".join((result.stdout + result.stderr).split())
+    assert "kedro-client_1-prepare" in finished
+    assert slow not in finished
+    assert "still running without its driver; killing its process group" in output
+    assert _group_alive(orphan) is False
+    # What the first driver's jobs finished was adopted, not run again; the
+    # killed slow job ran again.
+    ran = [record["node"] for record in node_runs(demo_project)]
+    for node in ("prepare", "fit", "score"):
+        if f"kedro-client_1-{node}" in finished:
+            assert ran.count(f"client_1.{node}") == 1, ran
+    assert ran.count("client_1.profile") == 2, ran
+    assert read_outputs(demo_project) == read_outputs(plain_run)
+    assert version_directories(demo_project) == {run_id["KEDRO_PIPELINENAME_RUN_ID"]}

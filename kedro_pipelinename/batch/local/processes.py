@@ -21,11 +21,13 @@ in a subprocess:
 Like a container, a job ends with its main process: whatever it left running in
 its process group is killed when it exits.
 
-Each job has a record beside its log (``<job>.json``: pid, start time, exit
-code), which is how a later driver of the same run id finds it
-(``find_jobs``): a finished job is adopted as it ended; a job still running
-whose driver was killed (nobody can wait for it any more) is killed, its group
-with it, and run again, so a job never runs twice at once.
+Each job's main process is ``supervise.py``, which runs the command and writes
+its exit code to ``<job>.exit`` beside the log, and the driver writes
+``<job>.json`` (pid, start time) when it starts the job. That is how a later
+driver of the same run id finds the jobs (``find_jobs``), even when the first
+one was killed: a finished job is adopted as it ended; a job still running
+without its driver (nobody can wait for it any more) is killed, its group with
+it, and run again, so a job never runs twice at once.
 
 POSIX only (process groups and ``os.waitid``).
 """
@@ -206,6 +208,9 @@ def _tail(path: Path, lines: int) -> list[str]:
     return list(last)
 
 
+#: Every job's main process: runs the command and records its exit code.
+SUPERVISOR: Final = Path(__file__).with_name("supervise.py")
+
 #: What the local engine declares (see ``engine.py`` of the batch core).
 SPEC: Final = EngineSpec(
     name="local",
@@ -240,6 +245,15 @@ def _process_start(pid: int) -> str | None:
         return None
     # Field 22 (starttime); fields 3+ follow the parenthesised command name.
     return stat.rpartition(")")[2].split()[19]
+
+
+def _recorded_exit(path: Path) -> int | None:
+    """The exit code ``supervise.py`` recorded, or ``None`` if it recorded none."""
+    try:
+        code = json.loads(path.read_text())["exit_code"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return code if isinstance(code, int) else None
 
 
 def _write_record(path: Path, record: Mapping[str, Any]) -> None:
@@ -282,7 +296,6 @@ class LocalBatchEngine:
         self.log_dir = log_dir / run_id
         self._environ = dict(os.environ if environ is None else environ)
         self._jobs: dict[str, _JobProcess] = {}
-        self._recorded: set[str] = set()
 
     @classmethod
     def open(cls, run: EngineRun, settings: LocalBatchSettings) -> LocalBatchEngine:
@@ -307,9 +320,12 @@ class LocalBatchEngine:
             )
         env = {**OUTPUT_ENV_DEFAULTS, **self._environ, **job.env}
         log_path = self.log_dir / f"{job.name}.log"
+        exit_file = self.log_dir / f"{job.name}.exit"
+        exit_file.unlink(missing_ok=True)  # an earlier driver's try of this job
+        argv = [sys.executable, str(SUPERVISOR), str(exit_file), "--", *job.command]
         with _signals_deferred():
             process = _JobProcess(
-                job.command, env=env, cwd=self._project_path, log_path=log_path
+                argv, env=env, cwd=self._project_path, log_path=log_path
             )
             self._jobs[job.name] = process
         _write_record(
@@ -344,14 +360,7 @@ class LocalBatchEngine:
 
     def _state(self, job_id: str) -> JobState:
         process = self._jobs[job_id]
-        returncode = process.poll()
-        if returncode is not None and job_id not in self._recorded:
-            self._recorded.add(job_id)
-            _write_record(
-                self._record_path(job_id),
-                {"pid": process.pid, "exit_code": returncode},
-            )
-        return self._finished_state(job_id, returncode, process.pid)
+        return self._finished_state(job_id, process.poll(), process.pid)
 
     def _finished_state(
         self, job_id: str, returncode: int | None, pid: int
@@ -394,8 +403,8 @@ class LocalBatchEngine:
             except (OSError, ValueError, KeyError, TypeError):
                 logger.warning("Ignoring the unreadable job record %s.", path)
                 continue
-            exit_code = record.get("exit_code")
-            if isinstance(exit_code, int):
+            exit_code = _recorded_exit(self.log_dir / f"{name}.exit")
+            if exit_code is not None:
                 found[name] = self._finished_state(name, exit_code, pid)
                 continue
             start = record.get("start")
