@@ -35,6 +35,12 @@ class Catalog(Protocol):
     def __contains__(self, dataset_name: str, /) -> bool: ...
 
 
+class SavingCatalog(Catalog, Protocol):
+    """A catalog a runner saves to: every supported Kedro catalog."""
+
+    def save(self, name: str, data: object, /) -> None: ...
+
+
 def dataset_in(catalog: Catalog, name: str) -> Dataset | None:
     """The dataset ``name`` of ``catalog``, or ``None``, on every supported catalog.
 

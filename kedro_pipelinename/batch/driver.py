@@ -33,7 +33,7 @@ import logging
 import signal
 import threading
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 from attrs import define
 
@@ -42,6 +42,9 @@ from .errors import JobFailure
 from .plan import JobPlan
 from .progress import Progress, summarise
 from .settings import BatchSettings
+
+if TYPE_CHECKING:
+    from kedro.pipeline import Pipeline
 
 logger = logging.getLogger(__name__)
 
@@ -338,7 +341,9 @@ def _sigterm_as_exit() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def resume_nodes(plan: JobPlan, pipeline: Any, succeeded: frozenset[str]) -> list[str]:
+def resume_nodes(
+    plan: JobPlan, pipeline: Pipeline, succeeded: frozenset[str]
+) -> list[str]:
     """The nodes to resume from: the first nodes of each unfinished job whose
     parents all succeeded.
 

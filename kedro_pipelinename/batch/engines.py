@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import logging
 from importlib.metadata import EntryPoint, entry_points
-from typing import Any, Final
+from typing import Final
 
-from .engine import engine_problem
+from .engine import Engine, engine_problem
 from .errors import BatchSettingsError
 
 logger = logging.getLogger(__name__)
@@ -30,13 +30,13 @@ def _entry_points() -> list[EntryPoint]:
     return sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name)
 
 
-def installed_engines() -> dict[str, type[Any]]:
+def installed_engines() -> dict[str, type[Engine]]:
     """Every engine the installed packages register, by name.
 
     An entry point that cannot be loaded, or loads something that is no engine,
     is logged and left out: one broken plug-in must not stop runs on the others.
     """
-    engines: dict[str, type[Any]] = {}
+    engines: dict[str, type[Engine]] = {}
     for entry_point in _entry_points():
         try:
             engine = entry_point.load()
@@ -61,7 +61,7 @@ def installed_engines() -> dict[str, type[Any]]:
     return engines
 
 
-def engine_named(name: str, source: str) -> type[Any]:
+def engine_named(name: str, source: str) -> type[Engine]:
     """The installed engine called ``name``.
 
     Raises:

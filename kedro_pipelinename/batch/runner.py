@@ -19,7 +19,7 @@ import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from attrs import define
 from kedro.runner import AbstractRunner
@@ -41,6 +41,13 @@ from .settings import (
     unknown_setting_problems,
     unknown_variable_problems,
 )
+
+if TYPE_CHECKING:
+    from kedro.pipeline import Pipeline
+    from pluggy import PluginManager
+
+    from ..catalog import SavingCatalog
+    from ..run_context import RunContext
 
 logger = logging.getLogger(__name__)
 
@@ -182,9 +189,9 @@ class BatchRunner(AbstractRunner):
 
     def _run(
         self,
-        pipeline: Any,
-        catalog: Any,
-        hook_manager: Any = None,
+        pipeline: Pipeline,
+        catalog: SavingCatalog,
+        hook_manager: PluginManager | None = None,
         run_id: str | None = None,
     ) -> None:
         """Plan, check, then submit and track every job.
@@ -404,8 +411,8 @@ class BatchRunner(AbstractRunner):
     def _submit_and_track(
         self,
         run: EngineRun,
-        pipeline: Any,
-        context: Any,
+        pipeline: Pipeline,
+        context: RunContext,
         resolved: ResolvedSettings,
     ) -> None:
         engine = self.open_engine(resolved.engine, run, resolved.engine_settings)
@@ -434,7 +441,11 @@ class BatchRunner(AbstractRunner):
         raise BatchJobError(outcome.failures, resume)
 
     def _resume_hint(
-        self, plan: JobPlan, pipeline: Any, context: Any, outcome: RunOutcome
+        self,
+        plan: JobPlan,
+        pipeline: Pipeline,
+        context: RunContext,
+        outcome: RunOutcome,
     ) -> str | None:
         from ..command import RunCommandError, build_resume_command
         from ..run_tracking import resume_hint
@@ -459,7 +470,7 @@ class BatchRunner(AbstractRunner):
             return f"kedro_pipelinename.batch.{cls.__name__}"
         return f"{cls.__module__}.{cls.__qualname__}"
 
-    def _leave_placeholders(self, pipeline: Any, catalog: Any) -> None:
+    def _leave_placeholders(self, pipeline: Pipeline, catalog: SavingCatalog) -> None:
         for name in not_persisted_outputs(pipeline, catalog):
             try:
                 catalog.save(name, RemoteOutput(name))

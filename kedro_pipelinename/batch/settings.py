@@ -60,7 +60,7 @@ def invalid(name: str, message: str) -> BatchSettingsError:
 
 
 def check_choice(choices: tuple[str, ...]) -> Validator:
-    def check(instance: Any, attribute: Any, value: Any) -> None:
+    def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
         if value not in choices:
             raise invalid(
                 attribute.name, f"must be one of {', '.join(choices)}; got {value!r}."
@@ -70,7 +70,7 @@ def check_choice(choices: tuple[str, ...]) -> Validator:
 
 
 def check_str(optional: bool = False) -> Validator:
-    def check(instance: Any, attribute: Any, value: Any) -> None:
+    def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
         if value is None and optional:
             return
         if not isinstance(value, str) or not value.strip():
@@ -82,7 +82,7 @@ def check_str(optional: bool = False) -> Validator:
 def check_int(
     minimum: int, maximum: int | None = None, optional: bool = True
 ) -> Validator:
-    def check(instance: Any, attribute: Any, value: Any) -> None:
+    def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
         if value is None and optional:
             return
         upper = "" if maximum is None else f" and at most {maximum}"
@@ -103,7 +103,7 @@ def check_int(
 def check_positive_number(
     maximum: float | None = None,
 ) -> Validator:
-    def check(instance: Any, attribute: Any, value: Any) -> None:
+    def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
         upper = "" if maximum is None else f" and at most {maximum:g}"
         if (
             isinstance(value, bool)
@@ -119,7 +119,9 @@ def check_positive_number(
     return check
 
 
-def check_non_negative_number(instance: Any, attribute: Any, value: Any) -> None:
+def check_non_negative_number(
+    instance: object, attribute: attrs.Attribute[Any], value: object
+) -> None:
     if (
         isinstance(value, bool)
         or not isinstance(value, (int, float))
@@ -129,12 +131,16 @@ def check_non_negative_number(instance: Any, attribute: Any, value: Any) -> None
         raise invalid(attribute.name, f"must be a number of at least 0; got {value!r}.")
 
 
-def check_bool(instance: Any, attribute: Any, value: Any) -> None:
+def check_bool(
+    instance: object, attribute: attrs.Attribute[Any], value: object
+) -> None:
     if not isinstance(value, bool):
         raise invalid(attribute.name, f"must be true or false; got {value!r}.")
 
 
-def check_prefix(instance: Any, attribute: Any, value: Any) -> None:
+def check_prefix(
+    instance: object, attribute: attrs.Attribute[Any], value: object
+) -> None:
     if not isinstance(value, str) or not _PREFIX_PATTERN.match(value):
         raise invalid(
             attribute.name,
@@ -143,7 +149,9 @@ def check_prefix(instance: Any, attribute: Any, value: Any) -> None:
         )
 
 
-def check_env(instance: Any, attribute: Any, value: Mapping[str, str]) -> None:
+def check_env(
+    instance: object, attribute: attrs.Attribute[Any], value: Mapping[str, str]
+) -> None:
     for key, item in value.items():
         if not isinstance(key, str) or not _ENV_NAME_PATTERN.match(key):
             raise invalid(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+import attrs
 from attrs import define
 
 from ..settings import (
@@ -76,13 +77,17 @@ def _resource_problem(resources: Any) -> str | None:
     return None
 
 
-def check_resources(instance: Any, attribute: Any, value: Any) -> None:
+def check_resources(
+    instance: object, attribute: attrs.Attribute[Any], value: object
+) -> None:
     problem = _resource_problem(value)
     if problem:
         raise invalid(attribute.name, problem + ".")
 
 
-def check_resources_by_key(instance: Any, attribute: Any, value: Any) -> None:
+def check_resources_by_key(
+    instance: object, attribute: attrs.Attribute[Any], value: object
+) -> None:
     if not isinstance(value, Mapping):
         raise invalid(attribute.name, f"must be a mapping; got {value!r}.")
     for key, resources in value.items():
@@ -91,7 +96,9 @@ def check_resources_by_key(instance: Any, attribute: Any, value: Any) -> None:
             raise invalid(f"{attribute.name}.{key}", problem + ".")
 
 
-def check_tags(instance: Any, attribute: Any, value: Any) -> None:
+def check_tags(
+    instance: object, attribute: attrs.Attribute[Any], value: object
+) -> None:
     if not isinstance(value, Mapping):
         raise invalid(attribute.name, f"must be a mapping; got {value!r}.")
     if len(value) > MAX_USER_TAGS:
@@ -114,7 +121,9 @@ def check_tags(instance: Any, attribute: Any, value: Any) -> None:
             )
 
 
-def check_evaluate_on_exit(instance: Any, attribute: Any, value: Any) -> None:
+def check_evaluate_on_exit(
+    instance: object, attribute: attrs.Attribute[Any], value: object
+) -> None:
     if not isinstance(value, tuple) or len(value) > MAX_EVALUATE_ON_EXIT:
         raise invalid(
             attribute.name,

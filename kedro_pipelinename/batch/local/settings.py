@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
 from attrs import define
 
 from ..errors import BatchSettingsError
 from ..settings import check_int, check_positive_number, setting
 
 
-def _check_log_dir(instance: Any, attribute: Any, value: Any) -> None:
+def _check_log_dir(
+    instance: object, attribute: attrs.Attribute[Any], value: object
+) -> None:
     if value is not None and (not isinstance(value, str) or not value.strip()):
         raise BatchSettingsError(
             attribute.name,
