@@ -228,11 +228,17 @@ def test_unknown_and_invalid_local_settings_are_errors_naming_them() -> None:
 def test_ctrl_c_while_a_job_starts_is_raised_once_the_job_is_registered() -> None:
     from kedro_pipelinename.batch.local.processes import _signals_deferred
 
-    registered = []
-    with pytest.raises(KeyboardInterrupt), _signals_deferred():
-        os.kill(os.getpid(), signal.SIGINT)  # arrives mid-start
-        time.sleep(0.05)  # Python runs signal handlers between bytecodes
-        registered.append("job")
+    # As in a terminal: Python's Ctrl-C handler (a pytest started in the
+    # background by a non-interactive shell inherits SIGINT ignored).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        registered = []
+        with pytest.raises(KeyboardInterrupt), _signals_deferred():
+            os.kill(os.getpid(), signal.SIGINT)  # arrives mid-start
+            time.sleep(0.05)  # Python runs signal handlers between bytecodes
+            registered.append("job")
 
-    assert registered == ["job"]
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        assert registered == ["job"]
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, previous)

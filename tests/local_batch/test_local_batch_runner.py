@@ -134,6 +134,10 @@ def _wait_for(path: Path, process: subprocess.Popen[str] | None = None) -> None:
         time.sleep(0.1)
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _resume_argv(output: str) -> tuple[list[str], dict[str, str]]:
     """The printed resume command, as argv for this interpreter, and its variables."""
     match = re.search(r"(KEDRO_PIPELINENAME_RUN_ID=\S+ kedro run [^\n]*)", output)
@@ -253,6 +257,9 @@ def test_stopping_the_driver_leaves_no_job_process_alive(
         text=True,
         # Its own group, so the test can clean up whatever a failure leaves.
         start_new_session=True,
+        # Ctrl-C reaches it as in a terminal, even when this pytest was started
+        # in the background by a non-interactive shell (SIGINT ignored).
+        preexec_fn=_default_sigint,
     )
     jobs: set[int] = set()
     try:
