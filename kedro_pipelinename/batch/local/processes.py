@@ -360,11 +360,9 @@ class LocalBatchEngine:
 
     def _state(self, job_id: str) -> JobState:
         process = self._jobs[job_id]
-        return self._finished_state(job_id, process.poll(), process.pid)
+        return self._state_of(job_id, process.poll(), process.pid)
 
-    def _finished_state(
-        self, job_id: str, returncode: int | None, pid: int
-    ) -> JobState:
+    def _state_of(self, job_id: str, returncode: int | None, pid: int) -> JobState:
         location = str(self.log_dir / f"{job_id}.log")
         if returncode is None:
             return _local_state(job_id, "running", log_location=location)
@@ -405,7 +403,7 @@ class LocalBatchEngine:
                 continue
             exit_code = _recorded_exit(self.log_dir / f"{name}.exit")
             if exit_code is not None:
-                found[name] = self._finished_state(name, exit_code, pid)
+                found[name] = self._state_of(name, exit_code, pid)
                 continue
             start = record.get("start")
             if start is not None and _process_start(pid) == start:
@@ -450,7 +448,6 @@ class LocalBatchEngine:
         finally:
             for process in running:
                 process.kill()
-            self.poll([process.log_path.stem for process in running])
 
     def wait(self, seconds: float) -> None:
         """Sleep up to ``seconds``; return as soon as a running job exits."""
@@ -469,7 +466,6 @@ class LocalBatchEngine:
         """Kill whatever is still running (the driver cancels jobs first)."""
         for process in self._jobs.values():
             process.kill()
-        self.poll(list(self._jobs))
 
 
 def _local_state(job_id: str, word: str, **details: Any) -> JobState:
