@@ -36,10 +36,11 @@ from .settings import (
     SHARED_BLOCK,
     BatchSettings,
     check_setting_names,
-    env_var_name,
+    given_setting,
     resolve_settings,
     unknown_setting_problems,
     unknown_variable_problems,
+    where_to_set,
 )
 
 if TYPE_CHECKING:
@@ -324,15 +325,14 @@ class BatchRunner(AbstractRunner):
         self, shared: Mapping[str, Any], problems: list[BatchSettingsError]
     ) -> type[Engine] | None:
         """The runner's engine, or the one the ``engine`` setting names."""
-        variable = env_var_name("engine")
-        if "engine" in self._arguments:
-            name, source = self._arguments["engine"], "the runner argument engine"
-        elif "engine" in shared:
-            name, source = shared["engine"], f"the parameter {SHARED_BLOCK}.engine"
-        elif os.environ.get(variable):
-            name, source = os.environ[variable], f"the environment variable {variable}"
-        else:
-            name, source = None, ""
+        found = given_setting(
+            BatchSettings,
+            "engine",
+            arguments=self._arguments,
+            blocks=[(SHARED_BLOCK, shared)],
+            environ=os.environ,
+        )
+        name, source = found if found is not None else (None, "")
         if self.engine is not None:
             if name is not None and name != self.engine.spec.name:
                 problems.append(
@@ -351,10 +351,7 @@ class BatchRunner(AbstractRunner):
                 BatchSettingsError(
                     "engine",
                     f"{self._label()} needs the setting 'engine' (installed: "
-                    f"{engines}). Set it as a runner argument (--runner-params "
-                    f"engine=<name> on Kedro 1.6+), under '{SHARED_BLOCK}: "
-                    f"{{engine: <name>}}' in the run's parameters, or as "
-                    f"{variable}.",
+                    f"{engines}). {where_to_set('engine')}",
                 )
             )
             return None

@@ -398,6 +398,20 @@ def _parse_env(name: str, variable: str, text: str, parse: str) -> Any:
     return text
 
 
+def given_setting(
+    cls: type,
+    name: str,
+    *,
+    arguments: Mapping[str, Any],
+    blocks: Blocks,
+    environ: Mapping[str, str],
+) -> tuple[Any, str] | None:
+    """The value of setting ``name`` of ``cls`` where it is first given, and
+    where that is (``resolve_settings``'s order), or ``None`` if unset."""
+    attribute = attrs.fields_dict(cls)[name]
+    return _given(attribute, arguments, blocks, environ, {})
+
+
 def _given(
     attribute: attrs.Attribute[Any],
     arguments: Mapping[str, Any],

@@ -299,7 +299,9 @@ def test_the_generic_runner_names_a_misspelt_engine_and_the_installed_ones() -> 
         BatchRunner(engine="lcoal").resolve_settings()
 
     message = str(caught.value)
-    assert "No batch engine 'lcoal' (from the runner argument engine)" in message
+    assert (
+        "No batch engine 'lcoal' (from the runner argument engine='lcoal')" in message
+    )
     assert "Did you mean 'local'?" in message
     assert "Installed: aws, local." in message
 
