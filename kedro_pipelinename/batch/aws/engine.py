@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
 from ..engine import EngineRun, EngineSpec, JobState, Submission, sleep_wait
@@ -216,21 +216,28 @@ class AWSBatchEngine:
                 self.label,
             )
 
-    def find_submitted(self, name: str) -> str | None:
-        """The id of this run's job called ``name``, if Batch has one."""
+    def _jobs_of_run(
+        self, job_name: str, *, max_pages: int, exact: bool
+    ) -> Iterator[dict[str, Any]]:
+        """``DescribeJobs`` entries of this run's jobs that ``ListJobs`` finds by
+        ``job_name`` (a name, or ``<prefix>-*``), 100 ids per call.
+
+        Batch's ``JOB_NAME`` filter ignores case: with ``exact``, only jobs
+        named exactly ``job_name`` are described. A job is this run's when it
+        carries the run's tags.
+        """
         candidates: list[str] = []
         arguments: dict[str, Any] = {
             "jobQueue": self.settings.job_queue,
-            "filters": [{"name": "JOB_NAME", "values": [name]}],
+            "filters": [{"name": "JOB_NAME", "values": [job_name]}],
         }
-        # Bounded: ListJobs pages hold up to 100 jobs; 50 pages of one job name
-        # is far beyond any run.
-        for _ in range(50):
+        # Bounded by max_pages (ListJobs pages hold up to 100 jobs).
+        for _ in range(max_pages):
             page = self.client.list_jobs(**arguments)
             candidates.extend(
                 summary["jobId"]
                 for summary in page.get("jobSummaryList", [])
-                if summary.get("jobName") == name
+                if not exact or summary.get("jobName") == job_name
             )
             token = page.get("nextToken")
             if not token:
@@ -239,8 +246,15 @@ class AWSBatchEngine:
         for chunk in chunks(candidates, MAX_DESCRIBE_JOBS):
             for job in self.client.describe_jobs(jobs=list(chunk)).get("jobs", []):
                 tags = job.get("tags") or {}
-                if tags.get(RUN_ID_TAG) == self.run_id and tags.get(JOB_TAG) == name:
-                    return str(job["jobId"])
+                if tags.get(RUN_ID_TAG) == self.run_id and tags.get(JOB_TAG):
+                    yield job
+
+    def find_submitted(self, name: str) -> str | None:
+        """The id of this run's job called ``name``, if Batch has one."""
+        # 50 pages of one job name is far beyond any run.
+        for job in self._jobs_of_run(name, max_pages=50, exact=True):
+            if job["tags"][JOB_TAG] == name:
+                return str(job["jobId"])
         return None
 
     def poll(self, job_ids: Sequence[str]) -> dict[str, JobState]:
@@ -259,30 +273,14 @@ class AWSBatchEngine:
         finished jobs for about a week), then ``DescribeJobs``, 100 ids per call,
         keeping the jobs tagged with this run id.
         """
-        prefix = self._prefix
-        arguments: dict[str, Any] = {
-            "jobQueue": self.settings.job_queue,
-            "filters": [{"name": "JOB_NAME", "values": [f"{prefix}-*"]}],
-        }
-        candidates: list[str] = []
-        # Bounded: 1,000 pages of 100 jobs is far beyond a week of one queue.
-        for _ in range(1000):
-            page = self.client.list_jobs(**arguments)
-            candidates.extend(s["jobId"] for s in page.get("jobSummaryList", []))
-            token = page.get("nextToken")
-            if not token:
-                break
-            arguments["nextToken"] = token
         found: dict[str, tuple[int, JobState]] = {}
-        for chunk in chunks(candidates, MAX_DESCRIBE_JOBS):
-            for job in self.client.describe_jobs(jobs=list(chunk)).get("jobs", []):
-                tags = job.get("tags") or {}
-                name = tags.get(JOB_TAG)
-                if tags.get(RUN_ID_TAG) != self.run_id or not name:
-                    continue
-                created = int(job.get("createdAt") or 0)
-                if name not in found or created >= found[name][0]:
-                    found[name] = (created, job_state(job))
+        # 1,000 pages of 100 jobs is far beyond a week of one queue.
+        pattern = f"{self._prefix}-*"
+        for job in self._jobs_of_run(pattern, max_pages=1000, exact=False):
+            name = job["tags"][JOB_TAG]
+            created = int(job.get("createdAt") or 0)
+            if name not in found or created >= found[name][0]:
+                found[name] = (created, job_state(job))
         return {name: state for name, (_, state) in found.items()}
 
     def cancel(self, job_ids: Sequence[str], reason: str) -> None:
