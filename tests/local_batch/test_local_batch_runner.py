@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -138,6 +139,37 @@ def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+def _driver_argv() -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "kedro",
+        "run",
+        *pipelines_option("client_1_train"),
+        f"--runner={RUNNER}",
+    ]
+
+
+def _start_driver(
+    project: DemoProject, log: IO[str], env: dict[str, str]
+) -> subprocess.Popen[str]:
+    """The local batch run of ``client_1_train`` as a background driver."""
+    return subprocess.Popen(
+        _driver_argv(),
+        cwd=project.path,
+        env=cli_env(env),
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+        # Its own group, so the test can clean up whatever a failure leaves.
+        start_new_session=True,
+        # Ctrl-C reaches it as in a terminal, even when this pytest was started
+        # in the background by a non-interactive shell (SIGINT ignored).
+        preexec_fn=_default_sigint,
+    )
+
+
 def _resume_argv(output: str) -> tuple[list[str], dict[str, str]]:
     """The printed resume command, as argv for this interpreter, and its variables."""
     match = re.search(r"(KEDRO_PIPELINENAME_RUN_ID=\S+ kedro run [^\n]*)", output)
@@ -240,27 +272,7 @@ def test_stopping_the_driver_leaves_no_job_process_alive(
     nodes_py.write_text(nodes_py.read_text() + SLOW_PROFILE)
     marker = demo_project.path / "logs" / "slow_job.json"
     driver_log = (tmp_path / "driver.log").open("w")
-    driver = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "kedro",
-            "run",
-            *pipelines_option("client_1_train"),
-            f"--runner={RUNNER}",
-        ],
-        cwd=demo_project.path,
-        env=cli_env(WIDE),
-        stdin=subprocess.DEVNULL,
-        stdout=driver_log,
-        stderr=subprocess.STDOUT,
-        text=True,
-        # Its own group, so the test can clean up whatever a failure leaves.
-        start_new_session=True,
-        # Ctrl-C reaches it as in a terminal, even when this pytest was started
-        # in the background by a non-interactive shell (SIGINT ignored).
-        preexec_fn=_default_sigint,
-    )
+    driver = _start_driver(demo_project, driver_log, WIDE)
     jobs: set[int] = set()
     try:
         _wait_for(marker, driver)
@@ -338,24 +350,8 @@ def test_a_killed_drivers_command_run_again_adopts_what_finished(
     nodes_py.write_text(fixed_source + SLOW_PROFILE)
     marker = demo_project.path / "logs" / "slow_job.json"
     run_id = {"KEDRO_PIPELINENAME_RUN_ID": "2026-12-01T12.00.00.000Z", **WIDE}
-    argv = [
-        sys.executable,
-        "-m",
-        "kedro",
-        "run",
-        *pipelines_option("client_1_train"),
-        f"--runner={RUNNER}",
-    ]
     with (tmp_path / "driver.log").open("w") as driver_log:
-        driver = subprocess.Popen(
-            argv,
-            cwd=demo_project.path,
-            env=cli_env(run_id),
-            stdin=subprocess.DEVNULL,
-            stdout=driver_log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        driver = _start_driver(demo_project, driver_log, run_id)
         try:
             _wait_for(marker, driver)
             # What an OOM killer or `kill -9` does: the driver cleans up nothing.
@@ -377,7 +373,9 @@ def test_a_killed_drivers_command_run_again_adopts_what_finished(
     finished = sorted(path.stem for path in jobs.glob("*.exit"))
 
     nodes_py.write_text(fixed_source)
-    result = run_command(argv, cwd=demo_project.path, env=run_id, timeout=DEADLINE)
+    result = run_command(
+        _driver_argv(), cwd=demo_project.path, env=run_id, timeout=DEADLINE
+    )
 
     output = " ".join((result.stdout + result.stderr).split())
     assert "kedro-client_1-prepare" in finished
