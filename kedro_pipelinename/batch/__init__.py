@@ -38,9 +38,12 @@ if TYPE_CHECKING:
         BatchError,
         BatchJobError,
         BatchSettingsError,
+        EngineUnavailable,
         JobFailure,
         PreflightError,
+        RunCancelled,
     )
+    from .events import RunEvents
     from .local.processes import LocalBatchEngine
     from .local.runner import LocalBatchRunner
     from .local.settings import LocalBatchSettings
@@ -61,6 +64,7 @@ _LAZY = {
     "Engine": "engine",
     "EngineRun": "engine",
     "EngineSpec": "engine",
+    "EngineUnavailable": "errors",
     "JobFailure": "errors",
     "JobNameRule": "engine",
     "JobPlan": "plan",
@@ -71,6 +75,8 @@ _LAZY = {
     "LocalBatchSettings": "local.settings",
     "PlannedJob": "plan",
     "PreflightError": "errors",
+    "RunCancelled": "errors",
+    "RunEvents": "events",
     "RunOutcome": "driver",
     "Submission": "engine",
     "installed_engines": "engines",
@@ -91,6 +97,7 @@ __all__ = [
     "Engine",
     "EngineRun",
     "EngineSpec",
+    "EngineUnavailable",
     "JobFailure",
     "JobNameRule",
     "JobPlan",
@@ -101,6 +108,8 @@ __all__ = [
     "LocalBatchSettings",
     "PlannedJob",
     "PreflightError",
+    "RunCancelled",
+    "RunEvents",
     "RunOutcome",
     "Submission",
     "installed_engines",

@@ -38,7 +38,8 @@ from typing import TYPE_CHECKING
 from attrs import define
 
 from .engine import Engine, JobState, JobStatus, Submission
-from .errors import JobFailure
+from .errors import JobFailure, RunCancelled
+from .events import NoEvents, RunEvents
 from .plan import JobPlan
 from .progress import Progress, summarise
 from .settings import BatchSettings
@@ -83,6 +84,8 @@ class Driver:
         settings: ``max_parallel``, ``fail_fast`` and the poll intervals.
         progress: Where the counts are reported.
         reattach: Adopt the jobs the engine already has for the run id first.
+        events: Told of every submission, change and cancellation (the run
+            record); may ask the run to stop.
 
     Example:
         >>> outcome = Driver(plan, engine, settings, LogProgress()).run()
@@ -98,8 +101,10 @@ class Driver:
         progress: Progress,
         *,
         reattach: bool = False,
+        events: RunEvents | None = None,
     ) -> None:
         self._plan = plan
+        self._events: RunEvents = events or NoEvents()
         self._engine = engine
         self._reattach = reattach
         self._adopted: set[str] = set()
@@ -132,12 +137,20 @@ class Driver:
         settings = self._settings
         interval = settings.poll_interval
         self._progress.start(len(self._jobs), self._engine.label)
+        self._events.started(self._plan, self._engine.label)
         try:
             if self._reattach:
                 self._adopt(self._engine.find_jobs())
             # Bounded by the jobs: every round either submits, observes a change,
             # or waits with a growing interval for jobs the engine is running.
             while True:
+                stop = self._events.stop_requested()
+                if stop is not None:
+                    self._cancel_active(stop)
+                    raise RunCancelled(
+                        f"Run {self._plan.run_id} was stopped: {stop}. Its "
+                        f"unfinished jobs were cancelled."
+                    )
                 self._submit_ready()
                 active = self._active()
                 if not active:
@@ -158,11 +171,14 @@ class Driver:
                 )
         except BaseException as error:
             self._cancel_active(f"the Kedro driver stopped: {type(error).__name__}")
+            self._events.finished(None, error)
             raise
         finally:
             self._progress.update(summarise(self._status, len(self._jobs)))
             self._progress.stop()
-        return self._outcome()
+        outcome = self._outcome()
+        self._events.finished(outcome, None)
+        return outcome
 
     # --- steps ---------------------------------------------------------------------
 
@@ -179,6 +195,8 @@ class Driver:
                 self._name_of_id[state.job_id] = job.name
                 self._status[job.name] = state.status
                 self._adopted.add(job.name)
+                self._events.submitted(job.name, state.job_id)
+                self._events.changed(job.name, state)
             else:
                 stale.append(state.job_id)
         if stale:
@@ -241,6 +259,7 @@ class Driver:
             self._ids[name] = job_id
             self._name_of_id[job_id] = name
             self._status[name] = JobStatus.SUBMITTED
+            self._events.submitted(name, job_id)
             unfinished += 1
             logger.debug("Submitted %s as %s (waits on %s)", name, job_id, waiting_on)
 
@@ -254,6 +273,7 @@ class Driver:
                 continue
             changed = True
             self._status[name] = state.status
+            self._events.changed(name, state)
             if state.status is JobStatus.FAILED:
                 self._failures[name] = self._failure(name, state)
                 new_failures.append(name)
@@ -296,6 +316,7 @@ class Driver:
                 ", ".join(f"{name} ({self._ids[name]})" for name in active),
             )
         self._cancelled.update(active)
+        self._events.cancelled(active, reason)
 
     # --- results ------------------------------------------------------------------
 

@@ -48,6 +48,21 @@ class BatchSettingsError(BatchError, ValueError):
         )
 
 
+class EngineUnavailable(BatchError):
+    """The engine could not be asked right now (an outage, a timeout, throttling).
+
+    An engine raises it from ``poll`` (or ``find_jobs``) once its own retries are
+    spent; the driver then keeps the jobs' last known states, warns and asks
+    again later. It says nothing about the jobs themselves: only a job's own
+    failed state fails a run.
+    """
+
+
+class RunCancelled(BatchError):
+    """The run was stopped from outside (``kedro batch cancel``); its unfinished
+    jobs were cancelled."""
+
+
 class PreflightError(BatchError, ValueError):
     """A pre-flight check failed; nothing was submitted.
 
