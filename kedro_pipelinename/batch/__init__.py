@@ -50,6 +50,9 @@ if TYPE_CHECKING:
     from .plan import JobPlan, PlannedJob, plan_jobs
     from .runner import BatchRunner
     from .settings import BatchSettings, setting
+    from .slurm.engine import SlurmBatchEngine
+    from .slurm.runner import SlurmBatchRunner
+    from .slurm.settings import SlurmBatchSettings
 
 _LAZY = {
     "AWSBatchEngine": "aws.engine",
@@ -78,6 +81,9 @@ _LAZY = {
     "RunCancelled": "errors",
     "RunEvents": "events",
     "RunOutcome": "driver",
+    "SlurmBatchEngine": "slurm.engine",
+    "SlurmBatchRunner": "slurm.runner",
+    "SlurmBatchSettings": "slurm.settings",
     "Submission": "engine",
     "installed_engines": "engines",
     "plan_jobs": "plan",
@@ -111,6 +117,9 @@ __all__ = [
     "RunCancelled",
     "RunEvents",
     "RunOutcome",
+    "SlurmBatchEngine",
+    "SlurmBatchRunner",
+    "SlurmBatchSettings",
     "Submission",
     "installed_engines",
     "plan_jobs",

@@ -1,4 +1,5 @@
-"""The ``engine`` fixture: one harness per batch engine, ``[local]`` and ``[aws]``.
+"""The ``engine`` fixture: one harness per batch engine, ``[local]``, ``[aws]``
+and ``[slurm]`` (a real one-node cluster, ``support/slurm.py``).
 
 An engine is done when it passes ``test_engine_contract.py``; a new engine adds
 its harness here (and nothing else).
@@ -17,7 +18,9 @@ from moto_compute import MotoCompute
 from kedro_pipelinename.batch.aws import AWSBatchEngine, AWSBatchSettings, make_client
 from kedro_pipelinename.batch.engine import Engine, EngineRun
 from kedro_pipelinename.batch.local import LocalBatchEngine, LocalBatchSettings
+from kedro_pipelinename.batch.slurm import SlurmBatchEngine, SlurmBatchSettings
 from support.aws import BatchWorld
+from support.slurm import slurm_cluster  # noqa: F401 (the fixture)
 
 
 def _local(out: Path) -> Iterator[Harness]:
@@ -43,7 +46,14 @@ def _aws(out: Path, world: BatchWorld) -> Iterator[Harness]:
         yield Harness("aws", open_engine, out)
 
 
-@pytest.fixture(params=["local", "aws"])
+def _slurm(out: Path) -> Iterator[Harness]:
+    def open_engine(run: EngineRun) -> Engine:
+        return SlurmBatchEngine.open(run, SlurmBatchSettings())
+
+    yield Harness("slurm", open_engine, out)
+
+
+@pytest.fixture(params=["local", "aws", pytest.param("slurm", marks=pytest.mark.slurm)])
 def engine(
     request: pytest.FixtureRequest,
     tmp_path: Path,
@@ -57,5 +67,8 @@ def engine(
     out.mkdir()
     if request.param == "local":
         yield from _local(out)
+    elif request.param == "slurm":
+        request.getfixturevalue("slurm_cluster")
+        yield from _slurm(out)
     else:
         yield from _aws(out, request.getfixturevalue("batch_world"))

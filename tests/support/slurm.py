@@ -1,0 +1,424 @@
+"""A real one-node SLURM cluster for the tests: munged, slurmctld and slurmd.
+
+``slurm_cluster`` (session scope) starts one cluster per test process, on free
+ports and with every file under a temp dir, so two pytest processes on one
+machine (xdist workers, another suite run) never share or stop each other's
+daemons:
+
+1. installs ``slurmctld slurmd slurm-client munge`` with ``apt-get`` when
+   ``slurmctld`` is absent (non-interactive);
+2. writes ``slurm.conf``: the node from ``slurmd -C``'s first line, one default
+   partition, ``proctrack/linuxproc``, ``task/none``, ``select/cons_tres``, no
+   accounting (``sacct`` fails, as on many small clusters), a long
+   ``MinJobAge``, ``SlurmUser=root``;
+3. starts ``munged`` as the ``munge`` user on a socket of its own (the key is
+   ``/etc/munge/munge.key``, made with ``mungekey`` when absent), then
+   ``slurmctld -c`` and ``slurmd`` with that configuration (``SLURM_CONF``);
+4. waits, bounded, until ``sinfo`` shows the node idle.
+
+At teardown it cancels every job of its cluster, waits (bounded) for them to
+leave, and stops exactly the daemons it started, by their pid files; job
+processes (``slurmstepd`` and what it runs) outlive a stopped ``slurmd``, so
+the jobs are cancelled first and any step daemon of this cluster left over is
+killed by the pid it has in this cluster's spool directory.
+
+When the cluster cannot start, the tests that need it are skipped with the
+reason, except under CI (``CI`` set), where that is an error: CI must run them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from attrs import define
+
+#: The packages that make a one-node cluster (Debian bookworm: SLURM 22.05).
+PACKAGES = ("slurmctld", "slurmd", "slurm-client", "munge")
+#: Finished jobs stay visible to squeue/scontrol this long (seconds): longer
+#: than any test session, so tests see their jobs' final states.
+MIN_JOB_AGE = 3600
+#: Bounds (seconds) of the waits for the daemons.
+START_TIMEOUT = 60
+STOP_TIMEOUT = 30
+APT_TIMEOUT = 600
+#: The environment variable every SLURM command reads its configuration from.
+SLURM_CONF = "SLURM_CONF"
+
+
+class ClusterUnavailable(RuntimeError):
+    """The cluster could not start; the message says why."""
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _run(
+    argv: list[str], *, env: dict[str, str] | None = None, timeout: float = 30
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        argv,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+
+def install_packages() -> None:
+    """``apt-get install`` the SLURM and munge packages when slurmctld is absent."""
+    if shutil.which("slurmctld", path="/usr/sbin:/usr/bin:/sbin:/bin"):
+        return
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        raise ClusterUnavailable(
+            "slurmctld is not installed, and apt-get cannot install it here "
+            f"(needs root and apt-get): apt-get install {' '.join(PACKAGES)}"
+        )
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for argv in (
+        ["apt-get", "update", "-q"],
+        ["apt-get", "install", "-y", "-q", "--no-install-recommends", *PACKAGES],
+    ):
+        result = _run(argv, env=env, timeout=APT_TIMEOUT)
+        if result.returncode != 0:
+            raise ClusterUnavailable(
+                f"{' '.join(argv)} failed ({result.returncode}): "
+                f"{result.stderr[-1000:]}"
+            )
+
+
+def _node_line() -> str:
+    """``slurmd -C``'s first line: this machine as a SLURM node."""
+    result = _run(["/usr/sbin/slurmd", "-C"])
+    line = result.stdout.splitlines()[0] if result.stdout else ""
+    if result.returncode != 0 or not line.startswith("NodeName="):
+        raise ClusterUnavailable(f"slurmd -C failed: {result.stderr[-500:]}")
+    return line
+
+
+def _node_name(node_line: str) -> str:
+    return node_line.split()[0].split("=", 1)[1]
+
+
+@define
+class SlurmCluster:
+    """A started cluster: its directory, configuration and node.
+
+    Attributes:
+        root: The temp dir holding every file of the cluster.
+        conf: Its ``slurm.conf`` (set ``SLURM_CONF`` to it for the clients).
+        node: The node's name.
+        cpus: The node's CPUs (two 1-CPU jobs run at once on 2 cores).
+    """
+
+    root: Path
+    conf: Path
+    node: str
+    cpus: int
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment of a process that uses this cluster."""
+        return {**os.environ, SLURM_CONF: str(self.conf)}
+
+    def command(self, *argv: str, timeout: float = 30) -> str:
+        """Run a SLURM client command on this cluster; its stdout.
+
+        Raises:
+            AssertionError: With its output, when it fails.
+        """
+        result = _run(list(argv), env=self.env, timeout=timeout)
+        if result.returncode != 0:
+            raise AssertionError(f"{' '.join(argv)}: {result.stderr}")
+        return result.stdout
+
+    def queued(self, comment_part: str = "") -> list[tuple[str, str]]:
+        """``(job id, state)`` of the jobs in ``squeue`` (pending or running)
+        whose comment contains ``comment_part``."""
+        out = self.command("squeue", "-h", "-o", "%i|%T|%k")
+        rows = [line.split("|", 2) for line in out.splitlines() if line.strip()]
+        return [(row[0], row[1]) for row in rows if comment_part in row[2]]
+
+    def cancel_all(self) -> None:
+        """``scancel`` every job of this cluster (the tests' jobs only)."""
+        _run(["scancel", "--full", "--user", str(os.geteuid())], env=self.env)
+
+
+def _munge_key() -> Path:
+    key = Path("/etc/munge/munge.key")
+    if not key.exists():
+        key.parent.mkdir(parents=True, exist_ok=True)
+        if shutil.which("mungekey"):
+            _run(["mungekey", "--create", f"--keyfile={key}"])
+        else:
+            key.write_bytes(os.urandom(1024))
+        shutil.chown(key, "munge", "munge")
+        key.chmod(0o400)
+    return key
+
+
+def _write_conf(root: Path, node_line: str, munge_socket: Path) -> Path:
+    node = _node_name(node_line)
+    for directory in ("state", "spool"):
+        (root / directory).mkdir()
+    conf = root / "slurm.conf"
+    conf.write_text(
+        "\n".join(
+            [
+                f"ClusterName=kp{os.getpid()}",
+                f"SlurmctldHost={socket.gethostname()}",
+                f"SlurmctldPort={_free_port()}",
+                f"SlurmdPort={_free_port()}",
+                "SlurmUser=root",
+                "SlurmdUser=root",
+                "AuthType=auth/munge",
+                "CredType=cred/munge",
+                f"AuthInfo=socket={munge_socket}",
+                "ProctrackType=proctrack/linuxproc",
+                "TaskPlugin=task/none",
+                "SelectType=select/cons_tres",
+                "SelectTypeParameters=CR_CPU",
+                "SchedulerType=sched/backfill",
+                "SchedulerParameters=batch_sched_delay=0,sched_min_interval=100000",
+                "AccountingStorageType=accounting_storage/none",
+                "JobAcctGatherType=jobacct_gather/none",
+                "JobCompType=jobcomp/none",
+                "MpiDefault=none",
+                "ReturnToService=2",
+                f"MinJobAge={MIN_JOB_AGE}",
+                # Cancelled jobs get SIGKILL this soon after SIGTERM (seconds).
+                "KillWait=5",
+                f"StateSaveLocation={root / 'state'}",
+                f"SlurmdSpoolDir={root / 'spool'}",
+                f"SlurmctldPidFile={root / 'slurmctld.pid'}",
+                f"SlurmdPidFile={root / 'slurmd.pid'}",
+                f"SlurmctldLogFile={root / 'slurmctld.log'}",
+                f"SlurmdLogFile={root / 'slurmd.log'}",
+                node_line + " State=UNKNOWN",
+                f"PartitionName=debug Nodes={node} Default=YES MaxTime=INFINITE "
+                "State=UP",
+                "",
+            ]
+        )
+    )
+    return conf
+
+
+def _start_munged(root: Path) -> Path:
+    """``munged`` as the munge user on a socket in ``root/munge``; its socket."""
+    Path("/run/munge").mkdir(mode=0o755, exist_ok=True)
+    directory = root / "munge"
+    directory.mkdir(mode=0o700)
+    shutil.chown(directory, "munge", "munge")
+    munge_socket = directory / "munge.socket"
+    argv = [
+        "/usr/sbin/munged",
+        f"--socket={munge_socket}",
+        f"--pid-file={directory / 'munged.pid'}",
+        f"--log-file={directory / 'munged.log'}",
+        f"--seed-file={directory / 'munged.seed'}",
+        f"--key-file={_munge_key()}",
+        # The temp dir's parents belong to root and are world-searchable (/tmp is
+        # sticky and world-writable), which munged refuses without --force.
+        "--force",
+    ]
+    result = _run(["runuser", "-u", "munge", "--", *argv])
+    if result.returncode != 0:
+        raise ClusterUnavailable(f"munged did not start: {result.stderr[-500:]}")
+    _wait_for(lambda: munge_socket.exists(), "munged's socket", directory)
+    return munge_socket
+
+
+def _wait_for(ready: Callable[[], bool], what: str, logs: Path) -> None:
+    # Bounded: START_TIMEOUT seconds in steps of 0.1 s.
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if ready():
+            return
+        time.sleep(0.1)
+    tails = []
+    for log in sorted(logs.glob("*.log")):
+        with contextlib.suppress(OSError):
+            tails.append(f"--- {log}\n" + "\n".join(log.read_text().splitlines()[-15:]))
+    raise ClusterUnavailable(
+        f"{what} not ready within {START_TIMEOUT} s\n" + "\n".join(tails)
+    )
+
+
+def _pid(path: Path) -> int | None:
+    try:
+        return int(path.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _stop(pid_file: Path) -> None:
+    """SIGTERM the daemon whose pid ``pid_file`` holds; SIGKILL it if it stays."""
+    pid = _pid(pid_file)
+    if pid is None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT
+    # Bounded by the deadline.
+    while time.monotonic() < deadline:
+        if not Path(f"/proc/{pid}").exists() or _is_zombie(pid):
+            return
+        time.sleep(0.1)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        return (
+            Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] == "Z"
+        )
+    except OSError:
+        return True
+
+
+def _step_daemons(spool: Path) -> list[int]:
+    """Pids of this cluster's ``slurmstepd`` processes (their command line names
+    the job; their open files are under this cluster's spool directory)."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if not (proc / "cmdline").read_bytes().startswith(b"slurmstepd"):
+                continue
+            cwd_files = [os.readlink(fd) for fd in (proc / "fd").iterdir()]
+        except OSError:
+            continue
+        if any(path.startswith(str(spool)) for path in cwd_files):
+            pids.append(int(proc.name))
+    return pids
+
+
+def start_cluster(root: Path) -> SlurmCluster:
+    """Start munged, slurmctld and slurmd under ``root``; wait for an idle node.
+
+    Raises:
+        ClusterUnavailable: Saying which step failed, with the daemons' logs.
+    """
+    install_packages()
+    node_line = _node_line()
+    munge_socket = _start_munged(root)
+    conf = _write_conf(root, node_line, munge_socket)
+    env = {**os.environ, SLURM_CONF: str(conf)}
+    for argv in (["/usr/sbin/slurmctld", "-c"], ["/usr/sbin/slurmd"]):
+        result = _run([*argv, "-f", str(conf)], env=env)
+        if result.returncode != 0:
+            raise ClusterUnavailable(
+                f"{' '.join(argv)} did not start: {result.stderr[-500:]}"
+            )
+    node = _node_name(node_line)
+
+    def idle() -> bool:
+        result = _run(["sinfo", "-h", "-n", node, "-o", "%T"], env=env, timeout=10)
+        return result.returncode == 0 and result.stdout.strip() == "idle"
+
+    _wait_for(idle, f"node {node} (sinfo)", root)
+    cpus = int(node_line.split("CPUs=")[1].split()[0])
+    return SlurmCluster(root=root, conf=conf, node=node, cpus=cpus)
+
+
+def stop_cluster(root: Path) -> None:
+    """Cancel every job, then stop exactly the daemons started under ``root``."""
+    conf = root / "slurm.conf"
+    env = {**os.environ, SLURM_CONF: str(conf)}
+    if conf.exists() and _pid(root / "slurmctld.pid"):
+        _run(["scancel", "--full", "--user", str(os.geteuid())], env=env)
+        # Bounded: until squeue shows no job, or STOP_TIMEOUT seconds.
+        deadline = time.monotonic() + STOP_TIMEOUT
+        while time.monotonic() < deadline:
+            result = _run(["squeue", "-h", "-o", "%i"], env=env, timeout=10)
+            if result.returncode != 0 or not result.stdout.strip():
+                break
+            time.sleep(0.2)
+    _stop(root / "slurmd.pid")
+    for pid in _step_daemons(root / "spool"):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    _stop(root / "slurmctld.pid")
+    _stop(root / "munge" / "munged.pid")
+
+
+@contextlib.contextmanager
+def running_cluster() -> Iterator[SlurmCluster]:
+    """A cluster for the block, stopped after it (also for the benchmark)."""
+    root = Path(tempfile.mkdtemp(prefix="kp-slurm-"))
+    root.chmod(0o755)  # munged (the munge user) reaches its socket dir inside
+    try:
+        yield start_cluster(root)
+    finally:
+        stop_cluster(root)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+class _Shared:
+    """One cluster per process for every conftest that asks (refcounted)."""
+
+    def __init__(self) -> None:
+        self.users = 0
+        self.cluster: SlurmCluster | None = None
+        self.error: str | None = None
+        self._stack = contextlib.ExitStack()
+
+    def acquire(self) -> SlurmCluster | str:
+        self.users += 1
+        if self.cluster is None and self.error is None:
+            try:
+                self.cluster = self._stack.enter_context(running_cluster())
+            except (ClusterUnavailable, OSError, subprocess.SubprocessError) as error:
+                self.error = f"the SLURM test cluster could not start: {error}"
+        return self.cluster or str(self.error)
+
+    def release(self) -> None:
+        self.users -= 1
+        if self.users == 0:
+            self._stack.close()
+            self.cluster = None
+
+
+_SHARED = _Shared()
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster() -> Iterator[SlurmCluster]:
+    """The session's SLURM cluster; ``SLURM_CONF`` points at it for the session.
+
+    Skips when it cannot start, unless ``CI`` is set: then it is an error.
+    """
+    got = _SHARED.acquire()
+    try:
+        if isinstance(got, str):
+            if os.environ.get("CI"):
+                pytest.fail(f"{got} (CI is set: the SLURM tests must run)")
+            pytest.skip(got)
+        previous = os.environ.get(SLURM_CONF)
+        os.environ[SLURM_CONF] = str(got.conf)
+        try:
+            yield got
+        finally:
+            if previous is None:
+                os.environ.pop(SLURM_CONF, None)
+            else:
+                os.environ[SLURM_CONF] = previous
+    finally:
+        _SHARED.release()
