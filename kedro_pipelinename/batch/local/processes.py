@@ -57,6 +57,7 @@ from ..engine import (
     JobStatus,
     Submission,
 )
+from ..pids import is_running, process_start
 from .settings import LocalBatchSettings
 
 logger = logging.getLogger(__name__)
@@ -237,16 +238,6 @@ SPEC: Final = EngineSpec(
 )
 
 
-def _process_start(pid: int) -> str | None:
-    """When process ``pid`` started (Linux ``/proc``), to tell it from a reused pid."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # Field 22 (starttime); fields 3+ follow the parenthesised command name.
-    return stat.rpartition(")")[2].split()[19]
-
-
 def _recorded_exit(path: Path) -> int | None:
     """The exit code ``supervise.py`` recorded, or ``None`` if it recorded none."""
     try:
@@ -330,7 +321,7 @@ class LocalBatchEngine:
             self._jobs[job.name] = process
         _write_record(
             self._record_path(job.name),
-            {"pid": process.pid, "start": _process_start(process.pid)},
+            {"pid": process.pid, "start": process_start(process.pid)},
         )
         logger.info(
             "Job %s started (pid %d, nodes: %s); log: %s",
@@ -345,10 +336,54 @@ class LocalBatchEngine:
         return self.log_dir / f"{name}.json"
 
     def poll(self, job_ids: Sequence[str]) -> dict[str, JobState]:
-        """``running`` while the process runs, then ``succeeded`` or ``failed``."""
-        return {
-            job_id: self._state(job_id) for job_id in job_ids if job_id in self._jobs
-        }
+        """``running`` while the process runs, then ``succeeded`` or ``failed``.
+
+        Jobs another driver started (``kedro batch status`` asks from another
+        process) are read from their records (``<job>.json``, ``<job>.exit``).
+        """
+        states: dict[str, JobState] = {}
+        for job_id in job_ids:
+            if job_id in self._jobs:
+                states[job_id] = self._state(job_id)
+                continue
+            state = self._recorded_state(job_id)
+            if state is not None:
+                states[job_id] = state
+        return states
+
+    def _read_record(self, name: str) -> tuple[int, str | None] | None:
+        """The pid and start time ``submit`` recorded for job ``name``, if any."""
+        path = self._record_path(name)
+        try:
+            record = json.loads(path.read_text())
+            pid = int(record["pid"])
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError):
+            logger.warning("Ignoring the unreadable job record %s.", path)
+            return None
+        start = record.get("start")
+        return pid, start if isinstance(start, str) else None
+
+    def _recorded_state(self, name: str) -> JobState | None:
+        """The state of a job another process started, from its records."""
+        record = self._read_record(name)
+        if record is None:
+            return None
+        pid, start = record
+        exit_code = _recorded_exit(self.log_dir / f"{name}.exit")
+        if exit_code is not None:
+            return self._state_of(name, exit_code, pid)
+        location = str(self.log_dir / f"{name}.log")
+        if is_running(pid, start):
+            return _local_state(name, "running", log_location=location)
+        return _local_state(
+            name,
+            "failed",
+            reason=f"the job's process (pid {pid}) is gone and recorded no exit "
+            f"code (killed with its process group)",
+            log_location=location,
+        )
 
     def process_group(self, job_id: str) -> int:
         """The process group id of a submitted job (its main process's pid).
@@ -393,20 +428,15 @@ class LocalBatchEngine:
         found: dict[str, JobState] = {}
         for path in sorted(self.log_dir.glob("*.json")):
             name = path.stem
-            if name in self._jobs:
+            record = None if name in self._jobs else self._read_record(name)
+            if record is None:
                 continue
-            try:
-                record = json.loads(path.read_text())
-                pid = int(record["pid"])
-            except (OSError, ValueError, KeyError, TypeError):
-                logger.warning("Ignoring the unreadable job record %s.", path)
-                continue
+            pid, start = record
             exit_code = _recorded_exit(self.log_dir / f"{name}.exit")
             if exit_code is not None:
                 found[name] = self._state_of(name, exit_code, pid)
                 continue
-            start = record.get("start")
-            if start is not None and _process_start(pid) == start:
+            if is_running(pid, start):
                 logger.warning(
                     "Job %s (pid %d) of run %s is still running without its "
                     "driver; killing its process group to run it again.",
@@ -423,6 +453,9 @@ class LocalBatchEngine:
 
         A second interruption while waiting (Ctrl-C again) kills at once.
         """
+        self._cancel_recorded(
+            [job_id for job_id in job_ids if job_id not in self._jobs], reason
+        )
         running = [
             self._jobs[job_id]
             for job_id in job_ids
@@ -448,6 +481,38 @@ class LocalBatchEngine:
         finally:
             for process in running:
                 process.kill()
+
+    def _cancel_recorded(self, job_ids: Sequence[str], reason: str) -> None:
+        """Stop jobs another driver started (``kedro batch cancel``).
+
+        Their groups get SIGTERM, then SIGKILL after the timeout; a pid is
+        signalled only while it is still the recorded process (its start time
+        matches), so a reused pid is never hit.
+        """
+        running: dict[int, str | None] = {}
+        for job_id in job_ids:
+            record = self._read_record(job_id)
+            if record is not None and is_running(*record):
+                logger.warning(
+                    "Terminating job process group %d (%s): %s",
+                    record[0],
+                    job_id,
+                    reason,
+                )
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(record[0], signal.SIGTERM)
+                running[record[0]] = record[1]
+        deadline = time.monotonic() + self._settings.terminate_timeout
+        # Bounded by the deadline.
+        while running and time.monotonic() < deadline:
+            running = {
+                pid: start for pid, start in running.items() if is_running(pid, start)
+            }
+            time.sleep(EXIT_CHECK_INTERVAL)
+        for pid, start in running.items():
+            if is_running(pid, start):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(pid, signal.SIGKILL)
 
     def wait(self, seconds: float) -> None:
         """Sleep up to ``seconds``; return as soon as a running job exits."""

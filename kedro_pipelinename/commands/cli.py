@@ -1,0 +1,178 @@
+"""The ``kedro batch`` command group (entry point ``kedro.project_commands``).
+
+Each command is thin: ``planning.py`` builds plans, ``graph.py`` draws them,
+``live.py`` asks a run's engine, ``control.py`` cancels and resumes,
+``views.py`` formats; the run records are the batch core's (``records.py``).
+Every error a user can make ends in one line that says what to do, and changes
+nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..batch.errors import BatchError
+from ..batch.records import RUN_RUNNING, RunRecord, list_records, load_record
+from .control import cancel_run, resume_run
+from .graph import FORMATS, PICTURES, GraphvizMissing, draw, render
+from .live import EngineUnreachable, ask_engine, poll_jobs, reopened, view_of
+from .planning import DEFAULT_ENGINE, build_plan, run_options
+from .views import as_json, run_summary, runs_text, status_text
+
+
+def _project_path(context: click.Context) -> Path:
+    # Kedro passes the project's metadata to project commands as the context obj.
+    metadata = context.find_root().obj
+    return Path(getattr(metadata, "project_path", None) or Path.cwd())
+
+
+@contextlib.contextmanager
+def _user_errors() -> Iterator[None]:
+    """A batch error (no record, engine unreachable...) as a one-line message."""
+    try:
+        yield
+    except BatchError as error:
+        raise click.ClickException(" ".join(str(error).split())) from error
+
+
+@click.group(name="kedro-pipelinename")
+def commands() -> None:
+    """kedro-pipelinename's project commands."""
+
+
+@commands.group(name="batch")
+def batch() -> None:
+    """Plan, follow, stop and resume batch runs (local processes, AWS Batch,
+    SLURM and every installed engine)."""
+
+
+@batch.command(name="plan")
+@click.option(
+    "--engine",
+    default=None,
+    help=f"The engine to plan for (default: the `engine` setting, else "
+    f"{DEFAULT_ENGINE}): its job names and limits.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="A table, JSON, or the job graph as a Mermaid flowchart or Graphviz dot.",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write to this file instead of stdout; .svg and .png are drawn with "
+    "Graphviz's `dot`.",
+)
+def plan(
+    engine: str | None, output_format: str, output: Path | None, **run_values: Any
+) -> None:
+    """The jobs a `kedro run` with the same options would submit; submits nothing.
+
+    Pre-flight problems are listed all at once, and the exit code is non-zero.
+    """
+    job_plan, engine_name = build_plan(run_values, engine)
+    if output is not None and output.suffix.lower() in PICTURES:
+        try:
+            draw(job_plan, output)
+        except GraphvizMissing as error:
+            raise click.ClickException(str(error)) from error
+        click.echo(f"Wrote the job graph of {len(job_plan.jobs)} job(s) to {output}.")
+        return
+    text = render(job_plan, engine_name, output_format)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text)
+    click.echo(f"Wrote the plan of {len(job_plan.jobs)} job(s) to {output}.")
+
+
+# The same options as the installed `kedro run` (--pipeline before Kedro 1.2).
+plan.params[:0] = run_options()
+
+
+def _current_state(record: RunRecord) -> str:
+    """The recorded state; for a run whose driver is gone, the engine's word."""
+    if record.state != RUN_RUNNING or record.driver_alive():
+        return record.state
+    try:
+        return ask_engine(record).state
+    except EngineUnreachable:
+        return record.state
+
+
+@batch.command(name="runs")
+@click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option("--json", "json_output", is_flag=True, help="A JSON list.")
+@click.pass_context
+def runs(context: click.Context, limit: int, json_output: bool) -> None:
+    """Recent batch runs of this project, newest first."""
+    records = list_records(_project_path(context))[:limit]
+    summaries = [run_summary(record, _current_state(record)) for record in records]
+    click.echo(as_json(summaries) if json_output else runs_text(summaries), nl=False)
+
+
+@batch.command(name="status")
+@click.argument("run_id", required=False)
+@click.option("--json", "json_output", is_flag=True, help="The run as JSON.")
+@click.option("--watch", is_flag=True, help="Refresh until the run ends.")
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.1),
+    default=2.0,
+    show_default=True,
+    help="Seconds between two refreshes with --watch.",
+)
+@click.pass_context
+def status(
+    context: click.Context,
+    run_id: str | None,
+    json_output: bool,
+    watch: bool,
+    interval: float,
+) -> None:
+    """The live state of every job of a run (default: the newest run)."""
+    project_path = _project_path(context)
+    with _user_errors():
+        record = load_record(project_path, run_id)
+        with reopened(record) as engine:
+            # Bounded by the run: each round either sees it ended, or waits.
+            while True:
+                view = view_of(record, poll_jobs(engine, record))
+                text = as_json(view.to_dict()) if json_output else status_text(view)
+                click.echo(text, nl=False)
+                if not watch or view.state != RUN_RUNNING:
+                    return
+                time.sleep(interval)
+                record = load_record(project_path, record.run_id)
+
+
+@batch.command(name="cancel")
+@click.argument("run_id")
+@click.pass_context
+def cancel(context: click.Context, run_id: str) -> None:
+    """Stop every unfinished job of a run, from any terminal."""
+    with _user_errors():
+        cancel_run(_project_path(context), run_id, click.echo)
+
+
+@batch.command(name="resume")
+@click.argument("run_id")
+@click.pass_context
+def resume(context: click.Context, run_id: str) -> None:
+    """Run a run's recorded command again with its run id: succeeded jobs are
+    kept, running ones reattached, the rest run."""
+    with _user_errors():
+        code = resume_run(_project_path(context), run_id, click.echo)
+    context.exit(code)

@@ -1,0 +1,211 @@
+"""What a run's jobs are doing now: its engine reopened from the run record.
+
+``Engine.open`` with the recorded plan and settings, then one ``poll`` with every
+recorded job id (the engine batches it: AWS Batch 100 ids per ``DescribeJobs``),
+so any engine, SLURM's too, answers ``kedro batch status`` as it answers its
+driver.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from attrs import define
+
+from ..batch.engine import Engine, EngineRun, JobState
+from ..batch.engines import engine_named
+from ..batch.errors import BatchError, BatchSettingsError
+from ..batch.records import (
+    CANCELLED,
+    FAILED,
+    RUN_CANCELLED,
+    RUN_FAILED,
+    RUN_RUNNING,
+    RUN_SUCCEEDED,
+    SUCCEEDED,
+    JobRecord,
+    RunRecord,
+    is_finished,
+    shared_state,
+)
+from ..batch.settings import BatchSettings
+
+
+class EngineUnreachable(BatchError):
+    """The engine of a run could not be opened or asked."""
+
+
+def _open(record: RunRecord) -> Engine:
+    try:
+        engine = engine_named(record.engine, f"the record of run {record.run_id}")
+    except BatchSettingsError as error:
+        raise EngineUnreachable(
+            f"Run {record.run_id} ran on the engine {record.engine!r}, which is not "
+            f"installed here; install its package, or ask where it ran."
+        ) from error
+    try:
+        settings = BatchSettings(**record.settings)
+        spec_settings = engine.spec.settings
+        engine_settings = (
+            spec_settings(**(record.engine_settings or {})) if spec_settings else None
+        )
+    except (TypeError, ValueError) as error:
+        raise EngineUnreachable(
+            f"The record of run {record.run_id} holds settings this version cannot "
+            f"use ({error}); use the kedro-pipelinename version that ran it."
+        ) from error
+    run = EngineRun(
+        plan=record.plan(), settings=settings, project_path=Path(record.project_path)
+    )
+    try:
+        return engine.open(run, engine_settings)
+    except Exception as error:
+        raise _unreachable(record, error) from error
+
+
+def _unreachable(record: RunRecord, error: Exception) -> EngineUnreachable:
+    message = " ".join(str(error).split()) or type(error).__name__
+    return EngineUnreachable(
+        f"Could not ask {record.engine_label} about run {record.run_id}: {message}. "
+        f"Check the network, credentials and endpoint, then try again."
+    )
+
+
+@contextlib.contextmanager
+def reopened(record: RunRecord) -> Iterator[Engine]:
+    """The run's engine, open; closed after the block.
+
+    Raises:
+        EngineUnreachable: When it is not installed, or cannot be opened.
+    """
+    engine = _open(record)
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
+def poll_jobs(engine: Engine, record: RunRecord) -> Mapping[str, JobState]:
+    """The engine's state of every submitted job of ``record``, by job id."""
+    ids = [job.job_id for job in record.jobs if job.job_id is not None]
+    if not ids:
+        return {}
+    try:
+        return engine.poll(ids)
+    except Exception as error:
+        raise _unreachable(record, error) from error
+
+
+def _seconds_between(start: str | None, end: str | None) -> float | None:
+    if start is None:
+        return None
+    begun = datetime.fromisoformat(start)
+    ended = datetime.fromisoformat(end) if end else datetime.now(timezone.utc)
+    return max(0.0, (ended - begun).total_seconds())
+
+
+@define(frozen=True, kw_only=True)
+class JobView:
+    """One job as ``status`` shows it."""
+
+    name: str
+    nodes: tuple[str, ...]
+    job_id: str | None
+    state: str
+    reason: str | None
+    exit_code: int | None
+    log: str | None
+    started: str | None
+    duration: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "nodes": list(self.nodes),
+            "job_id": self.job_id,
+            "state": self.state,
+            "reason": self.reason,
+            "exit_code": self.exit_code,
+            "log": self.log,
+            "started": self.started,
+            "duration": self.duration,
+        }
+
+
+def job_view(job: JobRecord, live: JobState | None) -> JobView:
+    """The job as the engine reports it now, or as recorded when it does not."""
+    state, reason, exit_code, log = job.state, job.reason, job.exit_code, job.log
+    if live is not None:
+        current = shared_state(live.status)
+        # A cancelled job is FAILED to its engine (terminated, killed).
+        state = CANCELLED if state == CANCELLED and current == FAILED else current
+        reason = live.reason or reason
+        exit_code = live.exit_code if live.exit_code is not None else exit_code
+        log = live.log_location or log
+    finished = job.finished if is_finished(state) else None
+    return JobView(
+        name=job.name,
+        nodes=job.job.nodes,
+        job_id=job.job_id,
+        state=state,
+        reason=reason,
+        exit_code=exit_code,
+        log=log,
+        started=job.submitted,
+        duration=_seconds_between(job.submitted, finished)
+        if finished or not is_finished(state)
+        else None,
+    )
+
+
+def run_state(record: RunRecord, jobs: list[JobView]) -> str:
+    """The run's state: the record's, or (its driver gone) what its jobs say."""
+    if record.state != RUN_RUNNING or record.driver_alive():
+        return record.state
+    states = [job.state for job in jobs]
+    if any(job.job_id is not None and not is_finished(job.state) for job in jobs):
+        return RUN_RUNNING  # the engine still runs them (AWS Batch, SLURM)
+    if all(state == SUCCEEDED for state in states):
+        return RUN_SUCCEEDED
+    if CANCELLED in states and FAILED not in states:
+        return RUN_CANCELLED
+    return RUN_FAILED  # the driver died before the end: `kedro batch resume`
+
+
+@define(frozen=True, kw_only=True)
+class RunView:
+    """A run as ``status`` shows it."""
+
+    record: RunRecord
+    state: str
+    jobs: list[JobView]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.record.run_id,
+            "state": self.state,
+            "engine": self.record.engine,
+            "pipeline_names": list(self.record.pipeline_names),
+            "started": self.record.started,
+            "finished": self.record.finished,
+            "jobs": [job.to_dict() for job in self.jobs],
+        }
+
+
+def view_of(record: RunRecord, live: Mapping[str, JobState]) -> RunView:
+    """The run with the engine's states ``live`` (by job id)."""
+    jobs = [
+        job_view(job, live.get(job.job_id) if job.job_id else None)
+        for job in record.jobs
+    ]
+    return RunView(record=record, state=run_state(record, jobs), jobs=jobs)
+
+
+def ask_engine(record: RunRecord) -> RunView:
+    """The run as its engine sees it now (one open, one batched poll)."""
+    with reopened(record) as engine:
+        return view_of(record, poll_jobs(engine, record))
