@@ -32,6 +32,7 @@ from .errors import BatchJobError, BatchSettingsError, PreflightError
 from .plan import JobPlan, plan_jobs
 from .preflight import not_persisted_outputs, require_names, run_preflight
 from .progress import Progress, default_progress
+from .records import RunRecorder
 from .settings import (
     SHARED_BLOCK,
     BatchSettings,
@@ -423,6 +424,10 @@ class BatchRunner(AbstractRunner):
                 # A run id given from outside (a resumed run, a driver started
                 # again) may already have jobs; a fresh one cannot.
                 reattach=run_id_from_environment() == run.run_id,
+                # logs/batch/<run id>/run.json, for `kedro batch status` & co.
+                events=RunRecorder(
+                    run, resolved.engine.spec.name, resolved.engine_settings
+                ),
             ).run()
         finally:
             engine.close()
