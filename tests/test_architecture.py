@@ -21,6 +21,7 @@ LAYERS = (
     "kedro_pipelinename.batch.local",
     "kedro_pipelinename.batch.aws",
     "kedro_pipelinename.batch",
+    "kedro_pipelinename.commands",
     "kedro_pipelinename.demo",
     "kedro_pipelinename",
 )
