@@ -366,7 +366,25 @@ def _candidates(dotted: str, value: object) -> list[str]:
     )
 
 
-def params_argument(params: Mapping[str, object]) -> str:
+def runner_params_argument(arguments: Mapping[str, object]) -> str:
+    """A runner's keyword ``arguments`` as the value of ``kedro run --runner-params``
+    (Kedro 1.6+), checked to read back equal: the same dotted ``key=value`` list
+    as ``--params``, read by the same Kedro parser.
+
+    Raises:
+        RunCommandError: As ``params_argument``, and on a Kedro without
+            ``--runner-params``.
+
+    Example:
+        >>> runner_params_argument({"max_parallel": 2})  # doctest: +SKIP
+        'max_parallel=2'
+    """
+    return params_argument(arguments, destination="runner_params")
+
+
+def params_argument(
+    params: Mapping[str, object], *, destination: str = "params"
+) -> str:
     """``params`` as the value of ``kedro run --params``, checked to read back equal.
 
     Nested mappings become dotted keys; strings that YAML would read as numbers,
@@ -374,6 +392,8 @@ def params_argument(params: Mapping[str, object]) -> str:
 
     Args:
         params: Runtime params, as ``RunContext.runtime_params``.
+        destination: The option read with Kedro's ``key=value`` parser
+            (``runner_params`` for ``--runner-params``).
 
     Returns:
         ``"a.b=1,c='1'"``: the value for ``--params``.
@@ -387,9 +407,11 @@ def params_argument(params: Mapping[str, object]) -> str:
         >>> params_argument({"model": {"alpha": 0.5}, "tag": "1"})
         "model.alpha=0.5,tag='1'"
     """
-    option = _option("params")
+    option = _option(destination)
     if option is None:
-        raise RunCommandError("This Kedro's `kedro run` has no --params option.")
+        raise RunCommandError(
+            f"This Kedro's `kedro run` has no --{destination.replace('_', '-')} option."
+        )
     items: list[str] = []
     for path, value in _flatten(params):
         dotted = ".".join(path)

@@ -247,19 +247,30 @@ def _submit_in_caller_context(executor: Executor) -> None:
 # --- resume hint -------------------------------------------------------------------
 
 
-def resume_hint(argv: list[str], run_id: str) -> str:
-    """The shell line that resumes a run: the run id, then ``argv``, quoted.
+def resume_hint(
+    argv: list[str], run_id: str, env: Mapping[str, str] | None = None
+) -> str:
+    """The shell line that resumes a run: variables, the run id, then ``argv``.
 
     Args:
-        argv: A command from ``build_resume_command``.
+        argv: A command from ``build_resume_command`` or ``build_run_command``.
         run_id: The run id the resumed run must share with the failed one.
+        env: More variables the command needs (a batch run's ``KEDRO_BATCH_*``
+            settings), set before the run id, sorted.
 
     Returns:
-        ``KEDRO_PIPELINENAME_RUN_ID=<run_id> kedro run ...`` quoted for a POSIX shell.
+        ``[NAME=value ...] KEDRO_PIPELINENAME_RUN_ID=<run_id> kedro run ...``,
+        one line quoted for a POSIX shell.
     """
     import shlex
 
-    return f"{RUN_ID_ENV_VAR}={shlex.quote(run_id)} {shlex.join(argv)}"
+    assignments = [
+        f"{name}={shlex.quote(value)}"
+        for name, value in sorted((env or {}).items())
+        if name != RUN_ID_ENV_VAR
+    ]
+    assignments.append(f"{RUN_ID_ENV_VAR}={shlex.quote(run_id)}")
+    return " ".join([*assignments, shlex.join(argv)])
 
 
 def _patched_suggest_resume(original: Callable[..., Any]) -> Callable[..., Any]:

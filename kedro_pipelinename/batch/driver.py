@@ -13,41 +13,58 @@ One loop, in the calling thread, for the whole run:
    (AWS Batch: 20 ``dependsOn``; a job with a larger fan-in is *deferred* until
    enough parents succeeded: no barrier job, no extra container), and fewer
    than ``max_parallel`` jobs are unfinished.
-2. **Wait**, then **poll** every unfinished job in one ``engine.poll`` call
-   (the engine batches it: AWS Batch takes 100 ids per ``DescribeJobs``). The
-   wait starts at ``poll_interval`` and doubles, up to ``max_poll_interval``,
-   while nothing changes.
+2. **Wait**, then **poll**, in one ``engine.poll`` call (the engine batches
+   it: AWS Batch takes 100 ids per ``DescribeJobs``), only the jobs that can
+   have changed: those queued, starting or running, and those waiting whose
+   parents all finished. A job waiting on an unfinished parent cannot change
+   but to fail by dependency, which the engine can only do once that parent
+   failed, and then it is polled. A 400-job chain is one id per round, not 400.
+   The wait starts at ``poll_interval``, doubles while no job finishes (up to
+   ``max_poll_interval``) and shrinks by a tenth when one did: it settles near
+   the time jobs take, about one round per finished job (``_next_interval``).
+   When the engine cannot answer (``EngineUnavailable``: an outage, throttling)
+   the jobs keep their last known states; only ``outage_timeout`` seconds
+   without an answer stop the run (``outage.py``). The same at reattach.
 3. On a failure with ``fail_fast``, **cancel** every other unfinished job.
 
-Any exception or ``KeyboardInterrupt`` cancels the run's unfinished jobs
-before it propagates: nothing keeps running unseen. So does ``SIGTERM`` (what a
-CI system or an orchestrator sends to cancel the driver), which Python would
-otherwise obey by exiting at once: while the loop runs in the main thread over
-the default handler, it becomes ``SystemExit(143)``.
+Any exception, ``KeyboardInterrupt`` or ``SIGTERM`` (``SystemExit(143)``: what
+a CI system sends to cancel the driver) cancels the run's unfinished jobs before
+it propagates: nothing keeps running unseen. Another Ctrl-C while jobs are
+cancelled does not cut the cancelling short; a third stops it and lists the
+jobs left (``signals.py``).
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import signal
-import threading
-from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING
+import time
+from collections.abc import Callable, Mapping
 
 from attrs import define
 
 from .engine import Engine, JobState, JobStatus, Submission
-from .errors import JobFailure, RunCancelled
+from .errors import EngineUnavailable, JobFailure, RunCancelled
 from .events import NoEvents, RunEvents
+from .outage import Outage
 from .plan import JobPlan
 from .progress import Progress, summarise
 from .settings import BatchSettings
-
-if TYPE_CHECKING:
-    from kedro.pipeline import Pipeline
+from .signals import Interrupts
 
 logger = logging.getLogger(__name__)
+
+#: Statuses in which a job may change whatever its parents do.
+_UNDER_WAY = frozenset({JobStatus.QUEUED, JobStatus.STARTING, JobStatus.RUNNING})
+
+#: After a round in which a job finished the wait is multiplied by this: slowly
+#: enough that a run whose jobs take about the same time polls about once per
+#: finished job (a 400-job chain: ~1.15 DescribeJobs per level), quickly enough
+#: that after a long job the wait comes back down within a few dozen jobs.
+_SHRINK_ON_FINISH = 0.9
+
+#: Jobs cancelled per ``engine.cancel`` call in cleanup, so that a Ctrl-C in
+#: the middle can say how many are left and which.
+_CANCEL_CHUNK = 10
 
 
 @define(frozen=True, kw_only=True)
@@ -86,6 +103,7 @@ class Driver:
         reattach: Adopt the jobs the engine already has for the run id first.
         events: Told of every submission, change and cancellation (the run
             record); may ask the run to stop.
+        clock: Monotonic seconds, for the outage timeout (tests pass theirs).
 
     Example:
         >>> outcome = Driver(plan, engine, settings, LogProgress()).run()
@@ -102,6 +120,7 @@ class Driver:
         *,
         reattach: bool = False,
         events: RunEvents | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._plan = plan
         self._events: RunEvents = events or NoEvents()
@@ -117,6 +136,8 @@ class Driver:
         self._failures: dict[str, JobFailure] = {}
         self._blocked: set[str] = set()
         self._cancelled: set[str] = set()
+        self._outage = Outage(engine.label, settings.outage_timeout, clock)
+        self._interrupts = Interrupts(engine.label)
 
     # --- the loop ----------------------------------------------------------------
 
@@ -130,7 +151,7 @@ class Driver:
             BaseException: Whatever interrupted the driver (an engine error,
                 ``KeyboardInterrupt``), after the unfinished jobs were cancelled.
         """
-        with _sigterm_as_exit():
+        with self._interrupts.installed():
             return self._run()
 
     def _run(self) -> RunOutcome:
@@ -140,7 +161,7 @@ class Driver:
         self._events.started(self._plan, self._engine.label)
         try:
             if self._reattach:
-                self._adopt(self._engine.find_jobs())
+                self._adopt(self._find_jobs())
             # Bounded by the jobs: every round either submits, observes a change,
             # or waits with a growing interval for jobs the engine is running.
             while True:
@@ -156,7 +177,7 @@ class Driver:
                 if not active:
                     break
                 self._engine.wait(interval)
-                changed, new_failures = self._poll(active)
+                finished, new_failures = self._poll(self._pollable(active))
                 self._progress.update(summarise(self._status, len(self._jobs)))
                 if new_failures and settings.fail_fast:
                     first = new_failures[0]
@@ -164,13 +185,11 @@ class Driver:
                         f"fail_fast: job {first} of the same run failed"
                     )
                     break
-                interval = (
-                    settings.poll_interval
-                    if changed
-                    else min(interval * 2, settings.max_poll_interval)
-                )
+                interval = self._next_interval(interval, finished)
         except BaseException as error:
-            self._cancel_active(f"the Kedro driver stopped: {type(error).__name__}")
+            self._cancel_active(
+                f"the Kedro driver stopped: {type(error).__name__}", stopping=True
+            )
             self._events.finished(None, error)
             raise
         finally:
@@ -180,7 +199,41 @@ class Driver:
         self._events.finished(outcome, None)
         return outcome
 
+    def _next_interval(self, interval: float, finished: bool) -> float:
+        """The wait before the next round: a tenth shorter after a round in
+        which a job finished, doubled otherwise (the engine not answering too).
+
+        Only a finished job counts: the driver acts on nothing else (a job
+        going from queued to running needs no quicker look). Not reset to
+        ``poll_interval``: jobs that take minutes would each be asked about
+        ``log2(minutes / poll_interval)`` times; kept near the jobs' own time,
+        one round finds about one finished job.
+        """
+        settings = self._settings
+        if finished:
+            return max(settings.poll_interval, interval * _SHRINK_ON_FINISH)
+        return min(interval * 2, settings.max_poll_interval)
+
     # --- steps ---------------------------------------------------------------------
+
+    def _find_jobs(self) -> Mapping[str, JobState]:
+        """``engine.find_jobs()``, asked again through an outage (``outage.py``)."""
+        interval = self._settings.poll_interval
+        # Bounded: each unanswered try is counted against outage_timeout, which
+        # raises; the cap on tries is for a clock that does not move.
+        for _ in range(1_000_000):
+            try:
+                found = self._engine.find_jobs()
+            except EngineUnavailable as error:
+                self._outage.unanswered(error, "the run's existing jobs")
+                self._engine.wait(interval)
+                interval = self._next_interval(interval, finished=False)
+                continue
+            self._outage.answered()
+            return found
+        raise EngineUnavailable(
+            f"{self._engine.label} did not answer find_jobs in 1,000,000 tries."
+        )
 
     def _adopt(self, existing: Mapping[str, JobState]) -> None:
         """Take over the jobs an earlier driver of this run submitted (see above)."""
@@ -263,15 +316,37 @@ class Driver:
             unfinished += 1
             logger.debug("Submitted %s as %s (waits on %s)", name, job_id, waiting_on)
 
-    def _poll(self, active: list[str]) -> tuple[bool, list[str]]:
-        states = self._engine.poll([self._ids[name] for name in active])
-        changed = False
+    def _pollable(self, active: list[str]) -> list[str]:
+        """The jobs of ``active`` that can have changed since the last round."""
+        status = self._status
+        return [
+            name
+            for name in active
+            if status[name] in _UNDER_WAY
+            or all(status[parent].finished for parent in self._jobs[name].depends_on)
+        ]
+
+    def _poll(self, names: list[str]) -> tuple[bool, list[str]]:
+        """Poll ``names``; whether a job finished, and the jobs that failed.
+
+        An engine that cannot answer (``EngineUnavailable``) changes nothing:
+        the jobs keep their last known states until ``outage_timeout``.
+        """
+        if not names:
+            return False, []
+        try:
+            states = self._engine.poll([self._ids[name] for name in names])
+        except EngineUnavailable as error:
+            self._outage.unanswered(error, "job states")
+            return False, []
+        self._outage.answered()
+        finished = False
         new_failures: list[str] = []
         for job_id, state in states.items():
             name = self._name_of_id.get(job_id)
             if name is None or state.status is self._status[name]:
                 continue
-            changed = True
+            finished = finished or state.status.finished
             self._status[name] = state.status
             self._events.changed(name, state)
             if state.status is JobStatus.FAILED:
@@ -280,7 +355,7 @@ class Driver:
                 logger.error("%s", self._failures[name].describe())
             elif state.status is JobStatus.SUCCEEDED:
                 logger.info("Job %s succeeded.", name)
-        return changed, new_failures
+        return finished, new_failures
 
     def _failure(self, name: str, state: JobState) -> JobFailure:
         job = self._jobs[name]
@@ -297,7 +372,13 @@ class Driver:
             caused_by_dependency=state.caused_by_dependency or parent_failed,
         )
 
-    def _cancel_active(self, reason: str) -> None:
+    def _cancel_active(self, reason: str, *, stopping: bool = False) -> None:
+        """Cancel every unfinished job, a chunk per ``engine.cancel`` call.
+
+        Ctrl-C or SIGTERM in here does not stop it (``signals.py``); ``stopping``:
+        the run already stops (the error path), so a signal needs no raising
+        after.
+        """
         active = self._active()
         if not active:
             return
@@ -307,15 +388,31 @@ class Driver:
             self._plan.run_id,
             ", ".join(active),
         )
-        try:
-            self._engine.cancel([self._ids[name] for name in active], reason)
-        except Exception:  # never hide the error that made us cancel
-            logger.exception(
+        left = list(active)
+        failed: list[str] = []
+
+        def described() -> list[str]:
+            return [f"{name} ({self._ids[name]})" for name in [*failed, *left]]
+
+        with self._interrupts.cleaning(described, stopping=stopping):
+            # Bounded: every round takes a chunk off ``left``.
+            while left:
+                chunk = left[:_CANCEL_CHUNK]
+                try:
+                    self._engine.cancel([self._ids[name] for name in chunk], reason)
+                except Exception:  # never hide the error that made us cancel
+                    logger.warning(
+                        "Could not cancel %s", ", ".join(chunk), exc_info=True
+                    )
+                    failed.extend(chunk)
+                del left[: len(chunk)]
+                self._cancelled.update(chunk)
+        if failed:
+            logger.error(
                 "Could not cancel every job; check these in %s: %s",
                 self._engine.label,
-                ", ".join(f"{name} ({self._ids[name]})" for name in active),
+                ", ".join(f"{name} ({self._ids[name]})" for name in failed),
             )
-        self._cancelled.update(active)
         self._events.cancelled(active, reason)
 
     # --- results ------------------------------------------------------------------
@@ -338,59 +435,3 @@ class Driver:
             job_ids=dict(self._ids),
             adopted=frozenset(self._adopted),
         )
-
-
-def _exit_on_sigterm(signal_number: int, frame: object) -> None:
-    raise SystemExit(128 + signal_number)
-
-
-@contextlib.contextmanager
-def _sigterm_as_exit() -> Iterator[None]:
-    """``SIGTERM`` raises ``SystemExit(143)`` in the block (main thread, default
-    handler only; a handler someone else installed is left alone)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.getsignal(signal.SIGTERM)
-    if previous is not signal.SIG_DFL:
-        yield
-        return
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def resume_nodes(
-    plan: JobPlan, pipeline: Pipeline, succeeded: frozenset[str]
-) -> list[str]:
-    """The nodes to resume from: the first nodes of each unfinished job whose
-    parents all succeeded.
-
-    Every other unfinished job depends on one of those, so ``--from-nodes`` with
-    these runs exactly what is left; every dataset between jobs is persisted
-    (pre-flight), so what the succeeded jobs wrote is there to load.
-
-    Args:
-        plan: The plan of the run.
-        pipeline: The pipeline of the run.
-        succeeded: Names of the jobs that succeeded.
-
-    Returns:
-        Node names, sorted.
-    """
-    parents_of = pipeline.node_dependencies
-    by_name = {node.name: node for node in pipeline.nodes}
-    start: set[str] = set()
-    for job in plan.jobs:
-        if job.name in succeeded:
-            continue
-        if any(parent not in succeeded for parent in job.depends_on):
-            continue
-        members = set(job.nodes)
-        for node_name in job.nodes:
-            node = by_name[node_name]
-            if not any(parent.name in members for parent in parents_of.get(node, ())):
-                start.add(node_name)
-    return sorted(start)

@@ -227,6 +227,9 @@ class BatchSettings:
         poll_interval: Seconds between two status checks while jobs change.
         max_poll_interval: The longest wait between two checks; the interval
             grows towards it while nothing changes.
+        outage_timeout: Seconds the engine may go unanswered (its status API
+            down, throttled or timing out) before the run stops; until then the
+            driver keeps the jobs' last known states, warns and asks again.
 
     Example:
         >>> BatchSettings(grouping="none", max_parallel=4).max_parallel
@@ -251,6 +254,11 @@ class BatchSettings:
     )
     max_poll_interval: float = setting(
         30.0, validator=check_positive_number(), parse="float"
+    )
+    # 15 minutes: the issue's outages (a 20 s DescribeJobs 503 burst, a minute of
+    # hangs) are far shorter, and AWS Batch jobs run on while nobody asks.
+    outage_timeout: float = setting(
+        900.0, validator=check_positive_number(), parse="float"
     )
 
     def __attrs_post_init__(self) -> None:

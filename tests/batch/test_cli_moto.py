@@ -157,13 +157,18 @@ def test_failed_jobs_raise_with_reason_logs_and_the_resume_command(
         "Job 'kedro-client_1' (nodes: client_1.prepare, client_1.fit) failed" in output
     )
     assert f"CloudWatch Logs stream kedro-project/default/{client_1}" in output
-    assert "1 job(s) failed because a job they depend on failed: kedro-report" in output
+    # Its parents failed first: fail_fast cancelled it before Batch failed it.
     run_id = jobs["kedro-report"]["tags"]["kedro-pipelinename:run-id"]
+    assert f"Cancelling 1 unfinished job(s) of run {run_id}: kedro-report" in output
+    # The run's own command again, with its settings and run id: it adopts what
+    # succeeded and runs the rest.
+    variables = " ".join(
+        f"{name}={value}" for name, value in sorted(_batch_env(batch_world).items())
+    )
     assert (
-        f"KEDRO_PIPELINENAME_RUN_ID={run_id} kedro run {pipelines_flag()}=train "
-        f"--from-nodes=client_1.prepare,client_2.prepare --env=batch_env "
-        f"--params=smoothing=2.0 {RUNNER}"
-    ) in output.replace("\n", " ")
+        f"{variables} KEDRO_PIPELINENAME_RUN_ID={run_id} kedro run "
+        f"{pipelines_flag()}=train --env=batch_env --params=smoothing=2.0 {RUNNER}"
+    ) in " ".join(output.split())
 
 
 def test_without_the_patch_the_runner_refuses_the_unnamed_pipeline(
