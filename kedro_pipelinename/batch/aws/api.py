@@ -7,15 +7,19 @@ kedro_pipelinename.batch``.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Final
 
+from packaging.version import Version
+
 from ..engine import EngineSpec, JobNameRule, JobState, JobStatus, Submission
 from ..errors import BatchSettingsError
 from ..plan import PlannedJob
 from ..settings import where_to_set
+from .retries import stop_blind_submit_retries
 from .settings import AWSBatchSettings
 
 logger = logging.getLogger(__name__)
@@ -27,8 +31,11 @@ MAX_DESCRIBE_JOBS: Final = 100
 #: The tags every job of a run carries (AWS Batch allows 50 per job).
 RUN_ID_TAG: Final = "kedro-pipelinename:run-id"
 JOB_TAG: Final = "kedro-pipelinename:job"
-#: How often one job is submitted again after timeouts that created nothing.
+#: How often one job is sent to SubmitJob at most (each resend only after the
+#: job was looked up and not found, or AWS said it did nothing).
 MAX_SUBMIT_TRIES: Final = 5
+#: botocore reads ``AWS_ENDPOINT_URL`` and ``AWS_ENDPOINT_URL_<SERVICE>`` since 1.31.
+CONFIGURED_ENDPOINTS_SINCE: Final = Version("1.31.0")
 #: AWS Batch's ``statusReason`` of a job failed because a parent failed.
 _DEPENDENCY_FAILED: Final = "dependent job"
 #: AWS Batch's default log group for job output.
@@ -199,21 +206,44 @@ def job_state(description: Mapping[str, Any]) -> JobState:
     )
 
 
-def ambiguous_errors() -> tuple[type[BaseException], ...]:
-    """Errors after which a SubmitJob may or may not have created the job."""
-    from botocore.exceptions import ConnectionClosedError, ReadTimeoutError
+def endpoint_from_environment(
+    settings: AWSBatchSettings, environ: Mapping[str, str], botocore_version: str
+) -> str | None:
+    """The Batch endpoint to pass to the client explicitly.
 
-    return (ReadTimeoutError, ConnectionClosedError)
+    The ``endpoint_url`` setting, else (on botocore before 1.31, which ignores
+    them) ``AWS_ENDPOINT_URL_BATCH`` or ``AWS_ENDPOINT_URL``: a user who points
+    the AWS SDKs at another endpoint (moto, LocalStack, a VPC endpoint) must not
+    have the run go to real AWS Batch because the installed botocore is old.
+    ``AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`` turns the variables off, as in
+    botocore 1.31+.
+    """
+    if settings.endpoint_url is not None:
+        return settings.endpoint_url
+    if Version(botocore_version) >= CONFIGURED_ENDPOINTS_SINCE:
+        return None  # botocore reads the variables (and the config file) itself
+    if environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").lower() == "true":
+        return None
+    for variable in ("AWS_ENDPOINT_URL_BATCH", "AWS_ENDPOINT_URL"):
+        if environ.get(variable):
+            logger.info(
+                "botocore %s ignores %s; passing it to the Batch client explicitly.",
+                botocore_version,
+                variable,
+            )
+            return environ[variable]
+    return None
 
 
 def make_client(settings: AWSBatchSettings) -> Any:
     """A Batch client with botocore's retry mode for throttling, and no blind
-    retry of a SubmitJob whose outcome is unknown.
+    retry of a SubmitJob whose outcome is unknown (``stop_blind_submit_retries``).
 
     Raises:
         BatchSettingsError: When no region is configured anywhere.
     """
     import boto3
+    import botocore
     from botocore.config import Config
     from botocore.exceptions import NoRegionError, ProfileNotFound
 
@@ -223,12 +253,16 @@ def make_client(settings: AWSBatchSettings) -> Any:
         )
         client = session.client(
             "batch",
-            endpoint_url=settings.endpoint_url,
+            endpoint_url=endpoint_from_environment(
+                settings, os.environ, botocore.__version__
+            ),
             config=Config(
                 retries={
                     "mode": settings.api_retry_mode,
                     "total_max_attempts": settings.api_max_attempts,
                 },
+                connect_timeout=settings.api_timeout,
+                read_timeout=settings.api_timeout,
                 user_agent_extra="kedro-pipelinename",
             ),
         )
@@ -243,28 +277,5 @@ def make_client(settings: AWSBatchSettings) -> Any:
         raise BatchSettingsError(
             "profile", f"{error}. {where_to_set('profile', BLOCKS)}"
         ) from None
-    veto_blind_submit_retries(client)
+    stop_blind_submit_retries(client)
     return client
-
-
-def veto_blind_submit_retries(client: Any) -> None:
-    """Stop botocore from retrying a SubmitJob whose response never arrived.
-
-    botocore's standard and adaptive modes retry read timeouts and closed
-    connections, which for SubmitJob can create a second job. The handler runs
-    first on ``needs-retry.batch.SubmitJob`` and answers "no retry" (``False``)
-    for exactly those errors; throttling and connection failures (the request
-    never arrived) are still retried by botocore.
-    """
-    ambiguous = ambiguous_errors()
-
-    def no_blind_submit_retry(
-        caught_exception: BaseException | None = None, **kwargs: Any
-    ) -> bool | None:
-        return False if isinstance(caught_exception, ambiguous) else None
-
-    client.meta.events.register_first(
-        "needs-retry.batch.SubmitJob",
-        no_blind_submit_retry,
-        unique_id="kedro-pipelinename-no-blind-submit-retry",
-    )

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar
 
 from ..engine import EngineRun, EngineSpec, JobState, Submission, sleep_wait
@@ -45,15 +45,30 @@ from .api import (
     RUN_ID_TAG,
     SPEC,
     TokenBucket,
-    ambiguous_errors,
     chunks,
     job_state,
     make_client,
     submit_job_request,
 )
+from .preflight import check_plan, parameter_error
+from .queue_watch import QueueWatch
+from .retries import (
+    MAX_RETRY_DELAY,
+    ErrorKind,
+    backoff,
+    botocore_errors,
+    call_with_retries,
+    kind_of,
+)
 from .settings import AWSBatchSettings
 
 logger = logging.getLogger(__name__)
+
+
+def request_errors() -> tuple[type[Exception], ...]:
+    """What a failed call to Batch raises: botocore's errors, and
+    ``EngineUnavailable`` (a ``BatchError``) once the engine's retries are spent."""
+    return (BatchError, *botocore_errors())
 
 
 class AWSBatchEngine:
@@ -87,6 +102,9 @@ class AWSBatchEngine:
         self.client = make_client(settings) if client is None else client
         self.label = f"AWS Batch queue {settings.job_queue}"
         self._bucket = TokenBucket(settings.submit_rate)
+        #: Names of jobs whose SubmitJob has not answered (see ``submit``).
+        self._in_flight: set[str] = set()
+        self._queue_watch = QueueWatch(self, settings)
 
     @classmethod
     def open(cls, run: EngineRun, settings: AWSBatchSettings) -> AWSBatchEngine:
@@ -105,7 +123,7 @@ class AWSBatchEngine:
             job_name_prefix=run.settings.job_name_prefix,
         )
         try:
-            engine.verify()
+            engine.verify(run)
         except BaseException:
             engine.close()
             raise
@@ -113,12 +131,15 @@ class AWSBatchEngine:
 
     # --- checks --------------------------------------------------------------------
 
-    def verify(self) -> None:
-        """Check that the job queue and job definition exist, creating nothing.
+    def verify(self, run: EngineRun | None = None) -> None:
+        """Check that the job queue and job definition exist, and (given the
+        run) that AWS Batch would accept every job's SubmitJob; creating nothing.
 
         Raises:
-            BatchSettingsError: Naming the missing queue or definition.
+            BatchSettingsError: Listing every problem: the missing queue or
+                definition, and each setting that makes a job AWS Batch refuses.
         """
+        problems: list[BatchSettingsError] = []
         queues = self.client.describe_job_queues(jobQueues=[self.settings.job_queue])
         usable = [
             queue
@@ -126,11 +147,13 @@ class AWSBatchEngine:
             if queue.get("state", "ENABLED") == "ENABLED"
         ]
         if not usable:
-            raise BatchSettingsError(
-                "job_queue",
-                f"AWS Batch job queue {self.settings.job_queue!r} does not exist or "
-                f"is disabled in this account and region. "
-                f"{where_to_set('job_queue', BLOCKS)}",
+            problems.append(
+                BatchSettingsError(
+                    "job_queue",
+                    f"AWS Batch job queue {self.settings.job_queue!r} does not exist "
+                    f"or is disabled in this account and region. "
+                    f"{where_to_set('job_queue', BLOCKS)}",
+                )
             )
         definition = self.settings.job_definition
         if ":" in definition:  # name:revision or an ARN
@@ -140,81 +163,171 @@ class AWSBatchEngine:
                 jobDefinitionName=definition, status="ACTIVE"
             )
         if not found.get("jobDefinitions"):
-            raise BatchSettingsError(
-                "job_definition",
-                f"AWS Batch job definition {definition!r} does not exist or is not "
-                f"active. {where_to_set('job_definition', BLOCKS)}",
+            problems.append(
+                BatchSettingsError(
+                    "job_definition",
+                    f"AWS Batch job definition {definition!r} does not exist or is "
+                    f"not active. {where_to_set('job_definition', BLOCKS)}",
+                )
             )
+        if run is not None:
+            problems += check_plan(run, self.settings, self.client)
+        if problems:
+            raise BatchSettingsError.combine(problems)
 
     # --- Engine ------------------------------------------------------------------
 
     def submit(self, submission: Submission) -> str:
         """Submit one job, never twice.
 
+        A SubmitJob whose outcome is unknown (its response was lost, it timed
+        out, AWS answered 5xx) is followed by a look for the job by name and run
+        tags, ``lookup_attempts`` times ``lookup_delay`` apart (ListJobs is
+        eventually consistent), before it is ever sent again. Throttling and
+        failed connections created nothing and are sent again after a backoff.
+
         Raises:
+            BatchSettingsError: When botocore refuses the request's parameters
+                (naming the setting that made them).
             botocore.exceptions.ClientError: When AWS Batch rejects the job.
-            BatchError: When the outcome stayed unknown after every try.
+            BatchError: When it could not be submitted after every try, or it
+                could not be told whether a lost SubmitJob created it.
         """
         request = submit_job_request(submission, self.settings, self.run_id)
         name = submission.job.name
-        ambiguous = ambiguous_errors()
+        # Until SubmitJob answers, Batch may have a job the driver never learns
+        # of: cancel() and close() look for the names still here.
+        self._in_flight.add(name)
+        try:
+            job_id = self._submit(name, request)
+        except (KeyboardInterrupt, SystemExit):
+            # Ctrl-C or SIGTERM (raised as SystemExit by the driver) while the
+            # request was in flight: one quick look now; cancel() and close()
+            # look again, tolerating ListJobs' lag.
+            self._terminate_in_flight("the Kedro driver stopped while submitting", 1)
+            raise
+        self._in_flight.discard(name)
+        return job_id
+
+    def _submit(self, name: str, request: dict[str, Any]) -> str:
+        from botocore.exceptions import ParamValidationError
+
+        last: Exception | None = None
         for attempt in range(1, MAX_SUBMIT_TRIES + 1):
             self._bucket.acquire()
             try:
-                job_id: str = self.client.submit_job(**request)["jobId"]
-                return job_id
-            except (KeyboardInterrupt, SystemExit):
-                # Ctrl-C or SIGTERM (raised as SystemExit by the driver) while the
-                # request was in flight: Batch may have created a job whose id the
-                # driver never learns, so it would keep running unseen.
-                self._terminate_in_flight(name)
-                raise
-            except ambiguous as error:
-                found = self.find_submitted(name)
-                if found is None and self.settings.lookup_delay > 0:
-                    # ListJobs is eventually consistent: look once more.
-                    time.sleep(self.settings.lookup_delay)
-                    found = self.find_submitted(name)
-                if found is not None:
-                    logger.warning(
-                        "SubmitJob for %s failed (%s) but had created job %s; "
-                        "using it.",
-                        name,
-                        type(error).__name__,
-                        found,
-                    )
-                    return found
+                return str(self.client.submit_job(**request)["jobId"])
+            except ParamValidationError as error:
+                self._in_flight.discard(name)
+                raise parameter_error(error, name) from None
+            except Exception as error:
+                kind = kind_of(error)
+                if kind is ErrorKind.REJECTED:
+                    self._in_flight.discard(name)
+                    raise
+                last = error
+                if kind is ErrorKind.UNKNOWN_OUTCOME:
+                    found = self._look_up(name, error)
+                    if found is not None:
+                        self._in_flight.discard(name)
+                        return found
+            if attempt < MAX_SUBMIT_TRIES:
+                delay = backoff(
+                    attempt, first=self.settings.api_retry_delay, cap=MAX_RETRY_DELAY
+                )
                 logger.warning(
-                    "SubmitJob for %s failed (%s) and created no job; submitting "
-                    "again (try %d of %d).",
+                    "SubmitJob for %s failed (%s: %s) and created no job; sending it "
+                    "again in %.1f s (try %d of %d).",
                     name,
-                    type(error).__name__,
+                    type(last).__name__,
+                    last,
+                    delay,
                     attempt + 1,
                     MAX_SUBMIT_TRIES,
                 )
+                time.sleep(delay)
+        self._in_flight.discard(name)
         raise BatchError(
-            f"Could not submit job {name!r} to AWS Batch queue "
-            f"{self.settings.job_queue!r}: {MAX_SUBMIT_TRIES} tries timed out and "
-            f"none created the job."
+            f"Could not submit job {name!r} to {self.label}: {MAX_SUBMIT_TRIES} tries "
+            f"failed and none created the job (last: {type(last).__name__}: {last})."
         )
 
-    def _terminate_in_flight(self, name: str) -> None:
-        try:
-            found = self.find_submitted(name)
+    def _look_up(self, name: str, error: Exception) -> str | None:
+        """The id of the job a SubmitJob of unknown outcome created, or ``None``
+        once ``lookup_attempts`` looks found none.
+
+        Raises:
+            BatchError: When no look could be made (ListJobs failing too): the
+                job may exist, so it must not be sent again.
+        """
+        looked = False
+        for look in range(1, self.settings.lookup_attempts + 1):
+            if look > 1 and self.settings.lookup_delay > 0:
+                time.sleep(self.settings.lookup_delay)
+            try:
+                found = self.find_submitted(name)
+            except request_errors() as lookup_error:
+                logger.warning("Could not look for job %s: %s", name, lookup_error)
+                continue
+            looked = True
             if found is not None:
+                logger.warning(
+                    "SubmitJob for %s failed (%s) but had created job %s; using it.",
+                    name,
+                    type(error).__name__,
+                    found,
+                )
+                return found
+        if not looked:
+            raise BatchError(
+                f"SubmitJob for {name!r} failed ({type(error).__name__}: {error}) "
+                f"and AWS Batch could not be asked whether it created the job; not "
+                f"sending it again. Look for it in {self.label} (aws batch "
+                f"list-jobs --job-queue {self.settings.job_queue} --filters "
+                f"name=JOB_NAME,values={name})."
+            ) from error
+        return None
+
+    def _terminate_in_flight(self, reason: str, looks: int | None = None) -> None:
+        """Find and terminate the jobs whose SubmitJob never answered."""
+        for name in sorted(self._in_flight):
+            try:
+                found = None
+                for look in range(1, (looks or self.settings.lookup_attempts) + 1):
+                    if look > 1 and self.settings.lookup_delay > 0:
+                        time.sleep(self.settings.lookup_delay)
+                    found = self.find_submitted(name)
+                    if found is not None:
+                        break
+                if found is None:
+                    if looks is None:  # the last look: nothing was created
+                        self._in_flight.discard(name)
+                    continue
                 logger.warning(
                     "The driver stopped while submitting %s; terminating the job "
                     "Batch created for it (%s).",
                     name,
                     found,
                 )
-                self.cancel([found], "the Kedro driver stopped while submitting")
-        except Exception:  # never hide the interruption itself
-            logger.exception(
-                "Could not check whether job %s was created; look for it in %s.",
-                name,
-                self.label,
-            )
+                self._in_flight.discard(name)
+                self._terminate([found], reason)
+            except Exception:  # never hide the interruption itself
+                logger.exception(
+                    "Could not check whether job %s was created; look for it in %s.",
+                    name,
+                    self.label,
+                )
+
+    def _read(self, operation: str, call: Callable[[], dict[str, Any]]) -> Any:
+        """A read (DescribeJobs, ListJobs), retried; ``EngineUnavailable`` after."""
+        return call_with_retries(
+            call,
+            operation=operation,
+            where=self.label,
+            attempts=self.settings.status_attempts,
+            first_delay=self.settings.api_retry_delay,
+            max_delay=MAX_RETRY_DELAY,
+        )
 
     def _jobs_of_run(
         self, job_name: str, *, max_pages: int, exact: bool
@@ -233,7 +346,7 @@ class AWSBatchEngine:
         }
         # Bounded by max_pages (ListJobs pages hold up to 100 jobs).
         for _ in range(max_pages):
-            page = self.client.list_jobs(**arguments)
+            page = self._read("ListJobs", lambda: self.client.list_jobs(**arguments))
             candidates.extend(
                 summary["jobId"]
                 for summary in page.get("jobSummaryList", [])
@@ -244,7 +357,7 @@ class AWSBatchEngine:
                 break
             arguments["nextToken"] = token
         for chunk in chunks(candidates, MAX_DESCRIBE_JOBS):
-            for job in self.client.describe_jobs(jobs=list(chunk)).get("jobs", []):
+            for job in self._describe(chunk):
                 tags = job.get("tags") or {}
                 if tags.get(RUN_ID_TAG) == self.run_id and tags.get(JOB_TAG):
                     yield job
@@ -257,47 +370,79 @@ class AWSBatchEngine:
                 return str(job["jobId"])
         return None
 
+    def _describe(self, job_ids: Sequence[str]) -> list[dict[str, Any]]:
+        response = self._read(
+            "DescribeJobs", lambda: self.client.describe_jobs(jobs=list(job_ids))
+        )
+        return list(response.get("jobs", []))
+
     def poll(self, job_ids: Sequence[str]) -> dict[str, JobState]:
-        """``DescribeJobs`` for ``job_ids``, 100 ids per call."""
+        """``DescribeJobs`` for ``job_ids``, 100 ids per call.
+
+        Raises:
+            EngineUnavailable: When DescribeJobs kept failing (an outage,
+                throttling, timeouts) after the engine's own retries.
+        """
         states: dict[str, JobState] = {}
         for chunk in chunks(list(job_ids), MAX_DESCRIBE_JOBS):
-            for job in self.client.describe_jobs(jobs=list(chunk)).get("jobs", []):
-                state = job_state(job)
+            for job in self._describe(chunk):
+                state = self._queue_watch.observe(job, job_state(job))
                 states[state.job_id] = state
         return states
 
     def find_jobs(self) -> dict[str, JobState]:
-        """This run's jobs in the queue, by job name (the newest of each name).
+        """This run's jobs in the queue, by job name: for each name the live job
+        (not finished) if there is one, else the newest.
 
         ``ListJobs`` with the job-name prefix (``<prefix>-*``; Batch keeps
         finished jobs for about a week), then ``DescribeJobs``, 100 ids per call,
-        keeping the jobs tagged with this run id.
+        keeping the jobs tagged with this run id. A name may have several jobs
+        (an earlier attempt's failed one, then its resubmission): the failed one
+        must never hide the live one, even when ``createdAt`` (milliseconds)
+        ties.
+
+        Raises:
+            EngineUnavailable: When ListJobs or DescribeJobs kept failing.
         """
-        found: dict[str, tuple[int, JobState]] = {}
+        found: dict[str, tuple[tuple[bool, int], JobState]] = {}
         # 1,000 pages of 100 jobs is far beyond a week of one queue.
         pattern = f"{self._prefix}-*"
         for job in self._jobs_of_run(pattern, max_pages=1000, exact=False):
             name = job["tags"][JOB_TAG]
-            created = int(job.get("createdAt") or 0)
-            if name not in found or created >= found[name][0]:
-                found[name] = (created, job_state(job))
+            state = job_state(job)
+            rank = (not state.status.finished, int(job.get("createdAt") or 0))
+            if name not in found or rank >= found[name][0]:
+                found[name] = (rank, state)
         return {name: state for name, (_, state) in found.items()}
 
     def cancel(self, job_ids: Sequence[str], reason: str) -> None:
-        """``TerminateJob`` for each job (it cancels jobs that have not started).
+        """``TerminateJob`` for each job (it cancels jobs that have not started),
+        and for any job a SubmitJob interrupted in flight had created.
 
         Raises:
             BatchError: Listing every job that could not be terminated, after
                 trying all of them.
         """
-        from botocore.exceptions import BotoCoreError, ClientError
+        self._terminate_in_flight(reason)
+        self._terminate(job_ids, reason)
 
+    def _terminate(self, job_ids: Sequence[str], reason: str) -> None:
         failed: list[str] = []
         for job_id in job_ids:
             self._bucket.acquire()
             try:
-                self.client.terminate_job(jobId=job_id, reason=reason[:1024])
-            except (BotoCoreError, ClientError) as error:
+                # TerminateJob is idempotent: asking again is safe.
+                call_with_retries(
+                    lambda job_id=job_id: self.client.terminate_job(  # type: ignore[misc]
+                        jobId=job_id, reason=reason[:1024]
+                    ),
+                    operation="TerminateJob",
+                    where=self.label,
+                    attempts=self.settings.status_attempts,
+                    first_delay=self.settings.api_retry_delay,
+                    max_delay=MAX_RETRY_DELAY,
+                )
+            except request_errors() as error:
                 logger.error("Could not terminate AWS Batch job %s: %s", job_id, error)
                 failed.append(job_id)
         if failed:
@@ -311,7 +456,10 @@ class AWSBatchEngine:
         sleep_wait(seconds)
 
     def close(self) -> None:
-        """Close the client's connections (botocore 1.34+ has ``close``)."""
+        """Terminate what an interrupted SubmitJob created, then close the
+        client's connections (botocore 1.34+ has ``close``)."""
+        if self._in_flight:
+            self._terminate_in_flight("the Kedro driver stopped while submitting")
         close = getattr(self.client, "close", None)
         if callable(close):
             close()

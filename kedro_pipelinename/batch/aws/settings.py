@@ -7,6 +7,8 @@ They are resolved like the shared ``BatchSettings`` (runner arguments, then the
 
 from __future__ import annotations
 
+import difflib
+import math
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -36,6 +38,8 @@ MIN_ATTEMPT_TIMEOUT: Final = 60
 MAX_SUBMIT_RATE: Final = 50.0
 #: Resource types of ``containerOverrides.resourceRequirements``.
 RESOURCE_TYPES: Final = ("VCPU", "MEMORY", "GPU")
+#: AWS Batch: "You must specify at least 4 MiB of memory for a job."
+MIN_MEMORY_MIB: Final = 4
 _EVALUATE_ON_EXIT_KEYS: Final = ("onStatusReason", "onReason", "onExitCode", "action")
 
 
@@ -61,20 +65,57 @@ def _to_resources_by_key(value: Any) -> Any:
     return {key: _to_resources(item) for key, item in value.items()}
 
 
+def _number(amount: Any) -> float | None:
+    """``amount`` as a number (YAML gives 2, the environment's JSON "2"), or
+    ``None`` when it is none."""
+    if isinstance(amount, bool) or not isinstance(amount, (int, float, str)):
+        return None
+    try:
+        number = float(amount)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _amount_problem(kind: str, amount: Any) -> str | None:
+    """What breaks AWS Batch's rule for one ``resourceRequirements`` value."""
+    number = _number(amount)
+    shown = f"{kind.lower()}={amount!r}"
+    if kind == "VCPU":
+        # Fractions are Fargate's (0.25, 0.5); EC2 takes whole vCPUs.
+        if number is None or number <= 0:
+            return f"has {shown}; give a number of vCPUs above 0 (such as 1 or 0.5)"
+    elif kind == "MEMORY":
+        if number is None or number != int(number) or number < MIN_MEMORY_MIB:
+            return (
+                f"has {shown}; give a whole number of MiB, at least "
+                f"{MIN_MEMORY_MIB} (AWS Batch's minimum), such as 4096"
+            )
+    elif number is None or number != int(number) or number < 0:  # GPU
+        return f"has {shown}; give a whole number of GPUs, 0 or more"
+    return None
+
+
 def _resource_problem(resources: Any) -> str | None:
     if not isinstance(resources, Mapping):
         return f"must be a mapping such as {{vcpu: 2, memory: 4096}}; got {resources!r}"
     for key, amount in resources.items():
         if key not in RESOURCE_TYPES:
             kinds = ", ".join(kind.lower() for kind in RESOURCE_TYPES)
-            return f"has resource {key!r}; use {kinds}"
-        if (
-            isinstance(amount, bool)
-            or not isinstance(amount, (int, float, str))
-            or str(amount).strip() == ""
-        ):
-            return f"has {key.lower()}={amount!r}; give a number (memory in MiB)"
+            close = difflib.get_close_matches(str(key), RESOURCE_TYPES, n=1)
+            hint = f" (did you mean {close[0].lower()}?)" if close else ""
+            return f"has resource {key!r}{hint}; use {kinds}"
+        problem = _amount_problem(key, amount)
+        if problem:
+            return problem
     return None
+
+
+def check_optional_positive_number(
+    instance: object, attribute: attrs.Attribute[Any], value: object
+) -> None:
+    if value is not None:
+        check_positive_number()(instance, attribute, value)
 
 
 def check_resources(
@@ -169,8 +210,22 @@ class AWSBatchSettings:
         api_retry_mode: botocore's retry mode for throttling: ``standard`` or
             ``adaptive``.
         api_max_attempts: botocore's total attempts per API call.
-        lookup_delay: Seconds to wait before concluding that a timed-out SubmitJob
-            created no job (the job list is eventually consistent).
+        lookup_delay: Seconds between two looks for a job whose SubmitJob
+            response was lost (ListJobs is eventually consistent).
+        lookup_attempts: How many looks before concluding that such a SubmitJob
+            created no job (and sending it again).
+        api_timeout: Seconds botocore waits to connect, and for each response
+            (botocore's default: 60).
+        api_retry_delay: The first wait of the engine's own retries of an API
+            call, after botocore's: doubled each time, at most 20 s.
+        status_attempts: DescribeJobs / ListJobs calls per status read before
+            the engine reports AWS Batch's API unavailable (the driver then keeps
+            the jobs' last states and asks again later).
+        runnable_warning: Seconds a job may wait in RUNNABLE before a warning
+            names the usual causes (no capacity, a disabled compute environment,
+            a job larger than the environment allows).
+        runnable_timeout: Seconds in RUNNABLE after which the job is terminated
+            and fails the run; ``None`` (default): it waits as long as Batch lets it.
 
     Example:
         >>> AWSBatchSettings(job_queue="q", job_definition="kedro").retry_attempts
@@ -220,4 +275,16 @@ class AWSBatchSettings:
     api_max_attempts: int = setting(10, validator=check_int(1, 20, False), parse="int")
     lookup_delay: float = setting(
         2.0, validator=check_non_negative_number, parse="float"
+    )
+    lookup_attempts: int = setting(3, validator=check_int(1, 20, False), parse="int")
+    api_timeout: float = setting(60.0, validator=check_positive_number(), parse="float")
+    api_retry_delay: float = setting(
+        1.0, validator=check_non_negative_number, parse="float"
+    )
+    status_attempts: int = setting(4, validator=check_int(1, 50, False), parse="int")
+    runnable_warning: float = setting(
+        600.0, validator=check_positive_number(), parse="float"
+    )
+    runnable_timeout: float | None = setting(
+        None, validator=check_optional_positive_number, parse="float"
     )

@@ -1,0 +1,38 @@
+"""Engines and settings whose Batch client goes through a ``FaultProxy``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kedro_pipelinename.batch.aws import AWSBatchEngine, AWSBatchSettings, make_client
+from support.aws import BatchWorld, StrictLimits
+from support.fault_proxy import FaultProxy
+from support.plans import RUN_ID
+
+
+def settings_through(
+    world: BatchWorld, proxy: FaultProxy, **overrides: Any
+) -> AWSBatchSettings:
+    """Settings of a client that goes through ``proxy``, with short waits: the
+    tests are about what happens, not how long it takes."""
+    values: dict[str, Any] = {
+        "endpoint_url": proxy.url,
+        "lookup_delay": 0.0,
+        "api_retry_delay": 0.01,
+        "api_timeout": 1.0,
+        **overrides,
+    }
+    return world.settings(**values)
+
+
+def engine_through(
+    world: BatchWorld,
+    proxy: FaultProxy,
+    limits: StrictLimits | None = None,
+    **overrides: Any,
+) -> AWSBatchEngine:
+    """An AWS Batch engine whose client goes through ``proxy``."""
+    settings = settings_through(world, proxy, **overrides)
+    client = make_client(settings)
+    (limits or StrictLimits()).install(client)
+    return AWSBatchEngine(settings, RUN_ID, client=client)
