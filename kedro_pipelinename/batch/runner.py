@@ -15,6 +15,7 @@ the run's parameters or the environment.
 from __future__ import annotations
 
 import inspect
+import json
 import logging
 import os
 from collections.abc import Mapping
@@ -25,7 +26,7 @@ from attrs import define
 from kedro.runner import AbstractRunner
 
 from ..run_id import run_id_from_environment
-from .driver import Driver, RunOutcome, resume_nodes
+from .driver import Driver
 from .engine import Engine, EngineRun
 from .engines import engine_named, installed_engines
 from .errors import BatchJobError, BatchSettingsError, PreflightError
@@ -34,9 +35,11 @@ from .preflight import not_persisted_outputs, require_names, run_preflight
 from .progress import Progress, default_progress
 from .records import RunRecorder
 from .settings import (
+    ENV_PREFIX,
     SHARED_BLOCK,
     BatchSettings,
     check_setting_names,
+    env_var_name,
     given_setting,
     resolve_settings,
     unknown_setting_problems,
@@ -58,6 +61,20 @@ logger = logging.getLogger(__name__)
 _TAKES_PATTERNS = (
     "extra_dataset_patterns" in inspect.signature(AbstractRunner.__init__).parameters
 )
+
+
+def _as_variables(arguments: Mapping[str, Any]) -> dict[str, str]:
+    """Runner arguments as ``KEDRO_BATCH_*`` variables (mappings as JSON)."""
+    variables = {}
+    for name, value in arguments.items():
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, (Mapping, list, tuple)):
+            text = json.dumps(value)
+        else:
+            text = str(value)
+        variables[env_var_name(name)] = text
+    return variables
 
 
 def _settings_classes(*engines: type[Engine]) -> tuple[type, ...]:
@@ -207,6 +224,10 @@ class BatchRunner(AbstractRunner):
             BatchSettingsError: For a missing or invalid setting.
             BatchJobError: When jobs failed (after the others were terminated
                 with ``fail_fast``), with the resume command.
+            BaseException: Whatever else stopped the driver (Ctrl-C, SIGTERM,
+                an engine outage past ``outage_timeout``, ``RunCancelled``),
+                after the run's unfinished jobs were cancelled and the resume
+                command was logged.
         """
         from ..command import RunCommandError
         from ..run_context import current_run
@@ -415,52 +436,83 @@ class BatchRunner(AbstractRunner):
     ) -> None:
         engine = self.open_engine(resolved.engine, run, resolved.engine_settings)
         try:
-            progress = self.progress or default_progress()
-            outcome = Driver(
-                run.plan,
-                engine,
-                run.settings,
-                progress,
-                # A run id given from outside (a resumed run, a driver started
-                # again) may already have jobs; a fresh one cannot.
-                reattach=run_id_from_environment() == run.run_id,
-                # logs/batch/<run id>/run.json, for `kedro batch status` & co.
-                events=RunRecorder(
-                    run, resolved.engine.spec.name, resolved.engine_settings
-                ),
-            ).run()
-        finally:
-            engine.close()
+            try:
+                progress = self.progress or default_progress()
+                outcome = Driver(
+                    run.plan,
+                    engine,
+                    run.settings,
+                    progress,
+                    # A run id given from outside (a resumed run, a driver started
+                    # again) may already have jobs; a fresh one cannot.
+                    reattach=run_id_from_environment() == run.run_id,
+                    # logs/batch/<run id>/run.json, for `kedro batch status` & co.
+                    events=RunRecorder(
+                        run, resolved.engine.spec.name, resolved.engine_settings
+                    ),
+                ).run()
+            finally:
+                engine.close()
+        except BaseException:
+            # Ctrl-C, SIGTERM, an outage, RunCancelled: the jobs were cancelled;
+            # the same command resumes the run, as after a job failure.
+            self._log_resume(self._resume_hint(pipeline, context))
+            raise
         if outcome.ok:
             return
-        resume = self._resume_hint(run.plan, pipeline, context, outcome)
-        if resume:
-            logger.warning(
-                "To resume this run with its pipelines, env, params and run id, "
-                "run:\n  %s",
-                resume,
-            )
+        resume = self._resume_hint(pipeline, context)
+        self._log_resume(resume)
         raise BatchJobError(outcome.failures, resume)
 
-    def _resume_hint(
-        self,
-        plan: JobPlan,
-        pipeline: Pipeline,
-        context: RunContext,
-        outcome: RunOutcome,
-    ) -> str | None:
-        from ..command import RunCommandError, build_resume_command
+    @staticmethod
+    def _log_resume(resume: str | None) -> None:
+        if resume:
+            logger.warning(
+                "To resume this run with its pipelines, env, params, runner "
+                "settings and run id, run:\n  %s",
+                resume,
+            )
+
+    def _resume_hint(self, pipeline: Pipeline, context: RunContext) -> str | None:
+        """The one shell line that resumes the run: the run's own command again.
+
+        The whole original ``kedro run`` (pipelines, node filters, env, conf
+        source, ``--params``, load versions), this runner with its arguments
+        (``--runner-params`` on Kedro 1.6+, ``KEDRO_BATCH_*`` variables before),
+        the run's ``KEDRO_BATCH_*`` variables, and its run id. With the same run
+        id the driver reattaches: it adopts the jobs that succeeded and runs
+        the others again, so nothing runs twice and no ``--from-nodes`` must be
+        worked out (which jobs cancelled mid-run would make wrong).
+        """
+        from ..command import (
+            RunCommandError,
+            _has_option,
+            build_run_command,
+            runner_params_argument,
+        )
         from ..run_tracking import resume_hint
 
-        start = resume_nodes(plan, pipeline, outcome.succeeded)
-        if not start:
-            return None
+        variables = {
+            name: value
+            for name, value in os.environ.items()
+            if name.startswith(ENV_PREFIX) and value != ""
+        }
         try:
-            argv = build_resume_command(pipeline, start, context=context)
+            argv = build_run_command(pipeline, context=context)
+            argv.append(f"--runner={self._public_path()}")
+            # Kedro 1.6 added `kedro run --runner-params`.
+            if self._arguments and _has_option("runner_params"):
+                argv.append(
+                    f"--runner-params={runner_params_argument(self._arguments)}"
+                )
+            elif self._arguments:
+                # Before Kedro 1.6 only code passes runner arguments; as variables
+                # they still win over the parameters blocks they won over.
+                variables.update(_as_variables(self._arguments))
         except RunCommandError as error:
             logger.warning("No resume command for this run: %s", error)
             return None
-        return resume_hint([*argv, f"--runner={self._public_path()}"], context.run_id)
+        return resume_hint(argv, context.run_id, env=variables)
 
     @classmethod
     def _public_path(cls) -> str:
