@@ -1,0 +1,80 @@
+"""A status outage is no job failure: the engine's reads end in
+``EngineUnavailable``, never a raw botocore error, and a shorter outage is ridden
+out inside the engine.
+
+(The driver treats ``EngineUnavailable`` as "no news" and asks again later; the
+end-to-end outage run is tested with the driver.)
+"""
+
+from __future__ import annotations
+
+import pytest
+from through_proxy import engine_through
+
+from kedro_pipelinename.batch.engine import JobStatus, Submission
+from kedro_pipelinename.batch.errors import EngineUnavailable
+from support.aws import BatchWorld
+from support.fault_proxy import SERVICE_UNAVAILABLE, Fault, FaultProxy
+from support.plans import planned
+
+INTERNAL_ERROR = b'{"__type": "ServerException", "message": "internal error"}'
+
+#: botocore tries each call twice; the engine makes three such calls per read.
+ATTEMPTS = {"api_max_attempts": 2, "status_attempts": 3, "api_timeout": 0.5}
+#: Every HTTP request of one read.
+OUTAGE = 2 * 3
+
+
+def _outage(operation: str, kind: str, times: int) -> Fault:
+    if kind == "503":
+        return Fault.respond(operation, 503, SERVICE_UNAVAILABLE, times=times)
+    if kind == "500":
+        return Fault.respond(operation, 500, INTERNAL_ERROR, times=times)
+    if kind == "reset":
+        return Fault.drop(operation, times=times)
+    return Fault.hang(operation, 2.0, times=times)  # past the 0.5 s read timeout
+
+
+KINDS = ["503", "500", "reset", "read-timeout"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_poll_through_an_outage_raises_engine_unavailable(
+    batch_world: BatchWorld, proxy: FaultProxy, kind: str
+) -> None:
+    engine = engine_through(batch_world, proxy, **ATTEMPTS)
+    job_id = engine.submit(Submission(job=planned("kedro-a")))
+    proxy.add(_outage("DescribeJobs", kind, OUTAGE))
+
+    with pytest.raises(EngineUnavailable, match="DescribeJobs on AWS Batch queue"):
+        engine.poll([job_id])
+
+    assert proxy.pending() == 0
+    # The outage is over: the next poll sees the job.
+    assert engine.poll([job_id])[job_id].status is JobStatus.SUCCEEDED
+
+
+@pytest.mark.parametrize("kind", ["503", "reset"])
+def test_find_jobs_through_an_outage_raises_engine_unavailable(
+    batch_world: BatchWorld, proxy: FaultProxy, kind: str
+) -> None:
+    engine = engine_through(batch_world, proxy, **ATTEMPTS)
+    engine.submit(Submission(job=planned("kedro-a")))
+    proxy.add(_outage("ListJobs", kind, OUTAGE))
+
+    with pytest.raises(EngineUnavailable, match="ListJobs"):
+        engine.find_jobs()
+
+
+def test_an_outage_shorter_than_the_engines_retries_is_ridden_out(
+    batch_world: BatchWorld, proxy: FaultProxy
+) -> None:
+    engine = engine_through(batch_world, proxy, **ATTEMPTS)
+    job_id = engine.submit(Submission(job=planned("kedro-a")))
+    # Two whole botocore calls fail; the engine's third succeeds.
+    proxy.add(_outage("DescribeJobs", "503", OUTAGE - 2))
+
+    states = engine.poll([job_id])
+
+    assert states[job_id].status is JobStatus.SUCCEEDED
+    assert proxy.count("DescribeJobs") == OUTAGE - 1
