@@ -114,7 +114,7 @@ SPEC: Final = EngineSpec(
         "executable": driver_kedro(),
         # SLURM's main scheduler starts jobs once a second at best.
         "poll_interval": 1.0,
-        "max_poll_interval": 15.0,
+        "max_poll_interval": 5.0,
     },
 )
 

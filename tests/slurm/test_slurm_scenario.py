@@ -1,0 +1,247 @@
+"""The feature request's scenario on a real SLURM cluster, through ``kedro run``.
+
+The project is the demo's (``kedro_pipelinename.demo.project``): two per-client
+training pipelines from one namespaced factory, an ``evaluation`` pipeline as
+``__default__`` whose node names overlap theirs, and ``{namespace}.X`` dataset
+factories. Its ``batch:`` block asks for one job per node, two at a time; no
+SLURM setting is given anywhere.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from kedro_pipelinename.demo.project import DemoProject, write_demo_project
+from local_batch.test_local_batch_runner import FAILING_FIT, SLOW_PROFILE
+from support.cli import cli_env, kedro_cli, pipelines_option
+from support.demo import CLIENT_1_TRAIN_OUTPUTS, node_runs, read_outputs
+from support.slurm import SlurmCluster
+
+pytestmark = [pytest.mark.slow, pytest.mark.slurm]
+
+RUNNER = "kedro_pipelinename.batch.SlurmBatchRunner"
+#: Every driver is bounded (seconds).
+DEADLINE = 150
+#: Rich wraps log lines at COLUMNS; the paths under pytest's tmp are long.
+WIDE = {"COLUMNS": "1000"}
+JOBS = ("fit", "prepare", "profile", "score")
+
+
+def _argv() -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "kedro",
+        "run",
+        *pipelines_option("client_1_train"),
+        f"--runner={RUNNER}",
+    ]
+
+
+def _run_id(project: DemoProject) -> str:
+    (log_dir,) = (project.path / "logs" / "slurm_batch").iterdir()
+    return log_dir.name
+
+
+def _jobs_left(cluster: SlurmCluster, run_id: str) -> list[tuple[str, str]]:
+    """The run's jobs still in squeue (pending, running, completing), once
+    cancelled ones had time to go (bounded: 20 s, SLURM's KillWait is 5 s)."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        left = cluster.queued(f"run={run_id} ")
+        if not left:
+            return []
+        time.sleep(0.2)
+    return cluster.queued(f"run={run_id} ")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] not in ("Z", "X")
+
+
+def _eventually_dead(pid: int) -> bool:
+    # Bounded: 10 s.
+    for _ in range(100):
+        if not _alive(pid):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.fixture(scope="module")
+def slurm_run(
+    slurm_cluster: SlurmCluster, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[DemoProject, str]:
+    """The scenario after one ``kedro run --pipelines client_1_train`` on SLURM."""
+    project = write_demo_project(tmp_path_factory.mktemp("slurm") / "client-models")
+    result = kedro_cli(
+        project.path,
+        "run",
+        *pipelines_option("client_1_train"),
+        f"--runner={RUNNER}",
+        env=WIDE,
+        timeout=DEADLINE,
+    )
+    return project, result.stdout + result.stderr
+
+
+def test_a_slurm_run_writes_the_outputs_of_a_plain_run(
+    slurm_run: tuple[DemoProject, str],
+) -> None:
+    project, _ = slurm_run
+
+    assert read_outputs(project) == CLIENT_1_TRAIN_OUTPUTS
+    records = node_runs(project)
+    assert {record["pipeline"] for record in records} == {"client_1_train"}
+    assert len({record["run_id"] for record in records}) == 1
+
+
+def test_every_node_runs_in_its_own_slurm_job_submitted_up_front(
+    slurm_run: tuple[DemoProject, str], slurm_cluster: SlurmCluster
+) -> None:
+    project, output = slurm_run
+    run_id = _run_id(project)
+    log_dir = project.path / "logs" / "slurm_batch" / run_id
+
+    records = [json.loads(path.read_text()) for path in log_dir.glob("*.job")]
+    assert sorted((r["name"], r["nodes"]) for r in records) == [
+        (f"kedro-client_1-{job}", [f"client_1.{job}"]) for job in JOBS
+    ]
+    # SLURM ran each one: its state, and the node's own log line in its output.
+    rows = slurm_cluster.command(
+        "squeue", "--states=all", "-h", "-o", "%i|%j|%T|%k"
+    ).splitlines()
+    states = {
+        row.split("|")[1]: row.split("|")[2] for row in rows if f"run={run_id} " in row
+    }
+    assert states == {f"kedro-client_1-{job}": "COMPLETED" for job in JOBS}
+    for record in records:
+        name, job_id = record["name"], record["job_id"]
+        text = (log_dir / f"{name}.{job_id}.out").read_text() + (
+            log_dir / f"{name}.{job_id}.err"
+        ).read_text()
+        assert record["nodes"][0] in text, name
+    # score went to SLURM before its parent fit finished: SLURM, not the
+    # driver, held it back until fit succeeded (afterok).
+    text = " ".join(output.split())
+    ids = {record["name"]: record["job_id"] for record in records}
+    score_submitted = text.index(
+        f"submitted as SLURM job {ids['kedro-client_1-score']} (nodes: "
+        f"client_1.score; after {ids['kedro-client_1-fit']})"
+    )
+    assert score_submitted < text.index("Job kedro-client_1-fit succeeded.")
+
+
+def test_a_rerun_with_the_same_run_id_submits_no_job_twice(
+    slurm_run: tuple[DemoProject, str],
+) -> None:
+    project, _ = slurm_run
+    run_id = _run_id(project)
+
+    result = kedro_cli(
+        project.path,
+        "run",
+        *pipelines_option("client_1_train"),
+        f"--runner={RUNNER}",
+        env={**WIDE, "KEDRO_PIPELINENAME_RUN_ID": run_id},
+        timeout=DEADLINE,
+    )
+
+    output = " ".join((result.stdout + result.stderr).split())
+    assert "adopted 4 (4 succeeded)" in output
+    assert "submitted as SLURM job" not in output
+    log_dir = project.path / "logs" / "slurm_batch" / run_id
+    assert len(list(log_dir.glob("*.job"))) == 4
+
+
+def test_a_failed_node_fails_the_run_and_cancels_the_rest(
+    demo_project: DemoProject, slurm_cluster: SlurmCluster
+) -> None:
+    nodes_py = demo_project.path / "src" / demo_project.package / "nodes.py"
+    nodes_py.write_text(nodes_py.read_text() + SLOW_PROFILE + FAILING_FIT)
+
+    result = kedro_cli(
+        demo_project.path,
+        "run",
+        *pipelines_option("client_1_train"),
+        f"--runner={RUNNER}",
+        env=WIDE,
+        check=False,
+        timeout=DEADLINE,
+    )
+
+    output = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode != 0, output[-3000:]
+    run_id = _run_id(demo_project)
+    # BatchJobError: the job's nodes, SLURM's state and node, exit code, output.
+    assert "Job 'kedro-client_1-fit' (nodes: client_1.fit) failed" in output
+    assert re.search(r"reason: SLURM job \d+ FAILED \(NonZeroExitCode\) on ", output)
+    assert "exit code: 1" in output
+    assert "RuntimeError: fit failed on purpose" in output
+    assert re.search(r"logs: \S+/kedro-client_1-fit\.\d+\.out", output)
+    assert "To resume the run:" in output
+    # fail_fast cancelled the sleeping job, and score never ran: nothing of the
+    # run is left in squeue, and the sleeping node's process is gone.
+    assert "fail_fast: job kedro-client_1-fit of the same run failed" in output
+    assert _jobs_left(slurm_cluster, run_id) == []
+    slow = json.loads((demo_project.path / "logs" / "slow_job.json").read_text())
+    assert _eventually_dead(slow["pid"])
+    assert not (demo_project.data_dir / "client_1" / "metrics.json").exists()
+
+
+def test_ctrl_c_cancels_every_job_of_the_run(
+    demo_project: DemoProject, slurm_cluster: SlurmCluster, tmp_path: Path
+) -> None:
+    nodes_py = demo_project.path / "src" / demo_project.package / "nodes.py"
+    nodes_py.write_text(nodes_py.read_text() + SLOW_PROFILE)
+    marker = demo_project.path / "logs" / "slow_job.json"
+    log = (tmp_path / "driver.log").open("w")
+    driver = subprocess.Popen(
+        _argv(),
+        cwd=demo_project.path,
+        env=cli_env(WIDE),
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+        # Ctrl-C reaches it as in a terminal, even from a background pytest.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        # Bounded: until the slow node runs in its SLURM job, or DEADLINE.
+        deadline = time.monotonic() + DEADLINE
+        while not marker.exists() and driver.poll() is None:
+            assert time.monotonic() < deadline, "the slow job never started"
+            time.sleep(0.1)
+        driver.send_signal(signal.SIGINT)
+        returncode = driver.wait(timeout=60)
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+            driver.wait()
+        log.close()
+
+    output = " ".join((tmp_path / "driver.log").read_text().split())
+    assert returncode != 0, output[-3000:]
+    assert "Cancelling SLURM job(s)" in output
+    run_id = _run_id(demo_project)
+    assert _jobs_left(slurm_cluster, run_id) == []
+    assert _eventually_dead(json.loads(marker.read_text())["pid"])
+    with contextlib.suppress(FileNotFoundError):
+        assert not (demo_project.data_dir / "client_1" / "metrics.json").exists()
+    os.sync()
