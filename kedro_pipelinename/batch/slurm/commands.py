@@ -17,7 +17,7 @@ from typing import Final
 
 from attrs import define
 
-from ..errors import BatchError, BatchSettingsError
+from ..errors import BatchError, BatchSettingsError, EngineUnavailable
 from ..settings import where_to_set
 
 logger = logging.getLogger(__name__)
@@ -201,7 +201,8 @@ class SlurmCommands:
                 check=False,
             )
         except subprocess.TimeoutExpired:
-            raise BatchError(
+            # The driver rides out an outage of the controller (EngineUnavailable).
+            raise EngineUnavailable(
                 f"`{' '.join(argv)}` did not answer within {COMMAND_TIMEOUT} s; is "
                 f"slurmctld reachable (`scontrol ping`)?"
             ) from None
@@ -244,7 +245,8 @@ class SlurmCommands:
             # One id only, and SLURM forgot it: no row, as for several ids.
             if _UNKNOWN_JOB in result.stderr:
                 return []
-            raise BatchError(f"squeue failed: {result.stderr.strip()}")
+            # "Unable to contact slurm controller": the driver asks again later.
+            raise EngineUnavailable(f"squeue failed: {result.stderr.strip()}")
         return parse_squeue(result.stdout)
 
     def sacct(self, job_ids: Sequence[str]) -> list[QueueRow]:

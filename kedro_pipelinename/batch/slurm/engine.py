@@ -223,7 +223,11 @@ class SlurmBatchEngine:
             arguments = ["--test-only", *options, str(probe)]
             result = self._commands.run("sbatch", arguments)
             if result.returncode != 0:
-                message = result.stderr.strip().replace("sbatch: error: ", "")
+                message = " ".join(
+                    line.replace("sbatch: error: ", "").strip()
+                    for line in result.stderr.splitlines()
+                    if line.strip()
+                )
                 problems.append(
                     BatchSettingsError(
                         key[0][0],
