@@ -31,10 +31,13 @@ class MotoCompute:
 
     Args:
         workdir: The jobs' working directory (a container's would be the image's).
+        capacity: ``False``: a compute environment with no capacity, where every
+            job stays RUNNABLE until it is terminated.
     """
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, *, capacity: bool = True) -> None:
         self.workdir = workdir
+        self.capacity = capacity
         self._queued: list[Any] = []
         self._running: dict[str, tuple[Any, subprocess.Popen[bytes]]] = {}
         self._lock = threading.Lock()
@@ -63,7 +66,7 @@ class MotoCompute:
             if any(parent.status == "FAILED" for parent in parents):
                 job.job_stopped_reason = "Dependent Job failed"
                 job._mark_stopped(success=False)
-            elif all(parent.status == "SUCCEEDED" for parent in parents):
+            elif self.capacity and all(p.status == "SUCCEEDED" for p in parents):
                 self._start(job)
             else:
                 still_queued.append(job)

@@ -91,7 +91,7 @@ class QueueWatch:
         if waited >= self._settings.runnable_warning and job_id not in self._warned:
             self._warned.add(job_id)
             logger.warning(
-                "Job %s (%s) has waited in RUNNABLE for %.0f s. %s",
+                "Job %s (%s) has waited in RUNNABLE for %.1f s. %s",
                 state.name,
                 job_id,
                 waited,
@@ -99,7 +99,7 @@ class QueueWatch:
             )
         if timeout is not None and waited >= timeout:
             reason = (
-                f"waited in RUNNABLE for {waited:.0f} s, longer than runnable_timeout "
+                f"waited in RUNNABLE for {waited:.1f} s, longer than runnable_timeout "
                 f"({timeout:g} s); terminated by the Kedro driver"
             )
             failed = evolve(
