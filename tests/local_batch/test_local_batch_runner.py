@@ -20,8 +20,14 @@ from typing import IO
 
 import pytest
 
-from kedro_pipelinename.demo.project import DemoProject
-from support.cli import cli_env, kedro_cli, pipelines_option, run_command
+from kedro_pipelinename.demo.project import DemoProject, write_demo_project
+from support.cli import (
+    cli_env,
+    kedro_cli,
+    pipelines_option,
+    run_command,
+    run_options,
+)
 from support.demo import node_runs, read_outputs, version_directories
 
 pytestmark = pytest.mark.slow
@@ -150,12 +156,24 @@ def _driver_argv() -> list[str]:
     ]
 
 
+#: A run's own flags, which its resume command must carry: a param, and (Kedro
+#: 1.6+) a runner argument.
+OWN_FLAGS = ["--params=client_1.smoothing=3.0"] + (
+    ["--runner-params=max_parallel=2,fail_fast=true"]
+    if "runner_params" in run_options()
+    else []
+)
+
+
 def _start_driver(
-    project: DemoProject, log: IO[str], env: dict[str, str]
+    project: DemoProject,
+    log: IO[str],
+    env: dict[str, str],
+    extra: list[str] | None = None,
 ) -> subprocess.Popen[str]:
     """The local batch run of ``client_1_train`` as a background driver."""
     return subprocess.Popen(
-        _driver_argv(),
+        [*_driver_argv(), *(extra or [])],
         cwd=project.path,
         env=cli_env(env),
         stdin=subprocess.DEVNULL,
@@ -257,6 +275,27 @@ def test_failing_job_terminates_the_others_and_its_resume_command_finishes_the_r
     assert version_directories(demo_project) == {env["KEDRO_PIPELINENAME_RUN_ID"]}
 
 
+@pytest.fixture(scope="module")
+def plain_run_with_own_flags(tmp_path_factory: pytest.TempPathFactory) -> DemoProject:
+    """``client_1_train`` run plainly with ``OWN_FLAGS``' param."""
+    project = write_demo_project(tmp_path_factory.mktemp("own") / "client-models")
+    kedro_cli(project.path, "run", *pipelines_option("client_1_train"), OWN_FLAGS[0])
+    return project
+
+
+def _wait_for_exit_record(
+    project: DemoProject, job: str, driver: subprocess.Popen[str]
+) -> None:
+    """Until the local engine recorded that ``job`` of the (only) run exited."""
+    deadline = time.monotonic() + DEADLINE
+    while not list((project.path / "logs" / "local_batch").glob(f"*/{job}.exit")):
+        if driver.poll() is not None:
+            raise AssertionError(f"The driver exited ({driver.returncode}) early.")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{job} did not finish within {DEADLINE} s.")
+        time.sleep(0.1)
+
+
 @pytest.mark.usefixtures("kill_slow_job")
 @pytest.mark.parametrize(
     "stop_signal",
@@ -265,17 +304,22 @@ def test_failing_job_terminates_the_others_and_its_resume_command_finishes_the_r
         pytest.param(signal.SIGTERM, id="sigterm"),
     ],
 )
-def test_stopping_the_driver_leaves_no_job_process_alive(
-    demo_project: DemoProject, tmp_path: Path, stop_signal: signal.Signals
+def test_a_stopped_driver_leaves_no_job_alive_and_its_own_command_finishes_the_run(
+    demo_project: DemoProject,
+    plain_run_with_own_flags: DemoProject,
+    tmp_path: Path,
+    stop_signal: signal.Signals,
 ) -> None:
     nodes_py = demo_project.path / "src" / demo_project.package / "nodes.py"
-    nodes_py.write_text(nodes_py.read_text() + SLOW_PROFILE)
+    fixed_source = nodes_py.read_text()
+    nodes_py.write_text(fixed_source + SLOW_PROFILE)
     marker = demo_project.path / "logs" / "slow_job.json"
     driver_log = (tmp_path / "driver.log").open("w")
-    driver = _start_driver(demo_project, driver_log, WIDE)
+    driver = _start_driver(demo_project, driver_log, WIDE, OWN_FLAGS)
     jobs: set[int] = set()
     try:
         _wait_for(marker, driver)
+        _wait_for_exit_record(demo_project, "kedro-client_1-fit", driver)
         jobs = _descendants(driver.pid)
         assert jobs, "the driver has no job processes"
 
@@ -287,13 +331,32 @@ def test_stopping_the_driver_leaves_no_job_process_alive(
         pgid = json.loads(marker.read_text())["pgid"]
         assert _group_alive(pgid) is False
         assert driver.returncode != 0
-        assert "Terminating" in (tmp_path / "driver.log").read_text()
     finally:
         driver_log.close()
         for pid in {driver.pid, *jobs}:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGKILL)
         driver.wait(timeout=DEADLINE)
+    output = (tmp_path / "driver.log").read_text()
+    assert "Terminating" in output
+    # The whole command of the run again, with its own flags and its run id.
+    argv, env = _resume_argv(output)
+    assert argv[argv.index("run") + 1 :] == [
+        f"{pipelines_option('client_1_train')[0]}=client_1_train",
+        *OWN_FLAGS[:1],
+        f"--runner={RUNNER}",
+        *OWN_FLAGS[1:],
+    ]
+
+    nodes_py.write_text(fixed_source)
+    run_command(argv, cwd=demo_project.path, env={**env, **WIDE}, timeout=DEADLINE)
+
+    assert read_outputs(demo_project) == read_outputs(plain_run_with_own_flags)
+    assert version_directories(demo_project) == {env["KEDRO_PIPELINENAME_RUN_ID"]}
+    # What finished before the signal was adopted, not run again.
+    ran = [record["node"] for record in node_runs(demo_project)]
+    assert ran.count("client_1.prepare") == ran.count("client_1.fit") == 1, ran
+    assert ran.count("client_1.score") == 1, ran
 
 
 def test_preflight_failure_starts_no_job(demo_project: DemoProject) -> None:
