@@ -1,4 +1,5 @@
-"""``python -m kedro_pipelinename.demo [PATH]``: the scenario, job by job, locally.
+"""``python -m kedro_pipelinename.demo [PATH] [--engine slurm]``: the scenario, job
+by job, locally (or as SLURM jobs on the cluster ``sbatch`` reaches).
 
 1. Writes the scenario project (``kedro_pipelinename.demo.project``) into ``PATH``,
    or a new temp dir.
@@ -31,17 +32,23 @@ from .project import DemoProject, write_demo_project
 #: The pipeline the demo runs (``client_2_train`` is the same factory's twin).
 DEMO_PIPELINE = "client_1_train"
 RUNNER = "kedro_pipelinename.batch.LocalBatchRunner"
+#: The runner and log directory of each engine the demo can run on.
+RUNNERS = {
+    "local": (RUNNER, "local_batch"),
+    "slurm": ("kedro_pipelinename.batch.SlurmBatchRunner", "slurm_batch"),
+}
 #: The demo's run is stopped here at the latest (it takes seconds).
 RUN_TIMEOUT_SECONDS = 300
 #: How long a stopped driver gets to terminate its jobs (their grace is 5 s).
 STOP_TIMEOUT_SECONDS = 30
 
 
-def demo_command(pipeline: str = DEMO_PIPELINE) -> list[str]:
+def demo_command(pipeline: str = DEMO_PIPELINE, runner: str = RUNNER) -> list[str]:
     """The ``kedro run`` argv of the demo, for the installed Kedro's CLI.
 
     Args:
         pipeline: The registered pipeline to run.
+        runner: The runner's import path.
 
     Returns:
         ``[python, -m, kedro, run, --pipelines=<pipeline>, --runner=...]``, with
@@ -60,7 +67,7 @@ def demo_command(pipeline: str = DEMO_PIPELINE) -> list[str]:
         "kedro",
         "run",
         *pipelines_arguments((pipeline,)),
-        f"--runner={RUNNER}",
+        f"--runner={runner}",
     ]
 
 
@@ -68,7 +75,7 @@ def _print(text: str = "") -> None:
     print(text, flush=True)
 
 
-def _report(project: DemoProject, started: float) -> None:
+def _report(project: DemoProject, started: float, logs: str = "local_batch") -> None:
     outputs = [
         path for path in project.output_files() if path.stat().st_mtime >= started
     ]
@@ -98,7 +105,7 @@ def _report(project: DemoProject, started: float) -> None:
                 f"pipeline {record['pipeline']}"
             )
         for run_id in run_ids:
-            log_dir = project.path / "logs" / "local_batch" / run_id
+            log_dir = project.path / "logs" / logs / run_id
             if log_dir.is_dir():
                 _print()
                 _print(f"Job logs: {log_dir}")
@@ -140,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m kedro_pipelinename.demo",
         description=(
             "Write the feature request's scenario project and run client_1_train "
-            "job by job with LocalBatchRunner."
+            "job by job with LocalBatchRunner (--engine slurm: SlurmBatchRunner)."
         ),
     )
     parser.add_argument(
@@ -149,7 +156,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=Path,
         help="Where to write the project (default: a new temp dir).",
     )
+    parser.add_argument(
+        "--engine",
+        choices=sorted(RUNNERS),
+        default="local",
+        help="Where the jobs run: local processes, or SLURM (sbatch on PATH).",
+    )
     arguments = parser.parse_args(argv)
+    runner, logs = RUNNERS[arguments.engine]
     path = arguments.path or Path(tempfile.mkdtemp(prefix="kedro-pipelinename-demo-"))
     try:
         project = write_demo_project(path)
@@ -157,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(str(error))  # exits with code 2
     # A re-run in the same PATH reports only its own records.
     project.node_runs_log.unlink(missing_ok=True)
-    command = demo_command()
+    command = demo_command(runner=runner)
     _print(f"Demo project: {project.path}")
     _print(
         "  client_1_train, client_2_train: create_pipeline(namespace), namespaced; "
@@ -169,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _print()
     started = time.time()
     returncode = _run(command, project.path)
-    _report(project, started - 1)  # mtime resolution: keep outputs of this run
+    _report(project, started - 1, logs)  # mtime resolution: keep outputs of this run
     if returncode != 0:
         _print(f"The run failed (exit code {returncode}); see above.")
     return returncode
