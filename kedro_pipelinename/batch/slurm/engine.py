@@ -247,6 +247,7 @@ class SlurmBatchEngine:
         """Write the job's script and ``sbatch`` it; its SLURM job id."""
         job = submission.job
         files = JobFiles(self.log_dir, job.name)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
         files.script.write_text(
             batch_script(
                 job,
