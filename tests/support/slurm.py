@@ -29,6 +29,7 @@ reason, except under CI (``CI`` set), where that is an error: CI must run them.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
 import signal
@@ -77,6 +78,19 @@ def _run(
         stdin=subprocess.DEVNULL,
         check=False,
     )
+
+
+@contextlib.contextmanager
+def _machine_lock() -> Iterator[None]:
+    """One process of the machine at a time (xdist workers start clusters at
+    once): apt-get and dpkg take their own lock and fail, not wait, when it is
+    taken; the munge key must be made once."""
+    with open(os.path.join(tempfile.gettempdir(), "kp-slurm-setup.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def install_packages() -> None:
@@ -316,7 +330,9 @@ def start_cluster(root: Path) -> SlurmCluster:
     Raises:
         ClusterUnavailable: Saying which step failed, with the daemons' logs.
     """
-    install_packages()
+    with _machine_lock():
+        install_packages()
+        _munge_key()
     node_line = _node_line()
     munge_socket = _start_munged(root)
     conf = _write_conf(root, node_line, munge_socket)
