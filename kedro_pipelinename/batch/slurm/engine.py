@@ -28,6 +28,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shlex
+import sys
 from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
@@ -43,7 +45,6 @@ from ..engine import (
     sleep_wait,
 )
 from ..errors import BatchSettingsError
-from ..local.processes import driver_kedro
 from ..plan import JobPlan
 from ..settings import where_to_set
 from .commands import BLOCKS, QueueRow, SlurmCommands
@@ -111,7 +112,9 @@ SPEC: Final = EngineSpec(
         # The driver's interpreter: on a cluster the project and its virtualenv
         # are on a file system every node shares, and sbatch passes the
         # driver's environment (PATH, ...) on to the job.
-        "executable": driver_kedro(),
+        # (The local engine's default too; not imported: engines import only
+        # the core, docs/architecture.md.)
+        "executable": shlex.join([sys.executable, "-m", "kedro"]),
         # SLURM's main scheduler starts jobs once a second at best.
         "poll_interval": 1.0,
         "max_poll_interval": 5.0,
