@@ -8,8 +8,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
-import shlex
 import signal
 import subprocess
 import sys
@@ -21,6 +19,7 @@ from typing import IO
 import pytest
 
 from kedro_pipelinename.demo.project import DemoProject, write_demo_project
+from support.background import printed_resume_command
 from support.cli import (
     cli_env,
     kedro_cli,
@@ -188,19 +187,6 @@ def _start_driver(
     )
 
 
-def _resume_argv(output: str) -> tuple[list[str], dict[str, str]]:
-    """The printed resume command, as argv for this interpreter, and its variables."""
-    match = re.search(r"(KEDRO_PIPELINENAME_RUN_ID=\S+ kedro run [^\n]*)", output)
-    assert match is not None, output[-3000:]
-    words = shlex.split(match.group(1))
-    env = {}
-    while "=" in words[0] and not words[0].startswith("-"):
-        name, value = words.pop(0).split("=", 1)
-        env[name] = value
-    assert words[0] == "kedro"
-    return [sys.executable, "-m", "kedro", *words[1:]], env
-
-
 @pytest.fixture
 def kill_slow_job(demo_project: DemoProject) -> Iterator[None]:
     """After the test, kill the slow job's group if a failure left it running."""
@@ -268,7 +254,7 @@ def test_failing_job_terminates_the_others_and_its_resume_command_finishes_the_r
     assert "kedro-client_1-fit.log" in output
 
     nodes_py.write_text(fixed_source)  # the user fixes the bug ...
-    argv, env = _resume_argv(output)  # ... and runs the printed command
+    argv, env = printed_resume_command(output)  # ... and runs the printed command
     run_command(argv, cwd=demo_project.path, env={**env, **WIDE}, timeout=DEADLINE)
 
     assert read_outputs(demo_project) == read_outputs(plain_run)
@@ -340,7 +326,7 @@ def test_a_stopped_driver_leaves_no_job_alive_and_its_own_command_finishes_the_r
     output = (tmp_path / "driver.log").read_text()
     assert "Terminating" in output
     # The whole command of the run again, with its own flags and its run id.
-    argv, env = _resume_argv(output)
+    argv, env = printed_resume_command(output)
     assert argv[argv.index("run") + 1 :] == [
         f"{pipelines_option('client_1_train')[0]}=client_1_train",
         *OWN_FLAGS[:1],
