@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from kedro_pipelinename.demo.project import DemoProject, write_demo_project
-from local_batch.test_local_batch_runner import FAILING_FIT, SLOW_PROFILE
+from local_batch.test_local_batch_runner import SLOW_PROFILE
 from support.cli import cli_env, kedro_cli, pipelines_option
 from support.demo import CLIENT_1_TRAIN_OUTPUTS, node_runs, read_outputs
 from support.slurm import SlurmCluster
@@ -35,6 +35,21 @@ DEADLINE = 150
 #: Rich wraps log lines at COLUMNS; the paths under pytest's tmp are long.
 WIDE = {"COLUMNS": "1000"}
 JOBS = ("fit", "prepare", "profile", "score")
+
+#: Appended to nodes.py, this ``split_rows`` (the node ``prepare``) fails once
+#: the slow ``profile`` job runs beside it (bounded wait): the first job fails.
+FAILING_PREPARE = """
+
+def split_rows(raw, test_every):
+    import time
+    from pathlib import Path
+
+    for _ in range(600):
+        if Path("logs/slow_job.json").exists():
+            break
+        time.sleep(0.1)
+    raise RuntimeError("prepare failed on purpose")
+"""
 
 
 def _argv() -> list[str]:
@@ -172,7 +187,7 @@ def test_a_failed_node_fails_the_run_and_cancels_the_rest(
     demo_project: DemoProject, slurm_cluster: SlurmCluster
 ) -> None:
     nodes_py = demo_project.path / "src" / demo_project.package / "nodes.py"
-    nodes_py.write_text(nodes_py.read_text() + SLOW_PROFILE + FAILING_FIT)
+    nodes_py.write_text(nodes_py.read_text() + SLOW_PROFILE + FAILING_PREPARE)
 
     result = kedro_cli(
         demo_project.path,
@@ -188,15 +203,15 @@ def test_a_failed_node_fails_the_run_and_cancels_the_rest(
     assert result.returncode != 0, output[-3000:]
     run_id = _run_id(demo_project)
     # BatchJobError: the job's nodes, SLURM's state and node, exit code, output.
-    assert "Job 'kedro-client_1-fit' (nodes: client_1.fit) failed" in output
+    assert "Job 'kedro-client_1-prepare' (nodes: client_1.prepare) failed" in output
     assert re.search(r"reason: SLURM job \d+ FAILED \(NonZeroExitCode\) on ", output)
     assert "exit code: 1" in output
-    assert "RuntimeError: fit failed on purpose" in output
-    assert re.search(r"logs: \S+/kedro-client_1-fit\.\d+\.out", output)
+    assert "RuntimeError: prepare failed on purpose" in output
+    assert re.search(r"logs: \S+/kedro-client_1-prepare\.\d+\.out", output)
     assert "To resume the run:" in output
-    # fail_fast cancelled the sleeping job, and score never ran: nothing of the
-    # run is left in squeue, and the sleeping node's process is gone.
-    assert "fail_fast: job kedro-client_1-fit of the same run failed" in output
+    # fail_fast cancelled the sleeping job, and fit and score never ran:
+    # nothing of the run is left in squeue, and the sleeping node's process is gone.
+    assert "fail_fast: job kedro-client_1-prepare of the same run failed" in output
     assert _jobs_left(slurm_cluster, run_id) == []
     slow = json.loads((demo_project.path / "logs" / "slow_job.json").read_text())
     assert _eventually_dead(slow["pid"])

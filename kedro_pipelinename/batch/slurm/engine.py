@@ -30,6 +30,7 @@ import logging
 import os
 import shlex
 import sys
+import time
 from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
@@ -70,6 +71,12 @@ PARAMETERS_BLOCK: Final = "slurm_batch"
 #: because a parent failed.
 _WAITS_FOR_PARENTS: Final = "Dependency"
 _PARENT_FAILED: Final = "DependencyNeverSatisfied"
+#: States of a job whose processes may still run (after scancel: until they end).
+_ENDING: Final = frozenset(
+    {"CONFIGURING", "RUNNING", "COMPLETING", "SIGNALING", "STAGE_OUT", "SUSPENDED"}
+)
+#: Seconds between two looks while cancelled jobs end.
+SETTLE_INTERVAL: Final = 0.2
 
 #: What the SLURM engine declares (see ``engine.py`` of the batch core).
 SPEC: Final = EngineSpec(
@@ -319,6 +326,9 @@ class SlurmBatchEngine:
             )
             return self._failed(job_id, files, "FAILED", reason, recorded, location)
         status = _status(row)
+        if row.state == "COMPLETING" and recorded is not None:
+            # The script ended and recorded its code; SLURM is cleaning up.
+            status = JobStatus.SUCCEEDED if recorded == 0 else JobStatus.FAILED
         if status is not JobStatus.FAILED:
             return self._job_state(
                 job_id,
@@ -433,6 +443,25 @@ class SlurmBatchEngine:
             return
         logger.warning("Cancelling SLURM job(s) %s: %s", ", ".join(ids), reason)
         self._commands.scancel(ids)
+        self._settle(ids)
+
+    def _settle(self, job_ids: list[str]) -> None:
+        """Wait, bounded by ``cancel_timeout``, until SLURM shows none of the
+        cancelled jobs still ending: its answer then is CANCELLED, as the next
+        driver will see it (``scancel`` returns before the job's processes got
+        SIGTERM, and SLURM's KillWait later sends SIGKILL)."""
+        deadline = time.monotonic() + self.settings.cancel_timeout
+        # Bounded by the deadline; one squeue per round.
+        while time.monotonic() < deadline:
+            rows = self._commands.squeue(job_ids)
+            if not any(row.state in _ENDING for row in rows):
+                return
+            time.sleep(SETTLE_INTERVAL)
+        logger.warning(
+            "SLURM job(s) %s were cancelled and are still ending after %g s.",
+            ", ".join(job_ids),
+            self.settings.cancel_timeout,
+        )
 
     def wait(self, seconds: float) -> None:
         """Sleep until the next poll (SLURM has no change notification)."""

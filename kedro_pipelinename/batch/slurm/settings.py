@@ -15,7 +15,13 @@ from typing import Any, Final
 import attrs
 from attrs import define
 
-from ..settings import check_int, check_str, invalid, setting
+from ..settings import (
+    check_int,
+    check_non_negative_number,
+    check_str,
+    invalid,
+    setting,
+)
 
 #: SLURM's ``--time`` formats: ``M``, ``M:S``, ``H:M:S``, ``D-H``, ``D-H:M``,
 #: ``D-H:M:S``, or ``UNLIMITED`` / ``INFINITE``.
@@ -182,6 +188,9 @@ class SlurmBatchSettings:
             nodes share; relative paths are relative to the project. Default
             ``logs/slurm_batch``.
         tail_lines: How many last lines of a failed job's output the error shows.
+        cancel_timeout: Seconds ``cancel`` waits for cancelled jobs to end
+            (SLURM sends SIGTERM, then SIGKILL after its ``KillWait``); 0: do
+            not wait.
 
     Example:
         >>> SlurmBatchSettings(partition="gpu", gres="gpu:1").memory is None
@@ -217,6 +226,9 @@ class SlurmBatchSettings:
     )
     log_dir: str | None = setting(None, validator=check_str(optional=True))
     tail_lines: int = setting(20, validator=check_int(1, optional=False), parse="int")
+    cancel_timeout: float = setting(
+        10.0, validator=check_non_negative_number, parse="float"
+    )
 
     def resources(self) -> dict[str, Any]:
         """The default resources that are set, by name."""
