@@ -65,6 +65,38 @@ def matrix(session: nox.Session, kedro: str) -> None:
     )
 
 
+#: The oldest boto3 the ``batch`` extra allows (pyproject.toml) and its botocore:
+#: the SubmitJob dedupe and the outage handling must hold there too (botocore
+#: before 1.43.3 reads a retry veto of ``False`` as "retry now").
+AWS_FLOOR = ("boto3==1.26.0", "botocore==1.29.0")
+
+#: The tests of the AWS engine: faults at the HTTP level, moto, the stock CLI.
+AWS_TESTS = (
+    "tests/aws_faults",
+    "tests/batch/test_aws_moto.py",
+    "tests/batch/test_aws_stubbed.py",
+    "tests/batch/test_cli_moto.py",
+)
+
+
+@nox.session
+def aws_floor(session: nox.Session) -> None:
+    """The AWS engine's tests on the oldest boto3/botocore allowed.
+
+    moto's server runs in the test process (moto 5 installs beside botocore
+    1.29); the client under test is the old botocore, over HTTP.
+    """
+    session.install("-e", ".[test]", *AWS_FLOOR)
+    session.run(
+        "python", "-c", "import botocore; print('botocore', botocore.__version__)"
+    )
+    pytest = ("python", "-m", "pytest", "-q", "-p", "no:cacheprovider")
+    session.run(*pytest, "-n", "2", *AWS_TESTS, *session.posargs)
+    session.run(
+        *pytest, "tests/engines/test_engine_contract.py", "-k", "aws", *session.posargs
+    )
+
+
 @nox.session
 @nox.parametrize("kedro", _tested_kedro())
 def kedro_suites(session: nox.Session, kedro: str) -> None:
