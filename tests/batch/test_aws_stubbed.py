@@ -481,6 +481,8 @@ def test_missing_job_queue_is_reported_before_anything_is_submitted(
     stubber.add_response(
         "describe_job_queues", {"jobQueues": []}, {"jobQueues": ["queue"]}
     )
+    # Every problem at once: the definition is checked too.
+    stubber.add_response("describe_job_definitions", {"jobDefinitions": []})
 
     with pytest.raises(BatchSettingsError, match="job queue 'queue' does not exist"):
         backend.verify()
