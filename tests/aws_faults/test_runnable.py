@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 from through_proxy import engine_through
 
 from engines.moto_compute import MotoCompute
-from kedro_pipelinename.batch.driver import Driver
+from kedro_pipelinename.batch.driver import Driver, RunOutcome
 from kedro_pipelinename.batch.engine import Submission
 from kedro_pipelinename.batch.progress import LogProgress
 from kedro_pipelinename.batch.settings import BatchSettings
@@ -20,6 +21,25 @@ from support.fault_proxy import FaultProxy
 from support.plans import plan_of, planned
 
 FAST = BatchSettings(poll_interval=0.02, max_poll_interval=0.05)
+#: The longest a run of these tests may take (seconds).
+DEADLINE = 60.0
+
+
+def _run_bounded(driver: Driver, world: BatchWorld) -> RunOutcome:
+    """``driver.run()``, bounded: past ``DEADLINE`` the run's jobs are terminated
+    behind its back (so it ends) and the test fails."""
+    outcomes: list[RunOutcome] = []
+    thread = threading.Thread(target=lambda: outcomes.append(driver.run()))
+    thread.start()
+    thread.join(DEADLINE)
+    if thread.is_alive():
+        client = world.client()
+        for job in world.jobs():
+            client.terminate_job(jobId=job["jobId"], reason="the test's deadline")
+        thread.join(DEADLINE)
+        raise AssertionError(f"the run was still waiting after {DEADLINE:g} s")
+    (outcome,) = outcomes
+    return outcome
 
 
 @pytest.fixture
@@ -39,7 +59,7 @@ def test_a_job_stuck_in_runnable_is_warned_about_then_fails_the_run(
     plan = plan_of([planned("kedro-a"), planned("kedro-b", depends_on=["kedro-a"])])
 
     with caplog.at_level(logging.WARNING, "kedro_pipelinename.batch.aws"):
-        outcome = Driver(plan, engine, FAST, LogProgress()).run()
+        outcome = _run_bounded(Driver(plan, engine, FAST, LogProgress()), batch_world)
 
     (failure,) = [f for f in outcome.failures if not f.caused_by_dependency]
     assert failure.job == "kedro-a"

@@ -2,8 +2,8 @@
 ``EngineUnavailable``, never a raw botocore error, and a shorter outage is ridden
 out inside the engine.
 
-(The driver treats ``EngineUnavailable`` as "no news" and asks again later; the
-end-to-end outage run is tested with the driver.)
+The driver treats ``EngineUnavailable`` as "no news" and asks again later: a
+whole run rides out an outage of several polls and terminates nothing.
 """
 
 from __future__ import annotations
@@ -11,11 +11,14 @@ from __future__ import annotations
 import pytest
 from through_proxy import engine_through
 
+from kedro_pipelinename.batch.driver import Driver
 from kedro_pipelinename.batch.engine import JobStatus, Submission
 from kedro_pipelinename.batch.errors import EngineUnavailable
+from kedro_pipelinename.batch.progress import LogProgress
+from kedro_pipelinename.batch.settings import BatchSettings
 from support.aws import BatchWorld
 from support.fault_proxy import SERVICE_UNAVAILABLE, Fault, FaultProxy
-from support.plans import planned
+from support.plans import plan_of, planned
 
 INTERNAL_ERROR = b'{"__type": "ServerException", "message": "internal error"}'
 
@@ -78,3 +81,26 @@ def test_an_outage_shorter_than_the_engines_retries_is_ridden_out(
 
     assert states[job_id].status is JobStatus.SUCCEEDED
     assert proxy.count("DescribeJobs") == OUTAGE - 1
+
+
+def test_a_run_rides_out_a_describe_jobs_outage_and_terminates_nothing(
+    batch_world: BatchWorld, proxy: FaultProxy
+) -> None:
+    # No botocore retries: each poll is the engine's three calls.
+    engine = engine_through(
+        batch_world, proxy, api_max_attempts=1, status_attempts=3, api_timeout=0.5
+    )
+    plan = plan_of([planned("kedro-a"), planned("kedro-b", depends_on=["kedro-a"])])
+    # Five whole polls fail (each spends the engine's retries); the driver keeps
+    # the jobs' last states and asks again.
+    proxy.add(_outage("DescribeJobs", "503", 5 * 3))
+    settings = BatchSettings(
+        poll_interval=0.01, max_poll_interval=0.05, outage_timeout=120.0
+    )
+
+    outcome = Driver(plan, engine, settings, LogProgress()).run()
+
+    assert outcome.ok
+    assert proxy.pending() == 0
+    assert proxy.count("TerminateJob") == 0
+    assert {job["status"] for job in batch_world.jobs()} == {"SUCCEEDED"}
