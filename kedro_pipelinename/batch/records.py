@@ -242,8 +242,10 @@ class RunRecord:
         taken for alive while its record is fresh (it writes once per round
         with news, and the longest round is ``max_poll_interval``).
         """
-        pid = self.driver.get("pid")
-        if self.driver.get("host") == socket.gethostname():
+        pid, host = self.driver.get("pid"), self.driver.get("host")
+        if host is None:  # a record without its driver's host: nobody to wait for
+            return False
+        if host == socket.gethostname():
             return isinstance(pid, int) and is_running(pid, self.driver.get("start"))
         age = datetime.now(timezone.utc) - datetime.fromisoformat(self.updated)
         limit = 3 * float(self.settings.get("max_poll_interval", 30.0)) + 60

@@ -35,7 +35,7 @@ from ..batch.records import (
     write_record,
 )
 from ..run_id import RUN_ID_ENV_VAR
-from .live import poll_jobs, reopened
+from .live import poll_jobs, reopened, unreachable
 
 #: How often cancel looks whether the driver has stopped (seconds).
 DRIVER_CHECK_INTERVAL: Final = 0.2
@@ -64,8 +64,9 @@ def cancel_run(
 
     Raises:
         RecordError: For an unknown run.
-        EngineUnreachable: When the engine cannot be asked (the cancel request
-            stays: a live driver still sees it).
+        EngineUnreachable: When the engine is not installed or cannot be
+            opened (nothing was changed), or failed while cancelling (the
+            cancel request stays: a live driver still sees it).
     """
     record = load_record(project_path, run_id)
     unfinished = [job for job in record.jobs if not is_finished(job.state)]
@@ -74,23 +75,31 @@ def cancel_run(
         return record
     reason = f"cancelled by `kedro batch cancel` (pid {os.getpid()} on "
     reason += f"{socket.gethostname()})"
-    request_cancel(project_path, run_id, reason)
-    if record.driver_alive():
-        echo(f"Asked the driver of run {run_id} (pid {record.driver['pid']}) to stop.")
-        record = _wait_for_driver(project_path, record)
+    # Opened first: an engine that is not installed or not reachable fails the
+    # command before it changed anything.
     with reopened(record) as engine:
+        request_cancel(project_path, run_id, reason)
+        if record.driver_alive():
+            echo(
+                f"Asked the driver of run {run_id} (pid {record.driver['pid']}) to "
+                f"stop."
+            )
+            record = _wait_for_driver(project_path, record)
         # find_jobs also finds jobs a dead driver submitted after its last write
         # (and the local engine kills its orphaned process groups there).
-        found = {state.job_id: state for state in engine.find_jobs().values()}
-        live = {**poll_jobs(engine, record), **found}
-        recorded = {job.job_id for job in record.jobs if job.job_id is not None}
-        to_cancel = sorted(
-            job_id
-            for job_id in recorded | set(found)
-            if job_id in live and not live[job_id].status.finished
-        )
-        if to_cancel:
-            engine.cancel(to_cancel, reason)
+        try:
+            found = {state.job_id: state for state in engine.find_jobs().values()}
+            live = {**poll_jobs(engine, record), **found}
+            recorded = {job.job_id for job in record.jobs if job.job_id is not None}
+            to_cancel = sorted(
+                job_id
+                for job_id in recorded | set(found)
+                if job_id in live and not live[job_id].status.finished
+            )
+            if to_cancel:
+                engine.cancel(to_cancel, reason)
+        except Exception as error:
+            raise unreachable(record, error) from error
     for job in record.jobs:
         current = live.get(job.job_id) if job.job_id else None
         state = job.state if current is None else shared_state(current.status)

@@ -64,10 +64,11 @@ def _open(record: RunRecord) -> Engine:
     try:
         return engine.open(run, engine_settings)
     except Exception as error:
-        raise _unreachable(record, error) from error
+        raise unreachable(record, error) from error
 
 
-def _unreachable(record: RunRecord, error: Exception) -> EngineUnreachable:
+def unreachable(record: RunRecord, error: Exception) -> EngineUnreachable:
+    """``error`` of the run's engine as the one line a user sees."""
     message = " ".join(str(error).split()) or type(error).__name__
     return EngineUnreachable(
         f"Could not ask {record.engine_label} about run {record.run_id}: {message}. "
@@ -97,7 +98,7 @@ def poll_jobs(engine: Engine, record: RunRecord) -> Mapping[str, JobState]:
     try:
         return engine.poll(ids)
     except Exception as error:
-        raise _unreachable(record, error) from error
+        raise unreachable(record, error) from error
 
 
 def _seconds_between(start: str | None, end: str | None) -> float | None:
