@@ -14,7 +14,6 @@ command is a local ``kedro run --nodes ...`` in the project, waiting for its
 
 from __future__ import annotations
 
-import json
 import signal
 import sys
 import time
@@ -36,6 +35,7 @@ from support.background import (
 from support.batch_project import PROJECT_DATASETS, write_batch_project
 from support.cli import kedro_cli, pipelines_flag, run_command, run_options
 from support.projects import write_project
+from support.recorded import HOLD, job_statuses, node_runs, record_node_runs
 
 pytestmark = pytest.mark.slow
 
@@ -50,22 +50,6 @@ WIDE = {"COLUMNS": "1000"}
 #: Unfinished statuses: after the driver's cleanup no job may be in one.
 UNFINISHED = {"SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING"}
 
-#: Appended to a project's nodes.py: ``hold`` says it started, then waits for
-#: ``data/release`` (bounded, 120 s).
-HOLD = """
-
-import time as _time
-from pathlib import Path as _Path
-
-
-def hold(name):
-    _Path(f"data/{name}_started").write_text("")
-    for _ in range(1200):
-        if _Path("data/release").exists():
-            break
-        _time.sleep(0.1)
-"""
-
 #: ``report`` holds until released.
 HELD_REPORT = (
     HOLD
@@ -79,21 +63,6 @@ def report(first, second):
     return _report(first, second)
 """
 )
-
-#: Every node run, one line each, appended by the job that ran it.
-NODE_RUNS_HOOK = """
-import json
-from pathlib import Path
-
-from kedro.framework.hooks import hook_impl
-
-
-class NodeRuns:
-    @hook_impl
-    def after_node_run(self, node):
-        with Path("data/node_runs.jsonl").open("a") as runs:
-            runs.write(json.dumps({"node": node.name}) + "\\n")
-"""
 
 
 def _batch_env(endpoint: str) -> dict[str, str]:
@@ -122,35 +91,13 @@ else:
     }
 
 
-def _statuses(world: BatchWorld) -> dict[str, list[str]]:
-    statuses: dict[str, list[str]] = {}
-    for job in world.jobs():
-        statuses.setdefault(job["jobName"], []).append(job["status"])
-    return statuses
-
-
-def _node_runs(project: Path) -> Counter[str]:
-    path = project / "data" / "node_runs.jsonl"
-    lines = path.read_text().splitlines() if path.exists() else []
-    return Counter(json.loads(line)["node"] for line in lines)
-
-
-def _train_project(root: Path) -> Path:
-    project = write_batch_project(root)
-    package = project / "src" / "proj"
-    (package / "hooks.py").write_text(NODE_RUNS_HOOK)
-    with (package / "settings.py").open("a") as settings:
-        settings.write("\nfrom proj.hooks import NodeRuns\n\nHOOKS = (NodeRuns(),)\n")
-    return project
-
-
 def test_ctrl_c_terminates_the_jobs_and_the_printed_command_finishes_the_run(
     batch_world: BatchWorld, tmp_path: Path
 ) -> None:
-    project = _train_project(tmp_path / "proj")
+    project = record_node_runs(write_batch_project(tmp_path / "proj"))
     nodes = project / "src" / "proj" / "nodes.py"
     nodes.write_text(nodes.read_text() + HELD_REPORT)
-    plain = _train_project(tmp_path / "plain")
+    plain = record_node_runs(write_batch_project(tmp_path / "plain"))
     kedro_cli(plain, "run", f"{pipelines_flag()}=train", OWN_FLAGS[0])
     argv = [sys.executable, "-m", "kedro", "run", f"{pipelines_flag()}=train"]
     env = {**_batch_env(batch_world.endpoint), **POLLING}
@@ -166,7 +113,7 @@ def test_ctrl_c_terminates_the_jobs_and_the_printed_command_finishes_the_run(
             driver.wait(timeout=DEADLINE)
         output = log.read_text()
         assert driver.returncode != 0, output[-3000:]
-        assert _statuses(batch_world) == {
+        assert job_statuses(batch_world) == {
             "kedro-client_1": ["SUCCEEDED"],
             "kedro-client_2": ["SUCCEEDED"],
             "kedro-report": ["FAILED"],
@@ -183,13 +130,13 @@ def test_ctrl_c_terminates_the_jobs_and_the_printed_command_finishes_the_run(
         (project / "data" / "release").write_text("")
         run_command(resume_argv, cwd=project, env=resume_env, timeout=DEADLINE)
 
-    assert _statuses(batch_world) == {
+    assert job_statuses(batch_world) == {
         "kedro-client_1": ["SUCCEEDED"],
         "kedro-client_2": ["SUCCEEDED"],
         "kedro-report": ["FAILED", "SUCCEEDED"],
     }
     # What succeeded was adopted, not run again.
-    assert _node_runs(project) == {
+    assert node_runs(project) == {
         "client_1.prepare": 1,
         "client_1.fit": 1,
         "client_2.prepare": 1,

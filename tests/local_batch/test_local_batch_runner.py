@@ -14,14 +14,12 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
 
 import pytest
 
 from kedro_pipelinename.demo.project import DemoProject, write_demo_project
-from support.background import printed_resume_command
+from support.background import background_driver, printed_resume_command
 from support.cli import (
-    cli_env,
     kedro_cli,
     pipelines_option,
     run_command,
@@ -140,10 +138,6 @@ def _wait_for(path: Path, process: subprocess.Popen[str] | None = None) -> None:
         time.sleep(0.1)
 
 
-def _default_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 def _driver_argv() -> list[str]:
     return [
         sys.executable,
@@ -162,29 +156,6 @@ OWN_FLAGS = ["--params=client_1.smoothing=3.0"] + (
     if "runner_params" in run_options()
     else []
 )
-
-
-def _start_driver(
-    project: DemoProject,
-    log: IO[str],
-    env: dict[str, str],
-    extra: list[str] | None = None,
-) -> subprocess.Popen[str]:
-    """The local batch run of ``client_1_train`` as a background driver."""
-    return subprocess.Popen(
-        [*_driver_argv(), *(extra or [])],
-        cwd=project.path,
-        env=cli_env(env),
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-        # Its own group, so the test can clean up whatever a failure leaves.
-        start_new_session=True,
-        # Ctrl-C reaches it as in a terminal, even when this pytest was started
-        # in the background by a non-interactive shell (SIGINT ignored).
-        preexec_fn=_default_sigint,
-    )
 
 
 @pytest.fixture
@@ -300,29 +271,31 @@ def test_a_stopped_driver_leaves_no_job_alive_and_its_own_command_finishes_the_r
     fixed_source = nodes_py.read_text()
     nodes_py.write_text(fixed_source + SLOW_PROFILE)
     marker = demo_project.path / "logs" / "slow_job.json"
-    driver_log = (tmp_path / "driver.log").open("w")
-    driver = _start_driver(demo_project, driver_log, WIDE, OWN_FLAGS)
     jobs: set[int] = set()
     try:
-        _wait_for(marker, driver)
-        _wait_for_exit_record(demo_project, "kedro-client_1-fit", driver)
-        jobs = _descendants(driver.pid)
-        assert jobs, "the driver has no job processes"
+        with background_driver(
+            [*_driver_argv(), *OWN_FLAGS],
+            cwd=demo_project.path,
+            log=tmp_path / "driver.log",
+            env=WIDE,
+        ) as driver:
+            _wait_for(marker, driver)
+            _wait_for_exit_record(demo_project, "kedro-client_1-fit", driver)
+            jobs = _descendants(driver.pid)
+            assert jobs, "the driver has no job processes"
 
-        # SIGINT is what Ctrl-C in a terminal sends; SIGTERM what CI cancels with.
-        driver.send_signal(stop_signal)
-        driver.wait(timeout=DEADLINE)
+            # SIGINT is what Ctrl-C in a terminal sends; SIGTERM what CI sends.
+            driver.send_signal(stop_signal)
+            driver.wait(timeout=DEADLINE)
 
         assert sorted(pid for pid in jobs if _alive(pid)) == []
         pgid = json.loads(marker.read_text())["pgid"]
         assert _group_alive(pgid) is False
         assert driver.returncode != 0
     finally:
-        driver_log.close()
-        for pid in {driver.pid, *jobs}:
+        for pid in jobs:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGKILL)
-        driver.wait(timeout=DEADLINE)
     output = (tmp_path / "driver.log").read_text()
     assert "Terminating" in output
     # The whole command of the run again, with its own flags and its run id.
@@ -399,16 +372,13 @@ def test_a_killed_drivers_command_run_again_adopts_what_finished(
     nodes_py.write_text(fixed_source + SLOW_PROFILE)
     marker = demo_project.path / "logs" / "slow_job.json"
     run_id = {"KEDRO_PIPELINENAME_RUN_ID": "2026-12-01T12.00.00.000Z", **WIDE}
-    with (tmp_path / "driver.log").open("w") as driver_log:
-        driver = _start_driver(demo_project, driver_log, run_id)
-        try:
-            _wait_for(marker, driver)
-            # What an OOM killer or `kill -9` does: the driver cleans up nothing.
-            driver.kill()
-            driver.wait(timeout=DEADLINE)
-        finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(driver.pid, signal.SIGKILL)
+    with background_driver(
+        _driver_argv(), cwd=demo_project.path, log=tmp_path / "driver.log", env=run_id
+    ) as driver:
+        _wait_for(marker, driver)
+        # What an OOM killer or `kill -9` does: the driver cleans up nothing.
+        driver.kill()
+        driver.wait(timeout=DEADLINE)
     orphan = json.loads(marker.read_text())["pgid"]
     assert _group_alive(orphan) is True, "the slow job should outlive its driver"
     jobs = (
