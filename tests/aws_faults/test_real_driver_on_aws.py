@@ -17,17 +17,16 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from engines.moto_compute import MotoCompute
 from support.aws import BatchWorld
+from support.background import DEADLINE, background_driver, wait_until
 from support.batch_project import write_batch_project
-from support.cli import cli_env, kedro_cli, pipelines_flag
+from support.cli import kedro_cli, pipelines_flag
 from support.fault_proxy import Fault, FaultProxy
 
 pytestmark = pytest.mark.slow
@@ -36,8 +35,6 @@ RUNNER = "--runner=kedro_pipelinename.batch.AWSBatchRunner"
 RUN_ID = "2026-12-02T09.00.00.000Z"
 #: What the run writes (``summary`` stays in the report job's memory).
 OUTPUTS = ("report.json", "client_1/metrics.json", "client_2/metrics.json")
-#: Every wait of these tests is bounded by this (seconds).
-DEADLINE = 120.0
 
 #: ``report`` waits for ``data/release`` (bounded), after saying it started.
 HELD_REPORT = """
@@ -109,44 +106,10 @@ def _env(endpoint: str, **extra: str) -> dict[str, str]:
     }
 
 
-def _start(project: Path, log: Path, env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        _argv(),
-        cwd=project,
-        env=cli_env(env),
-        stdin=subprocess.DEVNULL,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        text=True,
-        # Its own group: the test can clean up whatever a failure leaves.
-        start_new_session=True,
-        # Ctrl-C reaches it as in a terminal, even from a background pytest.
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.default_int_handler),
-    )
-
-
-def _wait_until(condition: object, what: str, driver: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + DEADLINE
-    while time.monotonic() < deadline:  # bounded by DEADLINE
-        if condition():  # type: ignore[operator]
-            return
-        if driver.poll() is not None:
-            raise AssertionError(f"the driver exited {driver.returncode} before {what}")
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-@contextlib.contextmanager
 def _driver(
     project: Path, log: Path, env: dict[str, str]
-) -> Iterator[subprocess.Popen[str]]:
-    driver = _start(project, log, env)
-    try:
-        yield driver
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(driver.pid, signal.SIGKILL)
-        driver.wait(timeout=DEADLINE)
+) -> contextlib.AbstractContextManager[subprocess.Popen[str]]:
+    return background_driver(_argv(), cwd=project, log=log, env=env)
 
 
 def _statuses(world: BatchWorld) -> dict[str, list[str]]:
@@ -175,7 +138,7 @@ def test_a_killed_drivers_command_run_again_adopts_the_runs_jobs(
 
     with MotoCompute(project).running():
         with _driver(project, tmp_path / "first.log", env) as first:
-            _wait_until(started.exists, "the report job started", first)
+            wait_until(started.exists, "the report job started", first)
             # What an OOM killer or `kill -9` does: the driver cleans up nothing.
             os.killpg(first.pid, signal.SIGKILL)
             first.wait(timeout=DEADLINE)
@@ -186,7 +149,7 @@ def test_a_killed_drivers_command_run_again_adopts_the_runs_jobs(
         }
         log = tmp_path / "second.log"
         with _driver(project, log, env) as second:
-            _wait_until(lambda: "adopted 3" in log.read_text(), "the adoption", second)
+            wait_until(lambda: "adopted 3" in log.read_text(), "the adoption", second)
             (project / "data" / "release").write_text("")
             second.wait(timeout=DEADLINE)
         output = log.read_text()
@@ -229,7 +192,7 @@ def test_ctrl_c_while_a_submit_is_in_flight_terminates_the_job_it_created(
 
     with MotoCompute(project, capacity=False).running():
         with _driver(project, log, _env(proxy.url)) as driver:
-            _wait_until(
+            wait_until(
                 lambda: proxy.count("SubmitJob", f"held {DEADLINE:g} s") == 1,
                 "the SubmitJob in flight",
                 driver,
