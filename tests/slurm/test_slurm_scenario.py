@@ -9,12 +9,9 @@ SLURM setting is given anywhere.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -23,7 +20,8 @@ import pytest
 
 from kedro_pipelinename.demo.project import DemoProject, write_demo_project
 from local_batch.test_local_batch_runner import SLOW_PROFILE
-from support.cli import cli_env, kedro_cli, pipelines_option
+from support.background import background_driver, wait_until
+from support.cli import kedro_cli, pipelines_option
 from support.demo import CLIENT_1_TRAIN_OUTPUTS, node_runs, read_outputs
 from support.slurm import SlurmCluster
 
@@ -224,39 +222,16 @@ def test_ctrl_c_cancels_every_job_of_the_run(
     nodes_py = demo_project.path / "src" / demo_project.package / "nodes.py"
     nodes_py.write_text(nodes_py.read_text() + SLOW_PROFILE)
     marker = demo_project.path / "logs" / "slow_job.json"
-    log = (tmp_path / "driver.log").open("w")
-    driver = subprocess.Popen(
-        _argv(),
-        cwd=demo_project.path,
-        env=cli_env(WIDE),
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-        # Ctrl-C reaches it as in a terminal, even from a background pytest.
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
-    try:
-        # Bounded: until the slow node runs in its SLURM job, or DEADLINE.
-        deadline = time.monotonic() + DEADLINE
-        while not marker.exists() and driver.poll() is None:
-            assert time.monotonic() < deadline, "the slow job never started"
-            time.sleep(0.1)
-        driver.send_signal(signal.SIGINT)
-        returncode = driver.wait(timeout=60)
-    finally:
-        if driver.poll() is None:
-            driver.kill()
-            driver.wait()
-        log.close()
+    log = tmp_path / "driver.log"
 
-    output = " ".join((tmp_path / "driver.log").read_text().split())
+    with background_driver(_argv(), cwd=demo_project.path, log=log, env=WIDE) as driver:
+        wait_until(marker.exists, "the slow node running in its SLURM job", driver)
+        driver.send_signal(signal.SIGINT)
+        returncode = driver.wait(timeout=DEADLINE)
+
+    output = " ".join(log.read_text().split())
     assert returncode != 0, output[-3000:]
     assert "Cancelling SLURM job(s)" in output
-    run_id = _run_id(demo_project)
-    assert _jobs_left(slurm_cluster, run_id) == []
+    assert _jobs_left(slurm_cluster, _run_id(demo_project)) == []
     assert _eventually_dead(json.loads(marker.read_text())["pid"])
-    with contextlib.suppress(FileNotFoundError):
-        assert not (demo_project.data_dir / "client_1" / "metrics.json").exists()
-    os.sync()
+    assert not (demo_project.data_dir / "client_1" / "metrics.json").exists()
