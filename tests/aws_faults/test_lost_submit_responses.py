@@ -54,7 +54,8 @@ def _names_in_batch(world: BatchWorld) -> Counter[str]:
 def test_lost_submit_answers_leave_exactly_one_job_per_planned_job(
     batch_world: BatchWorld, proxy: FaultProxy, fault: Fault
 ) -> None:
-    engine = engine_through(batch_world, proxy, api_timeout=0.5)
+    # Short enough for the held answer, long enough for a loaded machine.
+    engine = engine_through(batch_world, proxy, api_timeout=1.0)
     proxy.add(fault)
 
     outcome = Driver(PLAN, engine, FAST, LogProgress()).run()

@@ -23,7 +23,9 @@ from support.plans import plan_of, planned
 INTERNAL_ERROR = b'{"__type": "ServerException", "message": "internal error"}'
 
 #: botocore tries each call twice; the engine makes three such calls per read.
-ATTEMPTS = {"api_max_attempts": 2, "status_attempts": 3, "api_timeout": 0.5}
+ATTEMPTS = {"api_max_attempts": 2, "status_attempts": 3, "api_timeout": 5.0}
+#: Short enough for the read-timeout outage, long enough for a loaded machine.
+READ_TIMEOUT = 1.0
 #: Every HTTP request of one read.
 OUTAGE = 2 * 3
 
@@ -35,7 +37,7 @@ def _outage(operation: str, kind: str, times: int) -> Fault:
         return Fault.respond(operation, 500, INTERNAL_ERROR, times=times)
     if kind == "reset":
         return Fault.drop(operation, times=times)
-    return Fault.hang(operation, 2.0, times=times)  # past the 0.5 s read timeout
+    return Fault.hang(operation, 3 * READ_TIMEOUT, times=times)
 
 
 KINDS = ["503", "500", "reset", "read-timeout"]
@@ -45,7 +47,8 @@ KINDS = ["503", "500", "reset", "read-timeout"]
 def test_poll_through_an_outage_raises_engine_unavailable(
     batch_world: BatchWorld, proxy: FaultProxy, kind: str
 ) -> None:
-    engine = engine_through(batch_world, proxy, **ATTEMPTS)
+    timeout = READ_TIMEOUT if kind == "read-timeout" else ATTEMPTS["api_timeout"]
+    engine = engine_through(batch_world, proxy, **{**ATTEMPTS, "api_timeout": timeout})
     job_id = engine.submit(Submission(job=planned("kedro-a")))
     proxy.add(_outage("DescribeJobs", kind, OUTAGE))
 
@@ -87,9 +90,7 @@ def test_a_run_rides_out_a_describe_jobs_outage_and_terminates_nothing(
     batch_world: BatchWorld, proxy: FaultProxy
 ) -> None:
     # No botocore retries: each poll is the engine's three calls.
-    engine = engine_through(
-        batch_world, proxy, api_max_attempts=1, status_attempts=3, api_timeout=0.5
-    )
+    engine = engine_through(batch_world, proxy, api_max_attempts=1, status_attempts=3)
     plan = plan_of([planned("kedro-a"), planned("kedro-b", depends_on=["kedro-a"])])
     # Five whole polls fail (each spends the engine's retries); the driver keeps
     # the jobs' last states and asks again.

@@ -19,7 +19,7 @@ def settings_through(
         "endpoint_url": proxy.url,
         "lookup_delay": 0.0,
         "api_retry_delay": 0.01,
-        "api_timeout": 1.0,
+        "api_timeout": 5.0,
         **overrides,
     }
     return world.settings(**values)
