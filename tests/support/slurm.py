@@ -358,15 +358,17 @@ def stop_cluster(root: Path) -> None:
     """Cancel every job, then stop exactly the daemons started under ``root``."""
     conf = root / "slurm.conf"
     env = {**os.environ, SLURM_CONF: str(conf)}
-    if conf.exists() and _pid(root / "slurmctld.pid"):
-        _run(["scancel", "--full", "--user", str(os.geteuid())], env=env)
-        # Bounded: until squeue shows no job, or STOP_TIMEOUT seconds.
-        deadline = time.monotonic() + STOP_TIMEOUT
-        while time.monotonic() < deadline:
-            result = _run(["squeue", "-h", "-o", "%i"], env=env, timeout=10)
-            if result.returncode != 0 or not result.stdout.strip():
-                break
-            time.sleep(0.2)
+    # A controller that hangs must not keep the daemons running: on to stopping.
+    with contextlib.suppress(subprocess.SubprocessError, OSError):
+        if conf.exists() and _pid(root / "slurmctld.pid"):
+            _run(["scancel", "--full", "--user", str(os.geteuid())], env=env)
+            # Bounded: until squeue shows no job, or STOP_TIMEOUT seconds.
+            deadline = time.monotonic() + STOP_TIMEOUT
+            while time.monotonic() < deadline:
+                result = _run(["squeue", "-h", "-o", "%i"], env=env, timeout=10)
+                if result.returncode != 0 or not result.stdout.strip():
+                    break
+                time.sleep(0.2)
     _stop(root / "slurmd.pid")
     for pid in _step_daemons(root / "spool"):
         with contextlib.suppress(ProcessLookupError):
@@ -378,7 +380,8 @@ def stop_cluster(root: Path) -> None:
 @contextlib.contextmanager
 def running_cluster() -> Iterator[SlurmCluster]:
     """A cluster for the block, stopped after it (also for the benchmark)."""
-    root = Path(tempfile.mkdtemp(prefix="kp-slurm-"))
+    # The pid in the name says whose cluster it is (several suites may run).
+    root = Path(tempfile.mkdtemp(prefix=f"kp-slurm-{os.getpid()}-"))
     root.chmod(0o755)  # munged (the munge user) reaches its socket dir inside
     try:
         yield start_cluster(root)
