@@ -13,11 +13,18 @@ Limits this engine keeps:
   (``submit_rate``, default 40/s, no burst) spaces SubmitJob and TerminateJob
   calls; throttling that still happens (other clients share the quota) is
   retried by botocore's ``standard`` or ``adaptive`` retry mode.
-- **No duplicate jobs.** A SubmitJob whose response timed out may have created
-  the job. botocore would retry it blindly (its retry modes treat read timeouts
-  as transient), so a ``needs-retry`` handler vetoes exactly that retry, and the
-  engine looks the job up by name (``ListJobs``) and by the run's tags
-  (``DescribeJobs``) before it submits again.
+- **No duplicate jobs.** SubmitJob has no client token: one whose answer was
+  lost (a reset, a read timeout, a 5xx) may have created the job. A
+  ``needs-retry`` handler stops botocore from resending it (``retries.py``: it
+  raises, which holds on every botocore; returning ``False`` holds only from
+  1.43.3), and the engine looks the job up by name (``ListJobs``) and the run's
+  tags (``DescribeJobs``), ``lookup_attempts`` times, before it sends it again.
+  A submit interrupted in flight is looked up and terminated by ``cancel`` and
+  ``close``.
+- **Status outages are no failures.** Reads are retried (``status_attempts``,
+  capped backoff), then ``EngineUnavailable``: the driver asks again later.
+- **RUNNABLE forever** is reported (``runnable_warning``) and, with
+  ``runnable_timeout``, ends in a terminated, failed job (``queue_watch.py``).
 - **DescribeJobs: at most 100 ids per call.** One tracker polls every unfinished
   job of the run in ``ceil(n / 100)`` calls per round, backing off while nothing
   changes (see ``driver.py``); never a thread or a call per job.
