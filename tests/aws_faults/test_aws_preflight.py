@@ -9,7 +9,12 @@ from pathlib import Path
 import pytest
 from through_proxy import engine_through, settings_through
 
-from kedro_pipelinename.batch.aws import AWSBatchEngine, AWSBatchSettings, make_client
+from kedro_pipelinename.batch.aws import (
+    AWSBatchEngine,
+    AWSBatchRunner,
+    AWSBatchSettings,
+    make_client,
+)
 from kedro_pipelinename.batch.aws.api import endpoint_from_environment
 from kedro_pipelinename.batch.engine import EngineRun, Submission
 from kedro_pipelinename.batch.errors import BatchSettingsError
@@ -129,3 +134,19 @@ def test_aws_endpoint_url_is_applied_explicitly_where_botocore_ignores_it(
     assert endpoint_from_environment(settings, os.environ, "1.31.0") is None
     ignored = {**os.environ, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"}
     assert endpoint_from_environment(settings, ignored, "1.29.0") is None
+
+
+@pytest.mark.usefixtures("aws_environment")
+def test_misspelt_aws_settings_are_refused_with_the_ones_meant(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("KEDRO_BATCH_RUNABLE_TIMEOUT", "60")
+    block = {"job_queue": "q", "job_definition": "d", "lookup_attemps": 3}
+
+    with pytest.raises(BatchSettingsError) as caught:
+        AWSBatchRunner().resolve_settings({"aws_batch": block})
+
+    message = str(caught.value)
+    assert "Unknown batch setting 'lookup_attemps'" in message
+    assert "Did you mean lookup_attempts" in message
+    assert "Did you mean KEDRO_BATCH_RUNNABLE_TIMEOUT" in message
