@@ -20,6 +20,7 @@ DIAGRAM = ROOT / "docs" / "architecture.md"
 LAYERS = (
     "kedro_pipelinename.batch.local",
     "kedro_pipelinename.batch.aws",
+    "kedro_pipelinename.batch.slurm",
     "kedro_pipelinename.batch",
     "kedro_pipelinename.commands",
     "kedro_pipelinename.demo",

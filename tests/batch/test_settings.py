@@ -303,7 +303,7 @@ def test_the_generic_runner_names_a_misspelt_engine_and_the_installed_ones() -> 
         "No batch engine 'lcoal' (from the runner argument engine='lcoal')" in message
     )
     assert "Did you mean 'local'?" in message
-    assert "Installed: aws, local." in message
+    assert "Installed: aws, local, slurm." in message
 
 
 def test_the_generic_runner_without_an_engine_says_how_to_choose_one() -> None:

@@ -92,5 +92,5 @@ def test_a_misspelt_plugin_engine_is_refused_with_the_installed_ones(
 
     assert code != 0
     assert "No batch engine 'inlin' (from the environment variable " in output
-    assert "Did you mean 'inline'? Installed: aws, inline, local." in output
+    assert "Did you mean 'inline'? Installed: aws, inline, local, slurm." in output
     assert project.output_files() == []
