@@ -66,12 +66,32 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+#: Where Debian puts the daemons and root's tools (runuser, dpkg's helpers). A
+#: CI shell's PATH may lack the sbin directories (a fresh CI machine's does), and
+#: dpkg refuses to run without them.
+SYSTEM_DIRS = (
+    "/usr/local/sbin",
+    "/usr/local/bin",
+    "/usr/sbin",
+    "/usr/bin",
+    "/sbin",
+    "/bin",
+)
+
+
+def _with_system_path(env: dict[str, str] | None) -> dict[str, str]:
+    env = dict(os.environ if env is None else env)
+    dirs = env.get("PATH", "").split(os.pathsep) if env.get("PATH") else []
+    env["PATH"] = os.pathsep.join([*dirs, *(d for d in SYSTEM_DIRS if d not in dirs)])
+    return env
+
+
 def _run(
     argv: list[str], *, env: dict[str, str] | None = None, timeout: float = 30
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         argv,
-        env=env,
+        env=_with_system_path(env),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -95,7 +115,7 @@ def _machine_lock() -> Iterator[None]:
 
 def install_packages() -> None:
     """``apt-get install`` the SLURM and munge packages when slurmctld is absent."""
-    if shutil.which("slurmctld", path="/usr/sbin:/usr/bin:/sbin:/bin"):
+    if shutil.which("slurmctld", path=os.pathsep.join(SYSTEM_DIRS)):
         return
     if os.geteuid() != 0 or not shutil.which("apt-get"):
         raise ClusterUnavailable(
@@ -176,7 +196,7 @@ def _munge_key() -> Path:
     key = Path("/etc/munge/munge.key")
     if not key.exists():
         key.parent.mkdir(parents=True, exist_ok=True)
-        if shutil.which("mungekey"):
+        if shutil.which("mungekey", path=os.pathsep.join(SYSTEM_DIRS)):
             _run(["mungekey", "--create", f"--keyfile={key}"])
         else:
             key.write_bytes(os.urandom(1024))
