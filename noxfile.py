@@ -134,8 +134,23 @@ def kedro_suites(session: nox.Session, kedro: str) -> None:
 def lint(session: nox.Session) -> None:
     """ruff and mypy (strict) over the package."""
     session.install("-e", ".[test]")
-    session.run("ruff", "check", "kedro_pipelinename", "tests", "noxfile.py", ".ci")
     session.run(
-        "ruff", "format", "--check", "kedro_pipelinename", "tests", "noxfile.py", ".ci"
+        "ruff",
+        "check",
+        "kedro_pipelinename",
+        "kedro_pipelinename_commands",
+        "tests",
+        "noxfile.py",
+        ".ci",
+    )
+    session.run(
+        "ruff",
+        "format",
+        "--check",
+        "kedro_pipelinename",
+        "kedro_pipelinename_commands",
+        "tests",
+        "noxfile.py",
+        ".ci",
     )
     session.run("mypy")

@@ -1,0 +1,45 @@
+"""Kedro loads the ``kedro batch`` entry point for every ``kedro`` command in a
+project; loading it must not patch Kedro (only ``settings.py``'s import, or a
+``kedro batch`` command itself, does)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+PROBE = """
+import json, sys
+from importlib.metadata import entry_points
+
+import click
+
+(point,) = [p for p in entry_points(group="kedro.project_commands") if p.name == "batch"]
+group = point.load()
+context = click.Context(group)
+listed = group.list_commands(context)
+after_load = "kedro_pipelinename" in sys.modules
+batch = group.get_command(context, "batch")
+subcommands = batch.list_commands(click.Context(batch))
+print(json.dumps({
+    "listed": listed,
+    "patched_after_load": after_load,
+    "subcommands": sorted(subcommands),
+    "patched_after_lookup": "kedro_pipelinename" in sys.modules,
+}))
+"""
+
+
+def test_loading_the_entry_point_does_not_patch_kedro() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    probe = json.loads(result.stdout.strip().splitlines()[-1])
+    assert probe["listed"] == ["batch"]
+    assert probe["patched_after_load"] is False
+    assert probe["subcommands"] == ["cancel", "plan", "resume", "runs", "status"]
+    assert probe["patched_after_lookup"] is True
