@@ -14,7 +14,8 @@ from importlib.metadata import entry_points
 
 import click
 
-(point,) = [p for p in entry_points(group="kedro.project_commands") if p.name == "batch"]
+points = entry_points(group="kedro.project_commands")
+(point,) = [p for p in points if p.name == "batch"]
 group = point.load()
 context = click.Context(group)
 listed = group.list_commands(context)
