@@ -33,7 +33,7 @@ import hashlib
 import logging
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
@@ -299,6 +299,13 @@ class Engine(Protocol):
     def close(self) -> None:
         """Release what the engine holds; called once, last."""
         ...
+
+
+def chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    """``items`` in slices of at most ``size``: one engine call each (AWS Batch
+    describes 100 job ids per call, ``squeue`` is given 1,000)."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def sleep_wait(seconds: float) -> None:

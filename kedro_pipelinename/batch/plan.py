@@ -24,7 +24,7 @@ import json
 import logging
 import shlex
 from collections.abc import Hashable, Iterable, Mapping
-from typing import TYPE_CHECKING, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from attrs import define, field
 
@@ -72,6 +72,26 @@ class PlannedJob:
     depends_on: tuple[str, ...] = field(converter=to_str_tuple)
     command: tuple[str, ...] = field(converter=to_str_tuple)
     env: Mapping[str, str] = field(converter=_frozen_env)
+
+    def layered(
+        self,
+        defaults: Mapping[str, Any],
+        by_namespace: Mapping[str, Mapping[str, Any]],
+        by_tag: Mapping[str, Mapping[str, Any]],
+    ) -> dict[str, Any]:
+        """Per-job values (an engine's resources): ``defaults``, then the job's
+        namespace's, then each of its tags' (sorted), later ones winning.
+
+        Example:
+            >>> job.layered({"cpus": 1}, {"train": {"cpus": 2}}, {})  # doctest: +SKIP
+            {'cpus': 2}
+        """
+        merged = dict(defaults)
+        if self.namespace is not None:
+            merged.update(by_namespace.get(self.namespace, {}))
+        for tag in self.tags:
+            merged.update(by_tag.get(tag, {}))
+        return merged
 
     def to_dict(self) -> dict[str, object]:
         """The job as plain JSON data."""

@@ -10,7 +10,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from packaging.version import Version
@@ -106,18 +106,11 @@ class TokenBucket:
             self._sleep(wait)
 
 
-def chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _merged_resources(job: PlannedJob, settings: AWSBatchSettings) -> dict[str, str]:
-    """Default, then the job's namespace, then each of its tags (sorted)."""
-    merged = dict(settings.resources)
-    if job.namespace is not None:
-        merged.update(settings.resources_by_namespace.get(job.namespace, {}))
-    for tag in job.tags:
-        merged.update(settings.resources_by_tag.get(tag, {}))
+    """The job's resources (``PlannedJob.layered``), as Batch's strings."""
+    merged = job.layered(
+        settings.resources, settings.resources_by_namespace, settings.resources_by_tag
+    )
     return {kind: str(amount) for kind, amount in merged.items()}
 
 

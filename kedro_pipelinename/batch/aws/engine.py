@@ -41,7 +41,14 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar
 
-from ..engine import EngineRun, EngineSpec, JobState, Submission, sleep_wait
+from ..engine import (
+    EngineRun,
+    EngineSpec,
+    JobState,
+    Submission,
+    chunks,
+    sleep_wait,
+)
 from ..errors import BatchError, BatchSettingsError
 from ..settings import where_to_set
 from .api import (
@@ -52,7 +59,6 @@ from .api import (
     RUN_ID_TAG,
     SPEC,
     TokenBucket,
-    chunks,
     job_state,
     make_client,
     submit_job_request,

@@ -11,12 +11,13 @@ from __future__ import annotations
 import logging
 import shutil
 import subprocess
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
 from attrs import define
 
+from ..engine import chunks
 from ..errors import BatchError, BatchSettingsError, EngineUnavailable
 from ..settings import where_to_set
 
@@ -144,11 +145,6 @@ def parse_sacct(text: str) -> list[QueueRow]:
             )
         )
     return rows
-
-
-def chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 class SlurmCommands:

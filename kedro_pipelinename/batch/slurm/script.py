@@ -53,13 +53,11 @@ def name_in_comment(comment: str | None, run_id: str) -> str | None:
 
 
 def merged_resources(job: PlannedJob, settings: SlurmBatchSettings) -> dict[str, Any]:
-    """The defaults, then the job's namespace's, then each of its tags' (sorted)."""
-    merged = settings.resources()
-    if job.namespace is not None:
-        merged.update(settings.resources_by_namespace.get(job.namespace, {}))
-    for tag in job.tags:
-        merged.update(settings.resources_by_tag.get(tag, {}))
-    return merged
+    """The defaults, then the job's namespace's, then each of its tags' (sorted):
+    ``PlannedJob.layered``."""
+    return job.layered(
+        settings.resources(), settings.resources_by_namespace, settings.resources_by_tag
+    )
 
 
 def _pattern_safe(path: Path) -> str:
