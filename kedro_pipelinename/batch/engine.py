@@ -4,8 +4,12 @@ The driver (``driver.py``) owns the plan: it decides *when* each job may be
 submitted, tracks every job with one poll per round, applies ``fail_fast``,
 cancels unfinished jobs on failure or interruption, adopts the jobs an earlier
 driver of the same run left, and builds the error and the resume hint. An
-engine does six small things, each for many jobs at once:
+engine does seven small things, most of them for many jobs at once:
 
+- ``open(run, settings)``: connect (build clients, find commands), asking
+  nothing of the remote side: ``kedro batch status``, ``status --watch`` and
+  ``cancel`` open it too, and must work when the run's job definition or
+  partition is gone since;
 - ``submit(submission)``: start one job whose parents are the engine ids in
   ``submission.depends_on`` (never more than ``spec.max_parents``); return its id;
 - ``poll(job_ids)``: the current ``JobState`` of each of those jobs;
@@ -17,13 +21,22 @@ engine does six small things, each for many jobs at once:
   engine learns that a job changed;
 - ``close()``: release clients, threads and processes.
 
+Optionally, it has the run's pre-flight, which only a driver runs
+(``check_engine``), once, after ``open`` and before anything is submitted:
+
+- ``check()``: every problem of the run's resources at once (a job queue or
+  partition that does not exist, a request the engine would refuse).
+
+An engine without ``check`` (one written before it existed, which may still
+check in ``open``) has no separate checks: ``check_engine`` passes it.
+
 And it declares, as data (``EngineSpec``): its name, its settings class, how
 many unfinished parents one job may name, its job-name rule, and how each of
 its status words maps onto the shared ``JobStatus``. Engines are found through
 the ``kedro_pipelinename.batch_engines`` entry-point group (``engines.py``).
 
 Example:
-    ``docs/writing-an-engine.md`` has a whole engine in 30 lines.
+    ``docs/writing-an-engine.md`` has a whole engine in 40 lines.
 """
 
 from __future__ import annotations
@@ -39,7 +52,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from attrs import define, field
 
-from .errors import to_str_tuple
+from .errors import BatchSettingsError, to_str_tuple
 
 if TYPE_CHECKING:
     from .plan import JobPlan, PlannedJob
@@ -271,9 +284,12 @@ class Engine(Protocol):
 
     @classmethod
     def open(cls, run: EngineRun, settings: Any) -> Engine:
-        """An engine ready for ``run``; ``settings`` is an instance of
-        ``spec.settings`` (or ``None``). May check its own resources and raise;
-        nothing is submitted yet."""
+        """An engine connected for ``run``; ``settings`` is an instance of
+        ``spec.settings`` (or ``None``).
+
+        Builds clients and nothing else: no call checks the run's resources
+        (that is ``check``, which only a driver runs). ``kedro batch status``
+        and ``cancel`` open the engine of a recorded run this way."""
         ...
 
     def submit(self, submission: Submission) -> str:
@@ -313,6 +329,40 @@ def sleep_wait(seconds: float) -> None:
     time.sleep(max(0.0, seconds))
 
 
+@runtime_checkable
+class CheckedEngine(Engine, Protocol):
+    """An engine with a pre-flight of its own (``check``); ``Engine`` plus one method.
+
+    ``check`` is optional: an engine without it has no separate checks."""
+
+    def check(self) -> Sequence[BatchSettingsError]:
+        """Every problem of the run's resources, all at once; empty when none.
+
+        Run by the driver once, after ``open``, before anything is submitted;
+        never by ``kedro batch status`` or ``cancel``. Submits and creates
+        nothing remote."""
+        ...
+
+
+def engine_checks(engine: Engine) -> list[BatchSettingsError]:
+    """The problems ``engine.check()`` finds; ``[]`` for an engine without ``check``
+    (written before it existed: its ``open`` may have checked already)."""
+    check = getattr(engine, "check", None)
+    return list(check()) if callable(check) else []
+
+
+def check_engine(engine: Engine) -> None:
+    """The run's pre-flight on ``engine``: what a driver runs after ``open``.
+
+    Raises:
+        BatchSettingsError: Listing every problem ``check`` found; nothing was
+            submitted.
+    """
+    problems = engine_checks(engine)
+    if problems:
+        raise BatchSettingsError.combine(problems)
+
+
 def engine_problem(engine: type[Any]) -> str | None:
     """Why ``engine`` is no engine class (a missing ``spec`` or method), or ``None``."""
     spec = getattr(engine, "spec", None)
@@ -325,4 +375,6 @@ def engine_problem(engine: type[Any]) -> str | None:
     ]
     if missing:
         return f"{engine!r} lacks {', '.join(missing)}"
+    if getattr(engine, "check", None) is not None and not callable(engine.check):
+        return f"{engine!r} has a `check` that is not a method"
     return None

@@ -27,7 +27,7 @@ from kedro.runner import AbstractRunner
 
 from ..run_id import run_id_from_environment
 from .driver import Driver
-from .engine import Engine, EngineRun
+from .engine import Engine, EngineRun, check_engine
 from .engines import engine_named, installed_engines
 from .errors import BatchJobError, BatchSettingsError, PreflightError
 from .plan import JobPlan, plan_jobs
@@ -191,8 +191,8 @@ class BatchRunner(AbstractRunner):
     ) -> Engine:
         """The engine that runs ``run``'s jobs: ``engine.open(run, settings)``.
 
-        Called after the pre-flight checks passed, before anything is submitted;
-        an engine may check its own resources there and raise. Override it to
+        Called after the shared pre-flight checks passed; the engine's own
+        (``check``) run next, before anything is submitted. Override it to
         build the engine another way (``AWSBatchRunner`` passes its client).
         """
         return engine.open(run, engine_settings)
@@ -435,6 +435,13 @@ class BatchRunner(AbstractRunner):
         resolved: ResolvedSettings,
     ) -> None:
         engine = self.open_engine(resolved.engine, run, resolved.engine_settings)
+        try:
+            # The engine's pre-flight: only a driver runs it (`kedro batch
+            # status` and `cancel` open the engine without it).
+            check_engine(engine)
+        except BaseException:
+            engine.close()
+            raise
         try:
             try:
                 progress = self.progress or default_progress()

@@ -1,9 +1,10 @@
 """What a run's jobs are doing now: its engine reopened from the run record.
 
-``Engine.open`` with the recorded plan and settings, then one ``poll`` with every
-recorded job id (the engine batches it: AWS Batch 100 ids per ``DescribeJobs``),
-so any engine, SLURM's too, answers ``kedro batch status`` as it answers its
-driver.
+``Engine.open`` with the recorded plan and settings (never the run's pre-flight,
+``check``: a run whose job definition or partition is gone since is still
+watched and cancelled), then one ``poll`` with every recorded job id (the
+engine batches it: AWS Batch 100 ids per ``DescribeJobs``), so any engine,
+SLURM's too, answers ``kedro batch status`` as it answers its driver.
 """
 
 from __future__ import annotations

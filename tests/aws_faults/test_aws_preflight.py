@@ -16,7 +16,7 @@ from kedro_pipelinename.batch.aws import (
     make_client,
 )
 from kedro_pipelinename.batch.aws.api import endpoint_from_environment
-from kedro_pipelinename.batch.engine import EngineRun, Submission
+from kedro_pipelinename.batch.engine import EngineRun, Submission, check_engine
 from kedro_pipelinename.batch.errors import BatchSettingsError
 from kedro_pipelinename.batch.settings import BatchSettings, resolve_settings
 from support.aws import BatchWorld
@@ -53,8 +53,9 @@ def test_every_aws_problem_is_listed_before_anything_is_submitted(
         project_path=Path.cwd(),
     )
 
+    engine = AWSBatchEngine.with_client(run, settings, make_client(settings))
     with pytest.raises(BatchSettingsError) as caught:
-        AWSBatchEngine.with_client(run, settings, make_client(settings))
+        check_engine(engine)
 
     message = str(caught.value)
     assert len(caught.value.problems) == 4, message

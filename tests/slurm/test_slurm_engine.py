@@ -11,7 +11,7 @@ import pytest
 
 from engines.harness import FAST, Harness, named
 from kedro_pipelinename.batch.driver import Driver, RunOutcome
-from kedro_pipelinename.batch.engine import EngineRun, JobStatus
+from kedro_pipelinename.batch.engine import EngineRun, JobStatus, check_engine
 from kedro_pipelinename.batch.errors import BatchSettingsError
 from kedro_pipelinename.batch.plan import PlannedJob
 from kedro_pipelinename.batch.progress import LogProgress
@@ -156,8 +156,9 @@ def test_resources_slurm_refuses_are_all_reported_before_any_submission(
     )
     run = EngineRun(plan=harness.plan(jobs), settings=FAST, project_path=harness.out)
 
+    engine = SlurmBatchEngine.open(run, settings)
     with pytest.raises(BatchSettingsError) as raised:
-        SlurmBatchEngine.open(run, settings)
+        check_engine(engine)
 
     message = str(raised.value)
     assert len(raised.value.problems) == 2, message

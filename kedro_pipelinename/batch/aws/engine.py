@@ -93,6 +93,8 @@ class AWSBatchEngine:
         client: A Batch client (default: ``make_client(settings)``); tests pass a
             stubbed one. It should have the handler of
             ``veto_blind_submit_retries``.
+        job_name_prefix: The run's ``job_name_prefix`` (``find_jobs`` lists it).
+        run: The run it is opened for, whose jobs ``check`` checks.
 
     Example:
         >>> engine = AWSBatchEngine(settings, run_id="2024-01-15T10.30.00.000Z")
@@ -108,6 +110,7 @@ class AWSBatchEngine:
         *,
         client: Any = None,
         job_name_prefix: str = "kedro",
+        run: EngineRun | None = None,
     ) -> None:
         self._prefix = job_name_prefix
         self.settings = settings
@@ -118,10 +121,13 @@ class AWSBatchEngine:
         #: Names of jobs whose SubmitJob has not answered (see ``submit``).
         self._in_flight: set[str] = set()
         self._queue_watch = QueueWatch(self, settings)
+        #: The run it was opened for (``check`` checks its jobs' requests).
+        self._run = run
 
     @classmethod
     def open(cls, run: EngineRun, settings: AWSBatchSettings) -> AWSBatchEngine:
-        """An engine whose job queue and job definition were checked."""
+        """An engine for ``run`` on a new Batch client; no call is made (see
+        ``check``)."""
         return cls.with_client(run, settings, make_client(settings))
 
     @classmethod
@@ -129,29 +135,38 @@ class AWSBatchEngine:
         cls, run: EngineRun, settings: AWSBatchSettings, client: Any
     ) -> AWSBatchEngine:
         """``open`` with a Batch client of your own (event hooks, a session)."""
-        engine = cls(
+        return cls(
             settings,
             run_id=run.run_id,
             client=client,
             job_name_prefix=run.settings.job_name_prefix,
+            run=run,
         )
-        try:
-            engine.verify(run)
-        except BaseException:
-            engine.close()
-            raise
-        return engine
 
     # --- checks --------------------------------------------------------------------
 
+    def check(self) -> list[BatchSettingsError]:
+        """The run's pre-flight: every problem of the job queue, the job
+        definition and (for an opened engine) each job's SubmitJob; creating
+        nothing. ``DescribeJobQueues`` and ``DescribeJobDefinitions`` once each.
+        """
+        return self.problems(self._run)
+
     def verify(self, run: EngineRun | None = None) -> None:
-        """Check that the job queue and job definition exist, and (given the
-        run) that AWS Batch would accept every job's SubmitJob; creating nothing.
+        """``problems(run)``, raised.
 
         Raises:
             BatchSettingsError: Listing every problem: the missing queue or
                 definition, and each setting that makes a job AWS Batch refuses.
         """
+        problems = self.problems(run)
+        if problems:
+            raise BatchSettingsError.combine(problems)
+
+    def problems(self, run: EngineRun | None = None) -> list[BatchSettingsError]:
+        """Whether the job queue and job definition exist, and (given the run)
+        whether AWS Batch would accept every job's SubmitJob: one error per
+        problem; empty when none."""
         problems: list[BatchSettingsError] = []
         queues = self.client.describe_job_queues(jobQueues=[self.settings.job_queue])
         usable = [
@@ -185,8 +200,7 @@ class AWSBatchEngine:
             )
         if run is not None:
             problems += check_plan(run, self.settings, self.client)
-        if problems:
-            raise BatchSettingsError.combine(problems)
+        return problems
 
     # --- Engine ------------------------------------------------------------------
 

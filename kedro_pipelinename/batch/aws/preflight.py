@@ -1,7 +1,8 @@
 """AWS Batch's own pre-flight: what the plan's SubmitJob requests would break.
 
-Run when the engine is opened, before anything is submitted; every problem of
-every job is reported at once, each naming the setting that caused it and how
+Run by the engine's ``check`` (the driver's pre-flight, never ``kedro batch
+status`` or ``cancel``), before anything is submitted; every problem of every
+job is reported at once, each naming the setting that caused it and how
 to fix it. The shared pre-flight (``batch/preflight.py``) checks the pipeline;
 this checks what only AWS Batch refuses:
 

@@ -45,8 +45,8 @@ class AWSBatchRunner(BatchRunner):
     def open_engine(
         self, engine: type[Engine], run: EngineRun, engine_settings: Any
     ) -> AWSBatchEngine:
-        """An ``AWSBatchEngine`` on ``client_factory``'s client, queue and
-        definition checked."""
+        """An ``AWSBatchEngine`` on ``client_factory``'s client (the driver
+        then runs its ``check``)."""
         return AWSBatchEngine.with_client(
             run, engine_settings, self.client_factory(engine_settings)
         )

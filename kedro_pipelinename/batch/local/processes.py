@@ -39,6 +39,7 @@ import json
 import logging
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -57,7 +58,9 @@ from ..engine import (
     JobStatus,
     Submission,
 )
+from ..errors import BatchSettingsError
 from ..pids import is_running, process_start
+from ..settings import where_to_set
 from .settings import LocalBatchSettings
 
 logger = logging.getLogger(__name__)
@@ -287,19 +290,58 @@ class LocalBatchEngine:
         self.log_dir = log_dir / run_id
         self._environ = dict(os.environ if environ is None else environ)
         self._jobs: dict[str, _JobProcess] = {}
+        #: The run it was opened for (``check`` checks its jobs' programs).
+        self._run: EngineRun | None = None
 
     @classmethod
     def open(cls, run: EngineRun, settings: LocalBatchSettings) -> LocalBatchEngine:
-        """An engine running the jobs in the run's project directory."""
+        """An engine running the jobs in the run's project directory; nothing
+        is started or written (see ``check``)."""
         engine = cls(settings, run_id=run.run_id, project_path=run.project_path)
-        logger.info("%s", run.plan.render_text())
-        logger.info(
-            "Running %d job(s) as local processes, at most %s at once; job logs in %s",
-            len(run.plan.jobs),
-            run.settings.max_parallel or "all",
-            engine.log_dir,
-        )
+        engine._run = run
         return engine
+
+    def check(self) -> list[BatchSettingsError]:
+        """The run's pre-flight: every job's program can be started here (a
+        misspelt ``executable`` would fail every job, one after another). When
+        it passes, the plan and where the logs go are logged: the driver starts
+        the jobs next (here, not in ``open``: ``kedro batch status`` opens the
+        engine too)."""
+        run = self._run
+        if run is None:
+            return []
+        # A job's program is looked up on the PATH it gets (supervise.py runs it).
+        programs = {
+            job.command[0]: {**self._environ, **job.env}.get("PATH")
+            for job in run.plan.jobs
+            if job.command
+        }
+        problems = [
+            BatchSettingsError(
+                "executable",
+                f"Batch setting 'executable' names the program {program!r}, which "
+                f"is not an executable file here (looked for in the project "
+                f"directory and on PATH). {where_to_set('executable')}",
+            )
+            for program, path in programs.items()
+            if not self._startable(program, path)
+        ]
+        if not problems:
+            logger.info("%s", run.plan.render_text())
+            logger.info(
+                "Running %d job(s) as local processes, at most %s at once; job logs "
+                "in %s",
+                len(run.plan.jobs),
+                run.settings.max_parallel or "all",
+                self.log_dir,
+            )
+        return problems
+
+    def _startable(self, program: str, search_path: str | None) -> bool:
+        if os.sep in program:  # a path, relative to the jobs' directory
+            path = self._project_path / program
+            return path.is_file() and os.access(path, os.X_OK)
+        return shutil.which(program, path=search_path) is not None
 
     def submit(self, submission: Submission) -> str:
         """Start the job's process; its id is the job name (unique in the run)."""

@@ -194,28 +194,41 @@ class SlurmBatchEngine:
 
     @classmethod
     def open(cls, run: EngineRun, settings: SlurmBatchSettings) -> SlurmBatchEngine:
-        """An engine whose commands were found and whose resources SLURM accepts."""
-        engine = cls(settings, run)
-        engine.log_dir.mkdir(parents=True, exist_ok=True)
-        engine.verify(run.plan)
-        if run.plan.jobs:
-            logger.info("%s", run.plan.render_text())
+        """An engine for ``run``; no SLURM command runs, no file is written (see
+        ``check``)."""
+        return cls(settings, run)
+
+    def check(self) -> list[BatchSettingsError]:
+        """The run's pre-flight (``problems`` of its plan); when it passes, the
+        plan and where its scripts go are logged: the driver submits next."""
+        problems = self.problems(self._plan)
+        if not problems and self._plan.jobs:
+            # Here, not in open: `kedro batch status` opens the engine too.
+            logger.info("%s", self._plan.render_text())
             logger.info(
                 "Submitting %d job(s) to %s; scripts and outputs in %s",
-                len(run.plan.jobs),
-                engine.label,
-                engine.log_dir,
+                len(self._plan.jobs),
+                self.label,
+                self.log_dir,
             )
-        return engine
+        return problems
 
     def verify(self, plan: JobPlan) -> None:
-        """``sbatch --test-only`` once per distinct set of resources of ``plan``.
-
-        Submits nothing; catches what only the cluster knows (a partition,
-        account, QOS or gres it does not have) before the first job is submitted.
+        """``problems(plan)``, raised.
 
         Raises:
             BatchSettingsError: Listing every set SLURM refused, with its message.
+        """
+        problems = self.problems(plan)
+        if problems:
+            raise BatchSettingsError.combine(problems)
+
+    def problems(self, plan: JobPlan) -> list[BatchSettingsError]:
+        """``sbatch --test-only`` once per distinct set of resources of ``plan``.
+
+        Submits nothing; catches what only the cluster knows (a partition,
+        account, QOS or gres it does not have) before the first job is
+        submitted. One error per set SLURM refused, with its message.
         """
         sets: dict[tuple[tuple[str, str], ...], str] = {}
         for job in plan.jobs:
@@ -224,7 +237,8 @@ class SlurmBatchEngine:
             if key and key not in sets:
                 sets[key] = job.name
         if not sets:
-            return
+            return []
+        self.log_dir.mkdir(parents=True, exist_ok=True)
         probe = self.log_dir / "resources-probe.sbatch"
         probe.write_text("#!/bin/bash\ntrue\n")
         problems = []
@@ -248,8 +262,7 @@ class SlurmBatchEngine:
                     )
                 )
         probe.unlink(missing_ok=True)
-        if problems:
-            raise BatchSettingsError.combine(problems)
+        return problems
 
     # --- jobs ----------------------------------------------------------------------
 
