@@ -73,20 +73,39 @@ class Recording:
         return getattr(self.engine, name)
 
 
+def no_calls() -> int:
+    """An engine with no remote side (local processes) calls nothing."""
+    return 0
+
+
 class Harness:
     """Builds contract jobs and opens engines of one kind.
 
     Args:
         name: The engine's name (the test id).
-        open_engine: ``(run, settings) -> engine``.
+        open_engine: ``run -> engine``.
         out: Where the jobs record what they saw.
+        open_missing: ``run -> engine`` whose settings (or, for the local
+            engine, jobs' programs) name two resources that do not exist: its
+            ``check`` must report both. ``run``'s plan has a job in the
+            namespace ``big``.
+        backend_calls: How many calls every engine of this harness has made to
+            what runs the jobs (AWS Batch API calls, SLURM commands) so far.
     """
 
     def __init__(
-        self, name: str, open_engine: Callable[[EngineRun], Engine], out: Path
+        self,
+        name: str,
+        open_engine: Callable[[EngineRun], Engine],
+        out: Path,
+        *,
+        open_missing: Callable[[EngineRun], Engine] | None = None,
+        backend_calls: Callable[[], int] = no_calls,
     ) -> None:
         self.name = name
         self._open = open_engine
+        self._open_missing = open_missing or open_engine
+        self.backend_calls = backend_calls
         self.out = out
 
     def alive(self) -> list[str]:
@@ -135,6 +154,11 @@ class Harness:
     def open(self, plan: JobPlan, settings: BatchSettings = FAST) -> Recording:
         run = EngineRun(plan=plan, settings=settings, project_path=self.out)
         return Recording(self._open(run))
+
+    def open_missing(self, plan: JobPlan) -> Recording:
+        """An engine for ``plan`` naming two resources that do not exist."""
+        run = EngineRun(plan=plan, settings=FAST, project_path=self.out)
+        return Recording(self._open_missing(run))
 
     def eventually_stopped(self) -> list[str]:
         """The jobs still running once every cancelled one had time to stop.

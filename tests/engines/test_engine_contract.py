@@ -11,11 +11,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
+import attrs
 import pytest
 from harness import FAST, RUN_ID, Harness, named
 
 from kedro_pipelinename.batch.driver import Driver, RunOutcome
-from kedro_pipelinename.batch.engine import JobStatus
+from kedro_pipelinename.batch.engine import JobStatus, check_engine, engine_checks
 from kedro_pipelinename.batch.engines import installed_engines
 from kedro_pipelinename.batch.plan import JobPlan
 from kedro_pipelinename.batch.progress import LogProgress, summarise
@@ -32,9 +33,11 @@ def _run(
     reattach: bool = False,
     progress: LogProgress | None = None,
 ) -> tuple[RunOutcome, list[str]]:
-    """Run ``plan`` to the end; the outcome and the names submitted, in order."""
+    """Check, then run ``plan`` to the end, as a driver does; the outcome and the
+    names submitted, in order."""
     opened = engine.open(plan, settings)
     try:
+        check_engine(opened)
         outcome = Driver(
             plan, opened, settings, progress or LogProgress(), reattach=reattach
         ).run()
@@ -335,6 +338,31 @@ def test_cancelling_finished_jobs_changes_nothing(engine: Harness) -> None:
         "kedro-a": JobStatus.SUCCEEDED,
         "kedro-b": JobStatus.FAILED,
     }
+
+
+# --- opening and checking ---
+
+
+def test_open_calls_nothing_and_check_lists_every_missing_resource_at_once(
+    engine: Harness,
+) -> None:
+    plan = engine.plan(
+        [engine.job("a"), attrs.evolve(engine.job("b"), namespace="big")]
+    )
+    before = engine.backend_calls()
+
+    # What `kedro batch status` and `cancel` do: open, no pre-flight.
+    opened = engine.open_missing(plan)
+    calls_to_open = engine.backend_calls() - before
+    try:
+        problems = engine_checks(opened)  # what a driver does next
+    finally:
+        opened.close()
+
+    assert calls_to_open == 0
+    assert len(problems) == 2, problems
+    assert opened.submissions == []
+    assert engine.alive() == []
 
 
 def test_the_engine_declares_itself_and_is_installed(engine: Harness) -> None:

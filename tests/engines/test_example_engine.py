@@ -11,9 +11,13 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from kedro_pipelinename.batch.engine import EngineRun, engine_checks, engine_problem
+from kedro_pipelinename.batch.plan import JobPlan
+from kedro_pipelinename.batch.settings import BatchSettings
 from kedro_pipelinename.demo.project import DemoProject, write_demo_project
 from support.cli import kedro_cli, pipelines_option
 from support.demo import CLIENT_1_TRAIN_OUTPUTS, read_outputs
@@ -38,9 +42,28 @@ def test_the_page_says_how_long_the_example_is() -> None:
     assert f"## An example engine: {lines} lines" in DOC.read_text()
 
 
+#: An engine written before ``Engine.check`` existed: its ``open`` checks its
+#: resources and raises (here: always), and it has no ``check``.
+CHECKING_OPEN = """
+
+class CheckingOpenEngine(InlineEngine):
+    spec = EngineSpec(
+        name="checking_open",
+        job_names=JobNameRule(max_length=64),
+        statuses={"ok": JobStatus.SUCCEEDED, "error": JobStatus.FAILED},
+    )
+
+    @classmethod
+    def open(cls, run, settings):
+        from kedro_pipelinename.batch import BatchSettingsError
+
+        raise BatchSettingsError("engine", "The cluster 'nowhere' does not exist.")
+"""
+
+
 def _install_plugin(site: Path) -> None:
     site.mkdir()
-    (site / "my_engines.py").write_text(example_engine_code())
+    (site / "my_engines.py").write_text(example_engine_code() + CHECKING_OPEN)
     info = site / "my_engines-0.1.dist-info"
     info.mkdir()
     (info / "METADATA").write_text(
@@ -48,6 +71,7 @@ def _install_plugin(site: Path) -> None:
     )
     (info / "entry_points.txt").write_text(
         "[kedro_pipelinename.batch_engines]\ninline = my_engines:InlineEngine\n"
+        "checking_open = my_engines:CheckingOpenEngine\n"
     )
 
 
@@ -85,6 +109,50 @@ def test_a_plugin_engine_runs_a_named_pipeline_through_the_stock_cli(
     assert read_outputs(project) == CLIENT_1_TRAIN_OUTPUTS
 
 
+def test_kedro_batch_status_opens_a_plugin_engine(tmp_path: Path) -> None:
+    project, output, code = _run_demo(tmp_path, "inline")
+
+    status = kedro_cli(
+        project.path,
+        "batch",
+        "status",
+        env={"PYTHONPATH": str(tmp_path / "site")},
+        check=False,
+    )
+
+    assert code == 0, output
+    assert status.returncode == 0, status.stderr
+    assert "inline processes" in status.stdout
+
+
+def test_an_engine_without_check_has_no_separate_checks(tmp_path: Path) -> None:
+    namespace: dict[str, Any] = {}
+    exec(compile(example_engine_code(), "my_engines.py", "exec"), namespace)
+    engine_class = namespace["InlineEngine"]
+    plan = JobPlan(
+        run_id="2026-12-01T10.00.00.000Z",
+        pipeline_names=("a",),
+        grouping="none",
+        jobs=[],
+    )
+    run = EngineRun(plan=plan, settings=BatchSettings(), project_path=tmp_path)
+
+    opened = engine_class.open(run, None)
+
+    assert engine_problem(engine_class) is None
+    assert engine_checks(opened) == []
+
+
+def test_an_engine_whose_open_checks_still_stops_the_run_before_any_job(
+    tmp_path: Path,
+) -> None:
+    project, output, code = _run_demo(tmp_path, "checking_open")
+
+    assert code != 0
+    assert "The cluster 'nowhere' does not exist." in output
+    assert project.output_files() == []
+
+
 def test_a_misspelt_plugin_engine_is_refused_with_the_installed_ones(
     tmp_path: Path,
 ) -> None:
@@ -92,5 +160,8 @@ def test_a_misspelt_plugin_engine_is_refused_with_the_installed_ones(
 
     assert code != 0
     assert "No batch engine 'inlin' (from the environment variable " in output
-    assert "Did you mean 'inline'? Installed: aws, inline, local, slurm." in output
+    assert (
+        "Did you mean 'inline'? Installed: aws, checking_open, inline, local, slurm."
+        in output
+    )
     assert project.output_files() == []
