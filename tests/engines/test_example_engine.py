@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from kedro_pipelinename.batch.engine import EngineRun, engine_checks, engine_problem
-from kedro_pipelinename.batch.plan import JobPlan
+from kedro_pipelinename.batch.plan import JobPlan, PlannedJob
 from kedro_pipelinename.batch.settings import BatchSettings
 from kedro_pipelinename.demo.project import DemoProject, write_demo_project
 from support.cli import kedro_cli, pipelines_option
@@ -24,16 +24,47 @@ from support.demo import CLIENT_1_TRAIN_OUTPUTS, read_outputs
 
 pytestmark = pytest.mark.slow
 
+RUN_ID = "2026-12-01T10.00.00.000Z"
 DOC = Path(__file__).resolve().parents[2] / "docs" / "writing-an-engine.md"
 
 
-def example_engine_code() -> str:
-    """The first Python block after the example's heading."""
+def _example_blocks() -> list[str]:
+    """The Python blocks after the example's heading."""
     text = DOC.read_text()
     section = text[text.index("## An example engine") :]
-    match = re.search(r"```python\n(.*?)```", section, re.DOTALL)
-    assert match, "docs/writing-an-engine.md has no example engine"
-    return match.group(1)
+    return re.findall(r"```python\n(.*?)```", section, re.DOTALL)
+
+
+def example_engine_code() -> str:
+    """The first Python block after the example's heading: the engine."""
+    blocks = _example_blocks()
+    assert blocks, "docs/writing-an-engine.md has no example engine"
+    return blocks[0]
+
+
+def _loaded(code: str) -> dict[str, Any]:
+    namespace: dict[str, Any] = {}
+    exec(compile(code, "my_engines.py", "exec"), namespace)
+    return namespace
+
+
+def _run_of(project: Path, *programs: str) -> EngineRun:
+    """A run of one job per program, in ``project``."""
+    jobs = [
+        PlannedJob(
+            name=f"kedro-{index}",
+            group=str(index),
+            namespace=None,
+            nodes=(f"n{index}",),
+            tags=(),
+            depends_on=(),
+            command=(program, "run"),
+            env={},
+        )
+        for index, program in enumerate(programs)
+    ]
+    plan = JobPlan(run_id=RUN_ID, pipeline_names=("a",), grouping="none", jobs=jobs)
+    return EngineRun(plan=plan, settings=BatchSettings(), project_path=project)
 
 
 def test_the_page_says_how_long_the_example_is() -> None:
@@ -126,21 +157,28 @@ def test_kedro_batch_status_opens_a_plugin_engine(tmp_path: Path) -> None:
 
 
 def test_an_engine_without_check_has_no_separate_checks(tmp_path: Path) -> None:
-    namespace: dict[str, Any] = {}
-    exec(compile(example_engine_code(), "my_engines.py", "exec"), namespace)
-    engine_class = namespace["InlineEngine"]
-    plan = JobPlan(
-        run_id="2026-12-01T10.00.00.000Z",
-        pipeline_names=("a",),
-        grouping="none",
-        jobs=[],
-    )
-    run = EngineRun(plan=plan, settings=BatchSettings(), project_path=tmp_path)
+    engine_class = _loaded(example_engine_code())["InlineEngine"]
 
-    opened = engine_class.open(run, None)
+    opened = engine_class.open(_run_of(tmp_path, "/nonexistent/kedro"), None)
 
     assert engine_problem(engine_class) is None
     assert engine_checks(opened) == []
+
+
+def test_the_pages_check_lists_every_missing_program_at_once(tmp_path: Path) -> None:
+    engine_class = _loaded(example_engine_code() + _example_blocks()[1])[
+        "CheckedInlineEngine"
+    ]
+    run = _run_of(tmp_path, "/nonexistent/kedro", sys.executable, "no-such-kedro")
+
+    opened = engine_class.open(run, None)  # checks nothing
+    problems = [str(problem) for problem in engine_checks(opened)]
+
+    assert engine_problem(engine_class) is None
+    assert problems == [
+        "No program '/nonexistent/kedro' on PATH.",
+        "No program 'no-such-kedro' on PATH.",
+    ]
 
 
 def test_an_engine_whose_open_checks_still_stops_the_run_before_any_job(
