@@ -3,12 +3,14 @@
 Only a driver checks the run's resources (``Engine.check``): a run whose job
 definition was deregistered, whose queue was disabled or whose partition is gone
 since it started is still watched and cancelled, and watching it costs no
-pre-flight call. On AWS Batch (moto's server behind a counting proxy) and on
+pre-flight call; a driver still refuses missing resources, all at once, before
+it submits anything. On AWS Batch (moto's server behind a counting proxy) and on
 SLURM (the real cluster, its commands wrapped by scripts that record each call).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import subprocess
@@ -21,7 +23,7 @@ import pytest
 
 from engines.moto_compute import MotoCompute
 from support.aws import BatchWorld
-from support.cli import cli_env
+from support.cli import cli_env, kedro_cli
 from support.fault_proxy import FaultProxy, fault_proxy
 from support.slurm import SlurmCluster, slurm_cluster  # noqa: F401 (the fixture)
 
@@ -222,3 +224,49 @@ def test_status_and_cancel_on_slurm_run_no_test_only_and_outlive_the_partition(
     # scancel, never sbatch.
     assert [call for call in by_commands if call.startswith("sbatch")] == []
     assert any(call.startswith("scancel") for call in by_commands)
+
+
+def test_an_aws_driver_still_refuses_a_missing_definition_before_submitting(
+    project: Path, batch_world: BatchWorld, proxy: FaultProxy
+) -> None:
+    parameters = project / "conf" / "base" / "parameters.yml"
+    parameters.write_text(
+        parameters.read_text().replace("kedro-project", "no-such-definition")
+    )
+    env = {"KEDRO_BATCH_ENDPOINT_URL": proxy.url}
+
+    result = kedro_cli(project, *run_arguments(AWS_RUNNER), env=env, check=False)
+
+    assert result.returncode != 0
+    assert "'no-such-definition' does not exist" in result.stdout + result.stderr
+    assert _preflight_calls(proxy) == {
+        "describejobqueues": 1,
+        "describejobdefinitions": 1,
+    }
+    assert proxy.count("submitjob") == 0
+    assert batch_world.jobs() == []
+
+
+@pytest.mark.slurm
+def test_a_slurm_driver_still_refuses_missing_resources_before_submitting(
+    project: Path, cluster: SlurmCluster
+) -> None:
+    resources = {
+        "client_1": {"partition": "no_such_partition"},
+        "client_2": {"gres": "gpu:1"},
+    }
+    env = {
+        "KEDRO_BATCH_RESOURCES_BY_NAMESPACE": json.dumps(resources),
+        "KEDRO_BATCH_EXECUTABLE": f"{sys.executable} -m kedro",
+    }
+
+    result = kedro_cli(project, *run_arguments(SLURM_RUNNER), env=env, check=False)
+
+    output = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode != 0
+    # Both at once, from the pre-flight (sbatch itself would stop at the first).
+    assert "2 problems with the batch settings; nothing was submitted" in output
+    assert "Invalid partition name specified" in output
+    assert "'gres': 'gpu:1'" in output
+    assert not list((project / "logs").rglob("*.job"))  # no submission record
+    assert cluster.queued("run=") == []
