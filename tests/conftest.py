@@ -36,6 +36,10 @@ from support.aws import (
     use_fake_aws,
 )
 
+#: The engine contract suite, loaded as an engine author loads it (``pytest -p
+#: kedro_pipelinename.testing``): tests/engines runs our engines through it.
+pytest_plugins = ("kedro_pipelinename.testing",)
+
 
 @pytest.fixture(autouse=True)
 def _restore_install_state() -> Iterator[None]:

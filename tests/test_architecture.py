@@ -22,6 +22,7 @@ LAYERS = (
     "kedro_pipelinename.batch.aws",
     "kedro_pipelinename.batch.slurm",
     "kedro_pipelinename.batch",
+    "kedro_pipelinename.testing",
     "kedro_pipelinename.commands",
     "kedro_pipelinename.demo",
     "kedro_pipelinename",
@@ -132,3 +133,32 @@ def test_no_two_modules_import_each_other_directly_or_through_others() -> None:
 def test_every_layer_has_modules(layer: str) -> None:
     # A renamed folder must not make its edges vanish from the check silently.
     assert any(layer_of(module) == layer for module in module_imports())
+
+
+def test_the_contract_suite_uses_only_the_batch_cores_public_names() -> None:
+    # kedro_pipelinename.testing is what engine authors install: it must work
+    # with any engine through the public API (kedro_pipelinename.batch.__all__),
+    # never an engine or a private module of the core.
+    import kedro_pipelinename.batch
+
+    public = set(kedro_pipelinename.batch.__all__)
+    wrong = []
+    for path in sorted((PACKAGE / "testing").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+                wrong += [name for name in names if name.startswith(PACKAGE.name)]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                module = node.module or ""
+                if not module.startswith(PACKAGE.name):
+                    continue
+                if module != "kedro_pipelinename.batch":
+                    wrong.append(module)
+                else:
+                    wrong += [
+                        f"{module}.{alias.name}"
+                        for alias in node.names
+                        if alias.name not in public
+                    ]
+
+    assert wrong == []

@@ -26,12 +26,15 @@ if TYPE_CHECKING:
     from .driver import Driver, RunOutcome
     from .engine import (
         Engine,
+        EngineBase,
         EngineRun,
         EngineSpec,
         JobNameRule,
         JobState,
         JobStatus,
         Submission,
+        check_engine,
+        engine_checks,
     )
     from .engines import installed_engines
     from .errors import (
@@ -48,6 +51,7 @@ if TYPE_CHECKING:
     from .local.runner import LocalBatchRunner
     from .local.settings import LocalBatchSettings
     from .plan import JobPlan, PlannedJob, plan_jobs
+    from .progress import LogProgress
     from .runner import BatchRunner
     from .settings import BatchSettings, setting
     from .slurm.engine import SlurmBatchEngine
@@ -65,6 +69,7 @@ _LAZY = {
     "BatchSettingsError": "errors",
     "Driver": "driver",
     "Engine": "engine",
+    "EngineBase": "engine",
     "EngineRun": "engine",
     "EngineSpec": "engine",
     "EngineUnavailable": "errors",
@@ -73,6 +78,7 @@ _LAZY = {
     "JobPlan": "plan",
     "JobState": "engine",
     "JobStatus": "engine",
+    "LogProgress": "progress",
     "LocalBatchEngine": "local.processes",
     "LocalBatchRunner": "local.runner",
     "LocalBatchSettings": "local.settings",
@@ -85,6 +91,8 @@ _LAZY = {
     "SlurmBatchRunner": "slurm.runner",
     "SlurmBatchSettings": "slurm.settings",
     "Submission": "engine",
+    "check_engine": "engine",
+    "engine_checks": "engine",
     "installed_engines": "engines",
     "plan_jobs": "plan",
     "setting": "settings",
@@ -101,6 +109,7 @@ __all__ = [
     "BatchSettingsError",
     "Driver",
     "Engine",
+    "EngineBase",
     "EngineRun",
     "EngineSpec",
     "EngineUnavailable",
@@ -112,6 +121,7 @@ __all__ = [
     "LocalBatchEngine",
     "LocalBatchRunner",
     "LocalBatchSettings",
+    "LogProgress",
     "PlannedJob",
     "PreflightError",
     "RunCancelled",
@@ -121,6 +131,8 @@ __all__ = [
     "SlurmBatchRunner",
     "SlurmBatchSettings",
     "Submission",
+    "check_engine",
+    "engine_checks",
     "installed_engines",
     "plan_jobs",
     "setting",

@@ -41,6 +41,7 @@ Example:
 
 from __future__ import annotations
 
+import abc
 import enum
 import hashlib
 import logging
@@ -48,7 +49,15 @@ import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    ClassVar,
+    Generic,
+    Protocol,
+    TypeVar,
+    runtime_checkable,
+)
 
 from attrs import define, field
 
@@ -344,6 +353,83 @@ class CheckedEngine(Engine, Protocol):
         ...
 
 
+#: The settings class an ``EngineBase`` is opened with (``spec.settings``).
+SettingsT = TypeVar("SettingsT")
+#: The engine class ``EngineBase.open`` returns an instance of.
+EngineT = TypeVar("EngineT", bound="EngineBase[Any]")
+
+
+class EngineBase(abc.ABC, Generic[SettingsT]):
+    """The engine kit: subclass it and write ``submit``, ``poll`` and ``cancel``.
+
+    It fills in the rest of ``Engine`` with defaults, each one line to override:
+
+    - ``open(run, settings)``: ``cls(run, settings)``, typed against the settings
+      class (``EngineBase[MySettings]``); the default ``__init__`` keeps both as
+      ``self.run`` and ``self.settings``;
+    - ``check()``: no problems (nothing to check before the run);
+    - ``find_jobs()``: ``{}``, the documented default of an engine that keeps
+      nothing between drivers: a rerun of the run id runs every job again;
+    - ``wait(seconds)``: ``sleep_wait``, sleep until the next poll (an engine
+      that learns of job changes earlier returns earlier);
+    - ``close()``: nothing to release.
+
+    The ``Engine`` protocol stays the interface: a class that does not subclass
+    this one and has the methods is an engine too (``engine_problem``).
+
+    Example:
+        >>> class EchoEngine(EngineBase[None]):  # doctest: +SKIP
+        ...     spec = EngineSpec(name="echo", job_names=JobNameRule(max_length=64),
+        ...                       statuses={"done": JobStatus.SUCCEEDED})
+        ...     label = "echo"
+        ...     def submit(self, submission): ...
+        ...     def poll(self, job_ids): ...
+        ...     def cancel(self, job_ids, reason): ...
+    """
+
+    #: What the engine declares about itself.
+    spec: ClassVar[EngineSpec]
+    #: Shown in messages: "AWS Batch queue q", "local processes".
+    label: str
+
+    def __init__(self, run: EngineRun, settings: SettingsT) -> None:
+        self.run = run
+        self.settings = settings
+
+    @classmethod
+    def open(cls: type[EngineT], run: EngineRun, settings: SettingsT) -> EngineT:
+        """An engine connected for ``run`` (see ``Engine.open``): ``cls(run,
+        settings)``. Override it when connecting needs more (a client)."""
+        return cls(run, settings)
+
+    def check(self) -> Sequence[BatchSettingsError]:
+        """No problems: override it to check the run's resources (``Engine``)."""
+        return []
+
+    @abc.abstractmethod
+    def submit(self, submission: Submission) -> str:
+        """Start one job; return its engine id. Raise if it was not started."""
+
+    @abc.abstractmethod
+    def poll(self, job_ids: Sequence[str]) -> Mapping[str, JobState]:
+        """The state of each job in ``job_ids`` (ids it does not know are omitted)."""
+
+    @abc.abstractmethod
+    def cancel(self, job_ids: Sequence[str], reason: str) -> None:
+        """Stop every job in ``job_ids``; jobs already finished are fine."""
+
+    def find_jobs(self) -> Mapping[str, JobState]:
+        """``{}``: this engine keeps nothing between drivers."""
+        return {}
+
+    def wait(self, seconds: float) -> None:
+        """Sleep until the next poll (``sleep_wait``)."""
+        sleep_wait(seconds)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
 def engine_checks(engine: Engine) -> list[BatchSettingsError]:
     """The problems ``engine.check()`` finds; ``[]`` for an engine without ``check``
     (written before it existed: its ``open`` may have checked already)."""
@@ -375,6 +461,9 @@ def engine_problem(engine: type[Any]) -> str | None:
     ]
     if missing:
         return f"{engine!r} lacks {', '.join(missing)}"
+    abstract = sorted(getattr(engine, "__abstractmethods__", ()))
+    if abstract:  # an EngineBase subclass that did not write them
+        return f"{engine!r} does not implement {', '.join(abstract)}"
     if getattr(engine, "check", None) is not None and not callable(engine.check):
         return f"{engine!r} has a `check` that is not a method"
     return None

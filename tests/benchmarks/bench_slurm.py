@@ -5,8 +5,8 @@ SLURM packages can be installed: it starts the tests' one-node cluster,
 ``tests/support/slurm.py``, and stops it after).
 
 Both engines run the same two plans of trivial jobs (the contract suite's job
-script, ``tests/engines/harness.py``: a Python process that records what it saw
-and exits) through the shared ``Driver`` with the same fast polling, so the
+script, ``kedro_pipelinename/testing/harness.py``: a Python process that records
+what it saw and exits) through the shared ``Driver`` with the same fast polling, so the
 time per job is the engine's overhead plus a Python start:
 
 - **chain**: ``--jobs`` jobs, each depending on the one before (latency: the
@@ -32,9 +32,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engines"))
-
-from harness import Harness
 
 from kedro_pipelinename.batch.driver import Driver
 from kedro_pipelinename.batch.engine import Engine, EngineRun
@@ -44,9 +41,24 @@ from kedro_pipelinename.batch.progress import LogProgress
 from kedro_pipelinename.batch.settings import BatchSettings
 from kedro_pipelinename.batch.slurm import SlurmBatchEngine, SlurmBatchSettings
 from kedro_pipelinename.batch.slurm.commands import SlurmCommands
+from kedro_pipelinename.testing import EngineHarness
 from support.slurm import SLURM_CONF, running_cluster
 
 SETTINGS = BatchSettings(max_parallel=2, poll_interval=0.05, max_poll_interval=0.2)
+
+
+class Harness(EngineHarness):
+    """A contract-job harness opening engines with ``open_engine``."""
+
+    def __init__(
+        self, name: str, open_engine: Callable[[EngineRun], Engine], out: Path
+    ) -> None:
+        super().__init__(out, request=None)  # type: ignore[arg-type]
+        self.name = name  # type: ignore[misc]
+        self._open_engine = open_engine
+
+    def open_engine(self, run: EngineRun) -> Engine:
+        return self._open_engine(run)
 
 
 def _plans(harness: Harness, size: int) -> dict[str, list[PlannedJob]]:

@@ -3,13 +3,13 @@ shared driver (the contract suite, ``tests/engines``, runs it too)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import attrs
 import pytest
 
-from engines.harness import FAST, Harness, named
+from engines.harnesses import SlurmHarness
 from kedro_pipelinename.batch.driver import Driver, RunOutcome
 from kedro_pipelinename.batch.engine import EngineRun, JobStatus, check_engine
 from kedro_pipelinename.batch.errors import BatchSettingsError
@@ -18,6 +18,7 @@ from kedro_pipelinename.batch.progress import LogProgress
 from kedro_pipelinename.batch.settings import BatchSettings
 from kedro_pipelinename.batch.slurm import SlurmBatchEngine, SlurmBatchSettings
 from kedro_pipelinename.batch.slurm.commands import QueueRow, SlurmCommands
+from kedro_pipelinename.testing import FAST, EngineHarness, named
 from support.slurm import SlurmCluster
 
 pytestmark = [pytest.mark.slow, pytest.mark.slurm]
@@ -34,18 +35,16 @@ class _Forgetful(SlurmCommands):
 
 
 @pytest.fixture
-def harness(slurm_cluster: SlurmCluster, tmp_path: Path) -> Iterator[Harness]:
+def harness(
+    slurm_cluster: SlurmCluster, tmp_path: Path, request: pytest.FixtureRequest
+) -> EngineHarness:
     out = tmp_path / "jobs"
     out.mkdir()
-
-    def open_engine(run: EngineRun) -> SlurmBatchEngine:
-        return SlurmBatchEngine.open(run, SlurmBatchSettings())
-
-    yield Harness("slurm", open_engine, out)
+    return SlurmHarness(out, request)
 
 
 def _run(
-    harness: Harness, jobs: list[PlannedJob], settings: BatchSettings = FAST
+    harness: EngineHarness, jobs: list[PlannedJob], settings: BatchSettings = FAST
 ) -> RunOutcome:
     plan = harness.plan(jobs)
     engine = harness.open(plan, settings)
@@ -56,7 +55,7 @@ def _run(
 
 
 def test_a_job_slurm_forgot_is_resolved_from_its_exit_file_never_assumed_done(
-    harness: Harness,
+    harness: EngineHarness,
 ) -> None:
     jobs = [harness.job("a"), harness.job("b", fail=True)]
     settings = BatchSettings(fail_fast=False, poll_interval=0.05, max_poll_interval=0.2)
@@ -86,7 +85,7 @@ def test_a_job_slurm_forgot_is_resolved_from_its_exit_file_never_assumed_done(
 
 
 def test_slurm_itself_cancels_the_dependents_of_a_failed_job(
-    harness: Harness, slurm_cluster: SlurmCluster
+    harness: EngineHarness, slurm_cluster: SlurmCluster
 ) -> None:
     jobs = [harness.job("bad", fail=True), harness.job("after_bad", ["bad"])]
     settings = BatchSettings(fail_fast=False, poll_interval=0.05, max_poll_interval=0.2)
@@ -104,7 +103,7 @@ def test_slurm_itself_cancels_the_dependents_of_a_failed_job(
     assert slurm_cluster.queued(f"run={harness.plan([]).run_id} ") == []
 
 
-def test_values_reach_the_job_verbatim_never_as_shell(harness: Harness) -> None:
+def test_values_reach_the_job_verbatim_never_as_shell(harness: EngineHarness) -> None:
     tricky = "a b 'c' \"d\" $(touch pwned) `touch pwned` ; touch pwned \\ %j"
     jobs = [harness.job("quoted", env={"TRICKY": tricky})]
 
@@ -118,7 +117,7 @@ def test_values_reach_the_job_verbatim_never_as_shell(harness: Harness) -> None:
 
 
 def test_resources_go_to_sbatch_per_namespace_and_tag(
-    harness: Harness, slurm_cluster: SlurmCluster
+    harness: EngineHarness, slurm_cluster: SlurmCluster
 ) -> None:
     job = attrs.evolve(harness.job("sized"), namespace="train", tags=("small",))
     settings = SlurmBatchSettings(
@@ -144,7 +143,7 @@ def test_resources_go_to_sbatch_per_namespace_and_tag(
 
 
 def test_resources_slurm_refuses_are_all_reported_before_any_submission(
-    harness: Harness, slurm_cluster: SlurmCluster
+    harness: EngineHarness, slurm_cluster: SlurmCluster
 ) -> None:
     jobs = [
         harness.job("plain"),

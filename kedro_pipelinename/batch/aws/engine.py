@@ -42,12 +42,12 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar
 
 from ..engine import (
+    EngineBase,
     EngineRun,
     EngineSpec,
     JobState,
     Submission,
     chunks,
-    sleep_wait,
 )
 from ..errors import BatchError, BatchSettingsError
 from ..settings import where_to_set
@@ -84,7 +84,7 @@ def request_errors() -> tuple[type[Exception], ...]:
     return (BatchError, *botocore_errors())
 
 
-class AWSBatchEngine:
+class AWSBatchEngine(EngineBase[AWSBatchSettings]):
     """Submits, tracks and cancels the jobs of one run on AWS Batch.
 
     Args:
@@ -102,6 +102,7 @@ class AWSBatchEngine:
     """
 
     spec: ClassVar[EngineSpec] = SPEC
+    # wait: EngineBase's sleep (AWS Batch has no change notification).
 
     def __init__(
         self,
@@ -477,10 +478,6 @@ class AWSBatchEngine:
                 f"Could not terminate AWS Batch job(s) {', '.join(failed)}; stop "
                 f"them with `aws batch terminate-job --job-id <id> --reason ...`."
             )
-
-    def wait(self, seconds: float) -> None:
-        """Sleep until the next poll (AWS Batch has no change notification)."""
-        sleep_wait(seconds)
 
     def close(self) -> None:
         """Terminate what an interrupted SubmitJob created, then close the

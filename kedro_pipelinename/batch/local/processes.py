@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import IO, Any, ClassVar, Final
 
 from ..engine import (
+    EngineBase,
     EngineRun,
     EngineSpec,
     JobNameRule,
@@ -256,7 +257,7 @@ def _write_record(path: Path, record: Mapping[str, Any]) -> None:
     os.replace(temporary, path)
 
 
-class LocalBatchEngine:
+class LocalBatchEngine(EngineBase[LocalBatchSettings]):
     """Runs each submitted job at once as a local subprocess (see the module doc).
 
     Args:

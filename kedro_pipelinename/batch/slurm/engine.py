@@ -37,13 +37,13 @@ from pathlib import Path
 from typing import ClassVar, Final
 
 from ..engine import (
+    EngineBase,
     EngineRun,
     EngineSpec,
     JobNameRule,
     JobState,
     JobStatus,
     Submission,
-    sleep_wait,
 )
 from ..errors import BatchSettingsError
 from ..plan import JobPlan
@@ -153,7 +153,7 @@ def _tail(path: Path, lines: int) -> list[str]:
         return []
 
 
-class SlurmBatchEngine:
+class SlurmBatchEngine(EngineBase[SlurmBatchSettings]):
     """Submits, tracks and cancels the jobs of one run on a SLURM cluster.
 
     Args:
@@ -167,6 +167,8 @@ class SlurmBatchEngine:
     """
 
     spec: ClassVar[EngineSpec] = SPEC
+    # wait and close: EngineBase's (SLURM has no change notification, and every
+    # call is a finished subprocess: nothing to release).
 
     def __init__(
         self,
@@ -475,10 +477,3 @@ class SlurmBatchEngine:
             ", ".join(job_ids),
             self.settings.cancel_timeout,
         )
-
-    def wait(self, seconds: float) -> None:
-        """Sleep until the next poll (SLURM has no change notification)."""
-        sleep_wait(seconds)
-
-    def close(self) -> None:
-        """Nothing to release: every call was a finished subprocess."""

@@ -1,0 +1,430 @@
+"""The engine contract: what users rely on from every batch engine.
+
+``EngineContract`` is the whole suite as one test class. Subclass it once per
+engine with ``harness = YourHarness`` and run pytest with this package's plugin
+(``pytest -p kedro_pipelinename.testing``): every test runs through the shared
+``Driver``, with jobs that are real processes (see ``harness.py``). An engine is
+done when it passes all of them; behaviour only one engine has is tested beside
+that engine.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import ClassVar, cast
+
+import attrs
+import pytest
+
+from kedro_pipelinename.batch import (
+    BatchSettings,
+    Driver,
+    Engine,
+    JobPlan,
+    JobStatus,
+    LogProgress,
+    RunOutcome,
+    check_engine,
+    engine_checks,
+    installed_engines,
+)
+
+from .harness import FAILING_EXIT_CODE, FAST, RUN_ID, EngineHarness, named
+
+
+def _run(
+    engine: EngineHarness,
+    plan: JobPlan,
+    settings: BatchSettings = FAST,
+    *,
+    reattach: bool = False,
+    progress: LogProgress | None = None,
+) -> tuple[RunOutcome, list[str]]:
+    """Check, then run ``plan`` to the end, as a driver does; the outcome and the
+    names submitted, in order."""
+    opened = engine.open(plan, settings)
+    try:
+        check_engine(cast(Engine, opened))
+        outcome = Driver(
+            plan,
+            cast(Engine, opened),
+            settings,
+            progress or LogProgress(),
+            reattach=reattach,
+        ).run()
+    finally:
+        opened.close()
+    return outcome, [submission.job.name for submission in opened.submissions]
+
+
+def _own_failures(outcome: RunOutcome) -> list[str]:
+    """Jobs that failed on their own."""
+    return [f.job for f in outcome.failures if not f.caused_by_dependency]
+
+
+def _did_not_run(outcome: RunOutcome) -> list[str]:
+    """Jobs that never ran: not submitted, cancelled, or failed by the engine
+    because a parent failed (an engine that holds dependencies, AWS Batch, had
+    them submitted)."""
+    dependents = [f.job for f in outcome.failures if f.caused_by_dependency]
+    return sorted([*outcome.not_run, *dependents])
+
+
+def _found(engine: EngineHarness, plan: JobPlan) -> dict[str, JobStatus]:
+    """What a newly opened engine finds of ``plan``'s run: job name -> status."""
+    opened = engine.open(plan)
+    try:
+        return {name: state.status for name, state in opened.find_jobs().items()}
+    finally:
+        opened.close()
+
+
+class _Interrupting(LogProgress):
+    """Ctrl-C at the first progress update after every job started."""
+
+    def __init__(self, engine: EngineHarness, names: list[str]) -> None:
+        super().__init__(interval=0)
+        self._engine = engine
+        self._names = names
+
+    def update(self, summary: Mapping[str, int]) -> None:
+        super().update(summary)
+        if all(self._engine.started(name) for name in self._names):
+            raise KeyboardInterrupt
+
+
+@pytest.mark.engine_contract
+class EngineContract:
+    """Every behaviour of the engine contract; subclass it with your harness.
+
+    Example:
+        >>> class TestMyEngine(EngineContract):  # doctest: +SKIP
+        ...     harness = MyHarness
+    """
+
+    #: The harness class of the engine under test.
+    harness: ClassVar[type[EngineHarness]]
+
+    # --- the DAG ---
+
+    def test_every_job_starts_after_all_of_its_parents_finished(
+        self, engine: EngineHarness
+    ) -> None:
+        jobs = [
+            engine.job("a"),
+            engine.job("b", ["a"]),
+            engine.job("c", ["a"]),
+            engine.job("d", ["b", "c"]),
+            engine.job("e", ["d"]),
+        ]
+
+        outcome, _ = _run(engine, engine.plan(jobs))
+
+        assert outcome.ok
+        for job in jobs:
+            started = engine.started(job.name)
+            assert started is not None
+            assert set(job.depends_on) <= set(started["finished_before"]), job.name
+
+    def test_a_fan_in_beyond_the_engines_parent_limit_still_runs_last(
+        self,
+        engine: EngineHarness,
+    ) -> None:
+        parents = [engine.job(f"p{number:02d}") for number in range(25)]
+        child = engine.job("child", [job.group for job in parents])
+        plan = engine.plan([*parents, child])
+        opened = engine.open(plan)
+        limit = opened.spec.max_parents
+
+        try:
+            outcome = Driver(plan, cast(Engine, opened), FAST, LogProgress()).run()
+        finally:
+            opened.close()
+
+        assert outcome.ok
+        assert all(len(s.depends_on) <= limit for s in opened.submissions)
+        started = engine.started("child")
+        assert started is not None
+        assert sorted(started["finished_before"]) == sorted(job.name for job in parents)
+
+    def test_at_most_max_parallel_jobs_are_unfinished_at_once(
+        self, engine: EngineHarness
+    ) -> None:
+        jobs = [engine.job(f"j{number}", sleep=0.2) for number in range(6)]
+        settings = BatchSettings(
+            max_parallel=2, poll_interval=0.05, max_poll_interval=0.2
+        )
+
+        outcome, _ = _run(engine, engine.plan(jobs), settings)
+
+        assert outcome.ok
+        seen = [engine.started(job.name) for job in jobs]
+        assert all(record is not None for record in seen)
+        assert max(record["unfinished_at_start"] for record in seen if record) <= 1
+
+    # --- what each job gets ---
+
+    def test_every_job_gets_the_run_id_and_its_environment(
+        self, engine: EngineHarness
+    ) -> None:
+        jobs = [
+            engine.job("a", env={"KEDRO_ENV": "prod", "EXTRA": "1"}),
+            engine.job("b", ["a"], env={"KEDRO_ENV": "prod", "EXTRA": "2"}),
+        ]
+
+        outcome, _ = _run(engine, engine.plan(jobs))
+
+        assert outcome.ok
+        for job in jobs:
+            started = engine.started(job.name)
+            assert started is not None
+            env: Mapping[str, str] = started["env"]
+            assert env["KEDRO_PIPELINENAME_RUN_ID"] == RUN_ID
+            assert (env["KEDRO_ENV"], env["EXTRA"]) == ("prod", job.env["EXTRA"])
+
+    def test_job_names_follow_the_engines_rule(self, engine: EngineHarness) -> None:
+        rule = engine.open(engine.plan([])).spec.job_names
+        names = rule.names("kedro", ["ns.a", "ns a", "x" * 300, "ns.a"])
+
+        assert all(rule.valid(name) for name in names)
+        assert len(set(names)) == 4
+
+    # --- failures ---
+
+    def test_a_failure_stops_the_rest_of_the_run(self, engine: EngineHarness) -> None:
+        jobs = [
+            engine.job("bad", fail=True),
+            engine.job("after_bad", ["bad"]),
+            engine.job("slow", sleep=30),
+        ]
+
+        outcome, _ = _run(engine, engine.plan(jobs))
+
+        assert _own_failures(outcome) == named("bad")
+        failure = outcome.failures[0]
+        assert (failure.nodes, failure.exit_code) == (("bad.node",), FAILING_EXIT_CODE)
+        assert failure.log_location
+        assert _did_not_run(outcome) == named("after_bad", "slow")
+        assert engine.started("after_bad") is None
+        # fail_fast cancelled the slow job: its process is gone, unfinished.
+        assert engine.eventually_stopped() == []
+        assert not engine.finished("slow")
+
+    def test_without_fail_fast_independent_jobs_finish(
+        self, engine: EngineHarness
+    ) -> None:
+        jobs = [
+            engine.job("bad", fail=True),
+            engine.job("after_bad", ["bad"]),
+            engine.job("other", sleep=0.3),
+            engine.job("after_other", ["other"]),
+        ]
+        settings = BatchSettings(
+            fail_fast=False, poll_interval=0.05, max_poll_interval=0.2
+        )
+
+        outcome, _ = _run(engine, engine.plan(jobs), settings)
+
+        assert _own_failures(outcome) == named("bad")
+        assert outcome.succeeded == set(named("other", "after_other"))
+        assert _did_not_run(outcome) == named("after_bad")
+
+    def test_an_interrupted_driver_stops_every_job_of_the_run(
+        self, engine: EngineHarness
+    ) -> None:
+        names = ["long_1", "long_2"]
+        jobs = [engine.job(name, sleep=60) for name in names]
+        jobs.append(engine.job("after", names))
+        plan = engine.plan(jobs)
+        opened = engine.open(plan)
+
+        with pytest.raises(KeyboardInterrupt):
+            try:
+                # Bounded: the jobs sleep 60 s; the progress interrupts once both ran.
+                Driver(
+                    plan, cast(Engine, opened), FAST, _Interrupting(engine, names)
+                ).run()
+            finally:
+                opened.close()
+
+        assert engine.eventually_stopped() == []
+        assert not any(engine.finished(name) for name in names)
+        assert engine.started("after") is None
+        found = _found(engine, plan)
+        # What the engine says of them: stopped, as failed ("after" too, if the
+        # engine held it, waiting on them).
+        assert set(named(*names)) <= set(found) <= set(named(*names, "after"))
+        assert set(found.values()) == {JobStatus.FAILED}
+
+    # --- progress ---
+
+    def test_progress_reports_the_counts_until_every_job_finished(
+        self, engine: EngineHarness, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        jobs = [engine.job("a"), engine.job("b", ["a"]), engine.job("c", fail=True)]
+        settings = BatchSettings(
+            fail_fast=False, poll_interval=0.05, max_poll_interval=0.2
+        )
+
+        with caplog.at_level(logging.INFO, logger="kedro_pipelinename.batch.progress"):
+            _run(engine, engine.plan(jobs), settings, progress=LogProgress(interval=0))
+
+        lines = [r.getMessage() for r in caplog.records if r.name.endswith("progress")]
+        assert lines[0].endswith(": 3 job(s) planned.")
+        assert lines[-1].endswith(
+            "0 waiting, 0 submitted, 0 pending, 0 queued, 0 running, "
+            "2 succeeded, 1 failed"
+        )
+
+    # --- reattach and dedupe by run id ---
+
+    def test_a_fresh_run_id_has_no_jobs(self, engine: EngineHarness) -> None:
+        _run(engine, engine.plan([engine.job("a")], run_id="2026-12-01T09.00.00.000Z"))
+
+        opened = engine.open(engine.plan([engine.job("a")]))
+        try:
+            assert opened.find_jobs() == {}
+        finally:
+            opened.close()
+
+    def test_find_jobs_gives_this_runs_jobs_by_name(
+        self, engine: EngineHarness
+    ) -> None:
+        jobs = [engine.job("a"), engine.job("b", ["a"], fail=True)]
+        outcome, _ = _run(engine, engine.plan(jobs))
+
+        opened = engine.open(engine.plan(jobs))
+        try:
+            found = opened.find_jobs()
+        finally:
+            opened.close()
+
+        assert {name: state.job_id for name, state in found.items()} == dict(
+            outcome.job_ids
+        )
+        assert all(state.name == name for name, state in found.items())
+        assert _found(engine, engine.plan(jobs)) == {
+            "kedro-a": JobStatus.SUCCEEDED,
+            "kedro-b": JobStatus.FAILED,
+        }
+
+    def test_a_driver_started_again_adopts_what_succeeded(
+        self, engine: EngineHarness
+    ) -> None:
+        jobs = [engine.job("a"), engine.job("b", ["a"])]
+        first, _ = _run(engine, engine.plan(jobs))
+
+        second, submitted = _run(engine, engine.plan(jobs), reattach=True)
+
+        assert first.ok and second.ok
+        assert submitted == []
+        assert second.adopted == set(named("a", "b"))
+        assert second.job_ids == first.job_ids
+
+    def test_a_resumed_run_submits_only_the_failed_and_the_missing_jobs(
+        self,
+        engine: EngineHarness,
+    ) -> None:
+        broken = [
+            engine.job("a"),
+            engine.job("b", ["a"], fail=True),
+            engine.job("c", ["b"]),
+        ]
+        first, _ = _run(engine, engine.plan(broken))
+        assert _did_not_run(first) == named("c")
+
+        fixed = [engine.job("a"), engine.job("b", ["a"]), engine.job("c", ["b"])]
+        second, submitted = _run(engine, engine.plan(fixed), reattach=True)
+
+        assert second.ok
+        assert submitted == named("b", "c")
+        assert second.adopted == set(named("a"))
+
+    # --- the engine's own calls ---
+
+    def test_poll_omits_ids_the_engine_does_not_know(
+        self, engine: EngineHarness
+    ) -> None:
+        opened = engine.open(engine.plan([]))
+        try:
+            assert dict(opened.poll(["no-such-job"])) == {}
+        finally:
+            opened.close()
+
+    def test_cancelling_finished_jobs_changes_nothing(
+        self, engine: EngineHarness
+    ) -> None:
+        jobs = [engine.job("a"), engine.job("b", fail=True)]
+        settings = BatchSettings(
+            fail_fast=False, poll_interval=0.05, max_poll_interval=0.2
+        )
+        outcome, _ = _run(engine, engine.plan(jobs), settings)
+        opened = engine.open(engine.plan(jobs))
+
+        try:
+            ids = list(outcome.job_ids.values())
+            opened.cancel(ids, "cancel twice")
+            opened.cancel(ids, "cancel twice")
+        finally:
+            opened.close()
+
+        assert _found(engine, engine.plan(jobs)) == {
+            "kedro-a": JobStatus.SUCCEEDED,
+            "kedro-b": JobStatus.FAILED,
+        }
+
+    # --- opening and checking ---
+
+    def test_open_calls_nothing_of_the_backend(self, engine: EngineHarness) -> None:
+        plan = engine.plan([engine.job("a")])
+        before = engine.backend_calls()
+
+        # What `kedro batch status` and `cancel` do: open, no pre-flight.
+        opened = engine.open(plan)
+        calls_to_open = engine.backend_calls() - before
+        opened.close()
+
+        assert calls_to_open == 0
+        assert opened.submissions == []
+        assert engine.alive() == []
+
+    def test_check_lists_every_missing_resource_at_once(
+        self, engine: EngineHarness
+    ) -> None:
+        plan = engine.plan(
+            [engine.job("a"), attrs.evolve(engine.job("b"), namespace="big")]
+        )
+        before = engine.backend_calls()
+
+        opened = engine.open_with_missing(plan)
+        if opened is None:
+            pytest.skip(f"{type(engine).__name__}.open_missing names no resources")
+        calls_to_open = engine.backend_calls() - before
+        try:
+            problems = engine_checks(
+                cast(Engine, opened)
+            )  # what a driver does after open
+        finally:
+            opened.close()
+
+        assert calls_to_open == 0
+        assert len(problems) == 2, problems
+        assert opened.submissions == []
+        assert engine.alive() == []
+
+    def test_the_engine_declares_itself_and_is_installed(
+        self, engine: EngineHarness
+    ) -> None:
+        opened = engine.open(engine.plan([]))
+        opened.close()
+        spec = opened.spec
+
+        assert installed_engines()[spec.name] is type(opened.engine)
+        assert spec.name == engine.name
+        assert set(spec.statuses.values()) >= {
+            JobStatus.RUNNING,
+            JobStatus.SUCCEEDED,
+            JobStatus.FAILED,
+        }
+        assert spec.max_parents >= 0
