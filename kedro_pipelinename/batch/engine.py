@@ -4,7 +4,9 @@ The driver (``driver.py``) owns the plan: it decides *when* each job may be
 submitted, tracks every job with one poll per round, applies ``fail_fast``,
 cancels unfinished jobs on failure or interruption, adopts the jobs an earlier
 driver of the same run left, and builds the error and the resume hint. An
-engine does seven small things, most of them for many jobs at once:
+engine does seven things, most of them for many jobs at once (``EngineBase``,
+the engine kit, has four of them as defaults: ``open``, ``find_jobs``, ``wait``
+and ``close``):
 
 - ``open(run, settings)``: connect (build clients, find commands), asking
   nothing of the remote side: ``kedro batch status``, ``status --watch`` and
@@ -36,7 +38,9 @@ its status words maps onto the shared ``JobStatus``. Engines are found through
 the ``kedro_pipelinename.batch_engines`` entry-point group (``engines.py``).
 
 Example:
-    ``docs/writing-an-engine.md`` has a whole engine in 40 lines.
+    ``docs/writing-an-engine.md`` shows a whole engine built on ``EngineBase``
+    (``examples/kedro-batch-example-engine``), and how to run the contract suite
+    (``pytest -p kedro_pipelinename.testing``) on yours.
 """
 
 from __future__ import annotations

@@ -21,13 +21,17 @@ if sys.version_info >= (3, 11):
 else:  # pytest depends on tomli before Python 3.11
     import tomli as tomllib
 
+ENGINES_GROUP = "kedro_pipelinename.batch_engines"
 EXAMPLE = (
     Path(__file__).resolve().parents[2] / "examples" / "kedro-batch-example-engine"
 )
 
 
-def write_dist_info(source: Path, site: Path, extra_entry_points: str = "") -> None:
-    """A ``.dist-info`` in ``site`` for the package whose pyproject is in ``source``."""
+def write_dist_info(
+    source: Path, site: Path, extra_engines: Mapping[str, str] | None = None
+) -> None:
+    """A ``.dist-info`` in ``site`` for the package whose pyproject is in
+    ``source``, registering ``extra_engines`` (name -> ``module:Class``) too."""
     project = tomllib.loads((source / "pyproject.toml").read_text())["project"]
     name, version = project["name"], project["version"]
     info = site / f"{name.replace('-', '_')}-{version}.dist-info"
@@ -35,21 +39,34 @@ def write_dist_info(source: Path, site: Path, extra_entry_points: str = "") -> N
     (info / "METADATA").write_text(
         f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
     )
-    groups = [
-        f"[{group}]\n" + "".join(f"{key} = {value}\n" for key, value in points.items())
-        for group, points in project["entry-points"].items()
-    ]
-    (info / "entry_points.txt").write_text("\n".join(groups) + extra_entry_points)
+    entry_points = {
+        group: dict(points) for group, points in project["entry-points"].items()
+    }
+    entry_points[ENGINES_GROUP].update(extra_engines or {})
+    (info / "entry_points.txt").write_text(
+        "\n".join(
+            f"[{group}]\n"
+            + "".join(f"{key} = {value}\n" for key, value in points.items())
+            for group, points in entry_points.items()
+        )
+    )
 
 
 def install_example(
-    tmp_path: Path, source: Path = EXAMPLE, extra_entry_points: str = ""
+    tmp_path: Path,
+    source: Path = EXAMPLE,
+    extra_engines: Mapping[str, str] | None = None,
 ) -> tuple[Path, Mapping[str, str]]:
     """A copy of the example package in ``tmp_path`` (tests write nothing into
     the repository) and the environment of a process that has it installed."""
     copy = tmp_path / source.name
     shutil.copytree(source, copy, ignore=shutil.ignore_patterns("__pycache__"))
     site = tmp_path / "site"
-    write_dist_info(copy, site, extra_entry_points)
+    write_dist_info(copy, site, extra_engines)
     path = os.pathsep.join([str(site), str(copy / "src")])
     return copy, {"PYTHONPATH": path}
+
+
+def site_of(env: Mapping[str, str]) -> Path:
+    """The directory of ``install_example``'s dist-info (where extra modules go)."""
+    return Path(env["PYTHONPATH"].split(os.pathsep)[0])

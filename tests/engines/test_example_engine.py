@@ -1,21 +1,35 @@
 """The example engine of ``docs/writing-an-engine.md``, installed as a plug-in.
 
-The engine's code is read from the page itself, written as a module beside a
-``dist-info`` whose ``entry_points.txt`` registers it, and run by the stock
-``kedro run --runner kedro_pipelinename.batch.BatchRunner`` on the demo project:
-a third-party engine needs nothing of this package but the entry point.
+The page shows ``examples/kedro-batch-example-engine``'s engine module whole,
+with its true size; the package is installed through its entry point and run
+by the stock ``kedro run --runner kedro_pipelinename.batch.BatchRunner`` on the
+demo project: a third-party engine needs nothing of this package but the entry
+point. (The contract suite runs it in ``test_example_package.py``.)
 """
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import subprocess
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import Any, ClassVar
 
 import pytest
 
-from kedro_pipelinename.batch.engine import EngineRun, engine_checks, engine_problem
+from engines.example_package import EXAMPLE, install_example, site_of
+from kedro_pipelinename.batch.engine import (
+    EngineRun,
+    EngineSpec,
+    JobNameRule,
+    JobState,
+    JobStatus,
+    engine_checks,
+    engine_problem,
+)
 from kedro_pipelinename.batch.plan import JobPlan, PlannedJob
 from kedro_pipelinename.batch.settings import BatchSettings
 from kedro_pipelinename.demo.project import DemoProject, write_demo_project
@@ -25,27 +39,26 @@ from support.demo import CLIENT_1_TRAIN_OUTPUTS, read_outputs
 pytestmark = pytest.mark.slow
 
 RUN_ID = "2026-12-01T10.00.00.000Z"
-DOC = Path(__file__).resolve().parents[2] / "docs" / "writing-an-engine.md"
+ROOT = Path(__file__).resolve().parents[2]
+DOC = ROOT / "docs" / "writing-an-engine.md"
+ENGINE_FILE = EXAMPLE / "src" / "kedro_batch_example_engine" / "engine.py"
 
 
-def _example_blocks() -> list[str]:
-    """The Python blocks after the example's heading."""
+def _example_block() -> str:
+    """The first Python block after the example's heading."""
     text = DOC.read_text()
     section = text[text.index("## An example engine") :]
-    return re.findall(r"```python\n(.*?)```", section, re.DOTALL)
-
-
-def example_engine_code() -> str:
-    """The first Python block after the example's heading: the engine."""
-    blocks = _example_blocks()
+    blocks = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
     assert blocks, "docs/writing-an-engine.md has no example engine"
-    return blocks[0]
+    return str(blocks[0])
 
 
-def _loaded(code: str) -> dict[str, Any]:
-    namespace: dict[str, Any] = {}
-    exec(compile(code, "my_engines.py", "exec"), namespace)
-    return namespace
+def _example_module() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("example_engine", ENGINE_FILE)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _run_of(project: Path, *programs: str) -> EngineRun:
@@ -67,114 +80,148 @@ def _run_of(project: Path, *programs: str) -> EngineRun:
     return EngineRun(plan=plan, settings=BatchSettings(), project_path=project)
 
 
-def test_the_page_says_how_long_the_example_is() -> None:
-    lines = len(example_engine_code().splitlines())
+def test_the_page_shows_the_example_engine_file_whole() -> None:
+    assert _example_block() == ENGINE_FILE.read_text()
 
-    assert f"## An example engine: {lines} lines" in DOC.read_text()
+
+def test_the_pages_numbers_are_what_its_commands_print() -> None:
+    relative = ENGINE_FILE.relative_to(ROOT)
+    lines = subprocess.run(
+        ["wc", "-l", str(relative)], cwd=ROOT, capture_output=True, text=True
+    ).stdout.split()[0]
+    methods = subprocess.run(
+        ["grep", "-c", "^    def ", str(relative)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    text = DOC.read_text()
+
+    assert f"{lines} lines (`wc -l {relative}`)" in text
+    assert f"{methods} methods (`grep -c '^    def ' {relative}`)" in text
 
 
 #: An engine written before ``Engine.check`` existed: its ``open`` checks its
-#: resources and raises (here: always), and it has no ``check``.
+#: resources and raises (here: always).
 CHECKING_OPEN = """
+from kedro_batch_example_engine import ExampleEngine
+from kedro_pipelinename.batch import (
+    BatchSettingsError, EngineSpec, JobNameRule, JobStatus,
+)
 
-class CheckingOpenEngine(InlineEngine):
+
+class CheckingOpenEngine(ExampleEngine):
     spec = EngineSpec(
         name="checking_open",
         job_names=JobNameRule(max_length=64),
-        statuses={"ok": JobStatus.SUCCEEDED, "error": JobStatus.FAILED},
+        statuses={"succeeded": JobStatus.SUCCEEDED, "failed": JobStatus.FAILED},
     )
 
     @classmethod
     def open(cls, run, settings):
-        from kedro_pipelinename.batch import BatchSettingsError
-
         raise BatchSettingsError("engine", "The cluster 'nowhere' does not exist.")
 """
 
 
-def _install_plugin(site: Path) -> None:
-    site.mkdir()
-    (site / "my_engines.py").write_text(example_engine_code() + CHECKING_OPEN)
-    info = site / "my_engines-0.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: my-engines\nVersion: 0.1\n"
+def _installed(tmp_path: Path) -> Mapping[str, str]:
+    """The example package, and ``checking_open``, installed for a subprocess."""
+    _, env = install_example(
+        tmp_path, extra_engines={"checking_open": "checking_open:CheckingOpenEngine"}
     )
-    (info / "entry_points.txt").write_text(
-        "[kedro_pipelinename.batch_engines]\ninline = my_engines:InlineEngine\n"
-        "checking_open = my_engines:CheckingOpenEngine\n"
-    )
+    (site_of(env) / "checking_open.py").write_text(CHECKING_OPEN)
+    return env
 
 
-def _run_demo(tmp_path: Path, engine: str) -> tuple[DemoProject, str, int]:
-    """``kedro run --runner ...BatchRunner`` on the demo with the plug-in
-    installed and ``KEDRO_BATCH_ENGINE=engine``: the project, output, exit code."""
+def _run_demo(tmp_path: Path, engine: str) -> tuple[DemoProject, str, int, Any]:
+    """``kedro run --runner ...BatchRunner`` on the demo with the plug-ins
+    installed and ``KEDRO_BATCH_ENGINE=engine``: project, output, exit code, env."""
     project = write_demo_project(tmp_path / "client-models")
-    site = tmp_path / "site"
-    _install_plugin(site)
+    env = _installed(tmp_path)
     result = kedro_cli(
         project.path,
         "run",
         *pipelines_option("client_1_train"),
         "--runner=kedro_pipelinename.batch.BatchRunner",
         env={
-            "PYTHONPATH": str(site),
+            **env,
             "KEDRO_BATCH_ENGINE": engine,
             # The jobs' kedro: this interpreter's (the venv is not activated).
             "KEDRO_BATCH_EXECUTABLE": f"{sys.executable} -m kedro",
         },
         check=False,
     )
-    return project, result.stdout + result.stderr, result.returncode
+    return project, result.stdout + result.stderr, result.returncode, env
 
 
 def test_a_plugin_engine_runs_a_named_pipeline_through_the_stock_cli(
     tmp_path: Path,
 ) -> None:
-    project, output, code = _run_demo(tmp_path, "inline")
+    project, output, code, _ = _run_demo(tmp_path, "example")
 
     assert code == 0, output
     # One job per node (the demo's `batch:` block says grouping: none).
-    assert "inline processes: 4 job(s) planned." in output
+    assert "example background processes: 4 job(s) planned." in output
     assert "0 running, 4 succeeded, 0 failed" in output
     assert read_outputs(project) == CLIENT_1_TRAIN_OUTPUTS
 
 
 def test_kedro_batch_status_opens_a_plugin_engine(tmp_path: Path) -> None:
-    project, output, code = _run_demo(tmp_path, "inline")
+    project, output, code, env = _run_demo(tmp_path, "example")
 
-    status = kedro_cli(
-        project.path,
-        "batch",
-        "status",
-        env={"PYTHONPATH": str(tmp_path / "site")},
-        check=False,
-    )
+    status = kedro_cli(project.path, "batch", "status", env=env, check=False)
 
     assert code == 0, output
     assert status.returncode == 0, status.stderr
-    assert "inline processes" in status.stdout
+    assert "example background processes" in status.stdout
 
 
-def test_an_engine_without_check_has_no_separate_checks(tmp_path: Path) -> None:
-    engine_class = _loaded(example_engine_code())["InlineEngine"]
+class DuckTypedEngine:
+    """An engine that does not subclass ``EngineBase`` and has no ``check``."""
 
-    opened = engine_class.open(_run_of(tmp_path, "/nonexistent/kedro"), None)
+    spec: ClassVar[EngineSpec] = EngineSpec(
+        name="duck",
+        job_names=JobNameRule(max_length=64),
+        statuses={"done": JobStatus.SUCCEEDED},
+    )
+    label = "duck"
 
-    assert engine_problem(engine_class) is None
+    @classmethod
+    def open(cls, run: EngineRun, settings: object) -> DuckTypedEngine:
+        return cls()
+
+    def submit(self, submission: object) -> str:
+        return "1"
+
+    def poll(self, job_ids: Sequence[str]) -> Mapping[str, JobState]:
+        return {}
+
+    def cancel(self, job_ids: Sequence[str], reason: str) -> None: ...
+    def find_jobs(self) -> Mapping[str, JobState]:
+        return {}
+
+    def wait(self, seconds: float) -> None: ...
+    def close(self) -> None: ...
+
+
+def test_a_duck_typed_engine_without_check_is_an_engine_with_no_checks(
+    tmp_path: Path,
+) -> None:
+    opened = DuckTypedEngine.open(_run_of(tmp_path, "/nonexistent/kedro"), None)
+
+    assert engine_problem(DuckTypedEngine) is None
     assert engine_checks(opened) == []
 
 
-def test_the_pages_check_lists_every_missing_program_at_once(tmp_path: Path) -> None:
-    engine_class = _loaded(example_engine_code() + _example_blocks()[1])[
-        "CheckedInlineEngine"
-    ]
+def test_the_examples_check_lists_every_missing_program_at_once(
+    tmp_path: Path,
+) -> None:
+    module = _example_module()
     run = _run_of(tmp_path, "/nonexistent/kedro", sys.executable, "no-such-kedro")
 
-    opened = engine_class.open(run, None)  # checks nothing
+    opened = module.ExampleEngine.open(run, module.ExampleSettings())  # no checks
     problems = [str(problem) for problem in engine_checks(opened)]
 
-    assert engine_problem(engine_class) is None
+    assert engine_problem(module.ExampleEngine) is None
     assert problems == [
         "No program '/nonexistent/kedro' on PATH.",
         "No program 'no-such-kedro' on PATH.",
@@ -184,7 +231,7 @@ def test_the_pages_check_lists_every_missing_program_at_once(tmp_path: Path) -> 
 def test_an_engine_whose_open_checks_still_stops_the_run_before_any_job(
     tmp_path: Path,
 ) -> None:
-    project, output, code = _run_demo(tmp_path, "checking_open")
+    project, output, code, _ = _run_demo(tmp_path, "checking_open")
 
     assert code != 0
     assert "The cluster 'nowhere' does not exist." in output
@@ -194,12 +241,12 @@ def test_an_engine_whose_open_checks_still_stops_the_run_before_any_job(
 def test_a_misspelt_plugin_engine_is_refused_with_the_installed_ones(
     tmp_path: Path,
 ) -> None:
-    project, output, code = _run_demo(tmp_path, "inlin")
+    project, output, code, _ = _run_demo(tmp_path, "exampel")
 
     assert code != 0
-    assert "No batch engine 'inlin' (from the environment variable " in output
+    assert "No batch engine 'exampel' (from the environment variable " in output
     assert (
-        "Did you mean 'inline'? Installed: aws, checking_open, inline, local, slurm."
-        in output
+        "Did you mean 'example'? Installed: aws, checking_open, example, local, "
+        "slurm." in output
     )
     assert project.output_files() == []
