@@ -39,6 +39,8 @@ from pathlib import Path
 
 import pytest
 
+from kedro_pipelinename.batch import installed_engines
+
 from .contract import EngineContract
 from .harness import (
     FAILING_EXIT_CODE,
@@ -61,9 +63,10 @@ __all__ = [
     "EngineContract",
     "EngineHarness",
     "Recording",
-    "engine",
+    "kedro_engine_harness",
     "named",
     "pytest_configure",
+    "pytest_report_header",
 ]
 
 
@@ -74,8 +77,14 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+def pytest_report_header(config: pytest.Config) -> str:
+    """Which engines are installed: the suite finds yours by its entry point."""
+    engines = ", ".join(sorted(installed_engines())) or "none"
+    return f"kedro_pipelinename.testing: installed batch engines: {engines}"
+
+
 @pytest.fixture
-def engine(
+def kedro_engine_harness(
     request: pytest.FixtureRequest,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,

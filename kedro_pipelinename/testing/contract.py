@@ -106,6 +106,12 @@ class EngineContract:
     #: The harness class of the engine under test.
     harness: ClassVar[type[EngineHarness]]
 
+    @pytest.fixture
+    def engine(self, kedro_engine_harness: EngineHarness) -> EngineHarness:
+        """The plugin's harness for one test. A fixture of the class: a fixture
+        called ``engine`` in your own conftest does not replace it here."""
+        return kedro_engine_harness
+
     # --- the DAG ---
 
     def test_every_job_starts_after_all_of_its_parents_finished(
