@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
+from .boundaries import BoundaryError, argv_argument, environment_variable
 from .pipeline import names_of
 from .run_context import RunContext, current_run
 from .run_id import RUN_ID_ENV_VAR, InvalidRunIdError, validate_run_id
@@ -476,6 +477,19 @@ def _load_versions_argument(load_versions: Mapping[str, str]) -> str:
 # --- the commands ---------------------------------------------------------------------
 
 
+def _carried(argv: list[str]) -> list[str]:
+    """``argv``, each argument checked to reach the process unchanged
+    (``boundaries.argv_argument``): no NUL, no lone surrogate, not too long."""
+    for index, argument in enumerate(argv):
+        flag = argument.partition("=")[0] if argument.startswith("--") else None
+        source = f"the `kedro run {flag}` value" if flag else f"argument {index}"
+        try:
+            argv_argument(argument, source=source)
+        except BoundaryError as error:
+            raise RunCommandError(str(error)) from error
+    return argv
+
+
 def _executable_argv(executable: str | Sequence[str]) -> list[str]:
     argv = [executable] if isinstance(executable, str) else list(executable)
     if not argv or not all(isinstance(part, str) and part for part in argv):
@@ -650,7 +664,7 @@ def build_run_command(
             argv.extend(_selection_arguments(context))
         argv.extend(_context_arguments(context))
     logger.debug("Run command: %s", argv)
-    return argv
+    return _carried(argv)
 
 
 def _nodes_argument(
@@ -726,7 +740,7 @@ def build_run_commands(
             tail = () if context is None else _context_arguments(context)
         argv.extend(tail)
         logger.debug("Run command: %s", argv)
-        commands.append(argv)
+        commands.append(_carried(argv))
     return commands
 
 
@@ -776,7 +790,7 @@ def build_resume_command(
     else:
         argv.extend(_selection_arguments(context, from_nodes=start))
         argv.extend(_context_arguments(context))
-    return argv
+    return _carried(argv)
 
 
 def build_run_env(context: RunContext | None = None) -> dict[str, str]:
@@ -814,4 +828,9 @@ def build_run_env(context: RunContext | None = None) -> dict[str, str]:
     environment = {RUN_ID_ENV_VAR: run_id}
     if context.env is not None:
         environment["KEDRO_ENV"] = context.env
+    for name, value in environment.items():
+        try:
+            environment_variable(name, value, source="the run context")
+        except BoundaryError as error:
+            raise RunCommandError(str(error)) from error
     return environment

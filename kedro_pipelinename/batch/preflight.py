@@ -19,10 +19,19 @@ Dataset factory patterns are resolved by those same calls.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
+from ..boundaries import (
+    BoundaryError,
+    argv_argument,
+    environment_variable,
+    exec_problem,
+    pipeline_name_part,
+)
 from ..catalog import dataset_in
+from ..run_id import RUN_ID_ENV_VAR
 from .errors import PreflightError
 from .plan import JobPlan
 
@@ -197,6 +206,77 @@ def not_persisted_outputs(pipeline: Pipeline, catalog: Catalog) -> list[str]:
     )
 
 
+#: Room left in ARG_MAX for what the engine adds to a job's argv and
+#: environment: the local engine's supervisor argv (~300 bytes), the variables
+#: SLURM sets in a job (``SLURM_*``, ~4 KB).
+EXEC_MARGIN: Final = 16 * 1024
+
+
+def _env_source(name: str) -> str:
+    if name == RUN_ID_ENV_VAR:
+        return "the run id"
+    if name == "KEDRO_ENV":
+        return "the run's env (--env)"
+    return "the batch setting 'extra_env'"
+
+
+def check_values(
+    plan: JobPlan, pipeline: Pipeline, environ: Mapping[str, str] | None = None
+) -> list[str]:
+    """Problems with values no job could receive unchanged (``boundaries.py``).
+
+    - Node names and namespaces with a control character (Kedro checks node
+      names, not namespaces: a namespace made from data can hold a newline).
+    - Arguments and environment values no argv or environment can carry (a
+      NUL, a lone surrogate), named with the setting that holds them.
+    - Jobs whose argv and environment (``environ``, the driver's, which every
+      engine here passes on, plus the job's) exceed the OS's ``ARG_MAX``.
+    """
+    environ = os.environ if environ is None else environ
+    names = ", ".join(plan.pipeline_names)
+    problems: list[str] = []
+    seen: set[str] = set()
+    for node in pipeline.nodes:
+        namespace = getattr(node, "namespace", None)
+        for value, what in ((namespace, "namespace"), (node.name, "node name")):
+            if value is None or value in seen:
+                continue
+            seen.add(value)
+            try:
+                pipeline_name_part(
+                    value,
+                    source=f"pipeline {names!r} (the {what} of node {node.name!r}, "
+                    f"namespace {namespace!r})",
+                )
+            except BoundaryError as error:
+                problems.append(
+                    f"{error}. Rename the {what} (in the pipeline's code or the data "
+                    f"it is made from)."
+                )
+    for job in plan.jobs:
+        job_problems: list[str] = []
+        for argument in job.command:
+            try:
+                argv_argument(argument, source=f"the command of job {job.name!r}")
+            except BoundaryError as error:
+                job_problems.append(str(error))
+        for name, value in job.env.items():
+            try:
+                environment_variable(
+                    name, value, source=f"{_env_source(name)} (job {job.name!r})"
+                )
+            except BoundaryError as error:
+                job_problems.append(str(error))
+        if not job_problems:
+            size_problem = exec_problem(
+                job.command, {**environ, **job.env}, job=job.name, margin=EXEC_MARGIN
+            )
+            if size_problem:
+                job_problems.append(size_problem)
+        problems.extend(problem for problem in job_problems if problem not in problems)
+    return problems
+
+
 def run_preflight(
     plan: JobPlan,
     pipeline: Pipeline,
@@ -209,8 +289,10 @@ def run_preflight(
     Raises:
         PreflightError: Listing each problem; nothing was submitted.
     """
-    problems = check_reproducible(plan, registry) + check_persisted(
-        plan, pipeline, catalog
+    problems = (
+        check_values(plan, pipeline)
+        + check_reproducible(plan, registry)
+        + check_persisted(plan, pipeline, catalog)
     )
     if problems:
         raise PreflightError(

@@ -165,3 +165,44 @@ def test_resources_slurm_refuses_are_all_reported_before_any_submission(
     assert "Invalid partition name specified" in message
     assert "'gres': 'gpu:1'" in message
     assert slurm_cluster.queued(f"run={run.run_id} ") == []
+
+
+def test_a_node_name_with_newlines_runs_no_shell_in_the_job(harness: Harness) -> None:
+    # Kedro checks node names but not namespaces: a namespace from data can hold
+    # a newline. Before the fix, "# Nodes: <names>" in the script ran this line.
+    marker = harness.out / "injected"
+    hostile = f"nl\ntouch {marker}\n#"
+    job = attrs.evolve(
+        harness.job("hostile", env={"HOSTILE": hostile}),
+        namespace=hostile,
+        nodes=(f"{hostile}.node",),
+    )
+
+    outcome = _run(harness, [job])
+
+    assert outcome.ok
+    assert not marker.exists()
+    started = harness.started("hostile")
+    assert started is not None
+    assert started["env"]["HOSTILE"] == hostile
+
+
+def test_job_scripts_hold_no_value_and_only_their_owner_reads_them(
+    harness: Harness,
+) -> None:
+    secret = "s3cr3t-token-value"
+    job = harness.job("private", env={"API_TOKEN": secret})
+
+    outcome = _run(harness, [job])
+
+    assert outcome.ok
+    started = harness.started("private")
+    assert started is not None
+    assert started["env"]["API_TOKEN"] == secret
+    (log_dir,) = (harness.out / "logs" / "slurm_batch").iterdir()
+    script = log_dir / "kedro-private.sbatch"
+    data = log_dir / "kedro-private.data"
+    assert secret not in script.read_text()
+    assert str(harness.out) not in script.read_text()
+    modes = {path.name: path.stat().st_mode & 0o777 for path in (log_dir, script, data)}
+    assert modes == {log_dir.name: 0o700, script.name: 0o700, data.name: 0o600}

@@ -50,6 +50,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, ClassVar, Final
 
+from ..boundaries import argv_argument, environment_variable, path_component
 from ..engine import (
     EngineBase,
     EngineRun,
@@ -352,11 +353,20 @@ class LocalBatchEngine(EngineBase[LocalBatchSettings]):
                 f"Job {job.name!r} was submitted before its parents "
                 f"{list(submission.depends_on)} finished; local jobs cannot wait."
             )
-        env = {**OUTPUT_ENV_DEFAULTS, **self._environ, **job.env}
-        log_path = self.log_dir / f"{job.name}.log"
-        exit_file = self.log_dir / f"{job.name}.exit"
+        # Pre-flight checked these for a planned run; a job given straight to
+        # the engine is checked here, before anything starts.
+        name = path_component(job.name, source="the job's name")
+        source = f"job {name!r}"
+        command = [argv_argument(part, source=source) for part in job.command]
+        job_env = dict(
+            environment_variable(key, value, source=source)
+            for key, value in job.env.items()
+        )
+        env = {**OUTPUT_ENV_DEFAULTS, **self._environ, **job_env}
+        log_path = self.log_dir / f"{name}.log"
+        exit_file = self.log_dir / f"{name}.exit"
         exit_file.unlink(missing_ok=True)  # an earlier driver's try of this job
-        argv = [sys.executable, str(SUPERVISOR), str(exit_file), "--", *job.command]
+        argv = [sys.executable, str(SUPERVISOR), str(exit_file), "--", *command]
         with _signals_deferred():
             process = _JobProcess(
                 argv, env=env, cwd=self._project_path, log_path=log_path

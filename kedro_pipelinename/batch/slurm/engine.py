@@ -53,9 +53,11 @@ from .script import (
     JobFiles,
     batch_script,
     job_comment,
+    job_data,
     merged_resources,
     name_in_comment,
     sbatch_arguments,
+    write_private,
 )
 from .settings import RESOURCE_OPTIONS, SlurmBatchSettings
 
@@ -272,17 +274,10 @@ class SlurmBatchEngine(EngineBase[SlurmBatchSettings]):
         """Write the job's script and ``sbatch`` it; its SLURM job id."""
         job = submission.job
         files = JobFiles(self.log_dir, job.name)
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        files.script.write_text(
-            batch_script(
-                job,
-                run_id=self.run_id,
-                project_path=self._project_path,
-                files=files,
-                settings=self.settings,
-            )
+        write_private(
+            files.data, job_data(job, project_path=self._project_path, files=files)
         )
-        files.script.chmod(0o755)
+        write_private(files.script, batch_script(self.settings).encode(), mode=0o700)
         comment = job_comment(self.run_id, self._plan.pipeline_names, job)
         job_id = self._commands.sbatch(
             sbatch_arguments(

@@ -1,10 +1,15 @@
 """One job's batch script and ``sbatch`` options.
 
 The script is a real file under the run's log directory (never ``--wrap``):
-the preamble, ``cd`` to the project, the job's environment, its ``kedro run``
-command, then the exit code into ``<job>.<job id>.exit``. Every value that
-comes from the plan or the settings is quoted with ``shlex``; only the
-preamble is shell on purpose (``module load``, ``source venv/bin/activate``).
+the preamble, then a fixed body that reads the job's data file (its ``$1``,
+``<job>.data``: the project directory, the job's environment and its ``kedro
+run`` argv as NUL-separated fields), runs the command and writes its exit code
+into ``<job>.<job id>.exit``. No value of the plan or the user is in the
+script's text, so none can be read as shell, and no secret of the job's
+environment is in a script: the data file is 0600 in a 0700 directory. Only
+the preamble is shell on purpose (``module load``, ``source
+venv/bin/activate``). The data file has no size limit, unlike a script
+(SLURM's ``max_script_size``, 4 MB by default).
 
 The exit file is what tells how a job ended once SLURM forgot it (finished
 jobs leave ``squeue`` ``MinJobAge`` seconds after they ended, and small
@@ -17,10 +22,11 @@ lines; the user's ``extra_directives`` are the script's ``#SBATCH`` lines.
 
 from __future__ import annotations
 
-import shlex
+import os
 from pathlib import Path
 from typing import Any, Final
 
+from ..boundaries import job_script_data, script_line
 from ..engine import Submission
 from ..plan import PlannedJob
 from .settings import RESOURCE_OPTIONS, SlurmBatchSettings
@@ -76,6 +82,11 @@ class JobFiles:
     def script(self) -> Path:
         return self.log_dir / f"{self.name}.sbatch"
 
+    @property
+    def data(self) -> Path:
+        """What the script reads: the job's directory, environment, command."""
+        return self.log_dir / f"{self.name}.data"
+
     def output(self, job_id: str) -> Path:
         return self.log_dir / f"{self.name}.{job_id}.out"
 
@@ -89,37 +100,72 @@ class JobFiles:
         return self.log_dir / f"{self.name}.{job_id}.job"
 
 
-def batch_script(
-    job: PlannedJob,
-    *,
-    run_id: str,
-    project_path: Path,
-    files: JobFiles,
-    settings: SlurmBatchSettings,
-) -> str:
-    """The text of ``job``'s batch script (see the module doc)."""
-    exit_prefix = shlex.quote(str(files.log_dir / f"{job.name}."))
+#: The script of every job: no value of the user or the plan is in its text.
+#: Its data file (``job_data``) is read with ``mapfile -d ''`` (bash 4.4+):
+#: NUL-separated fields that carry each value byte for byte. ``env`` sets the
+#: job's variables and runs its argv: a shell loop of ``export`` would let a
+#: variable of the job overwrite the script's own (``field``, ``code``).
+_JOB_BODY: Final = r"""mapfile -d '' -t field < "$kedro_pipelinename_data" || exit 1
+cd -- "${field[0]}" || exit 1
+env -- "${field[@]:3:field[2]}" "${field[@]:3+field[2]}"
+code=$?
+# Written whole, then renamed: a reader never sees half a number.
+exit_file=${field[1]}$SLURM_JOB_ID.exit
+printf '%s\n' "$code" > "$exit_file.tmp" && mv -f -- "$exit_file.tmp" "$exit_file"
+exit "$code"
+"""
+
+
+def batch_script(settings: SlurmBatchSettings) -> str:
+    """The text of every job's batch script (see the module doc): the
+    settings' ``#SBATCH`` lines and preamble, then ``_JOB_BODY``, which reads
+    the job's directory, environment and command from its data file."""
     lines = [
         "#!/bin/bash",
-        f"# Job {job.name} of Kedro run {run_id}, written by kedro-pipelinename.",
-        f"# Nodes: {', '.join(job.nodes)}",
-        *(f"#SBATCH {directive}" for directive in settings.extra_directives),
-        *settings.script_preamble,
-        f"cd {shlex.quote(str(project_path))} || exit 1",
+        "# A job of a Kedro run, written by kedro-pipelinename. Its directory,",
+        "# environment and command are in the data file given as $1 (0600).",
         *(
-            f"export {name}={shlex.quote(value)}"
-            for name, value in sorted(job.env.items())
+            f"#SBATCH {script_line(directive, source='extra_directives')}"
+            for directive in settings.extra_directives
         ),
-        shlex.join(job.command),
-        "code=$?",
-        # Written whole, then renamed: a reader never sees half a number.
-        f'exit_file={exit_prefix}"$SLURM_JOB_ID".exit',
-        'printf \'%s\\n\' "$code" > "$exit_file.tmp" && mv -f "$exit_file.tmp" '
-        '"$exit_file"',
-        'exit "$code"',
-        "",
+        # Before the preamble, which may change the positional parameters.
+        "kedro_pipelinename_data=$1",
+        *(
+            script_line(line, source="script_preamble")
+            for line in settings.script_preamble
+        ),
     ]
-    return "\n".join(lines)
+    return "\n".join(lines) + "\n" + _JOB_BODY
+
+
+def job_data(job: PlannedJob, *, project_path: Path, files: JobFiles) -> bytes:
+    """The data file of ``job``'s script: its directory, exit-file prefix,
+    environment and command (``boundaries.job_script_data``).
+
+    Raises:
+        BoundaryError: For a value no argv or environment can carry.
+    """
+    return job_script_data(
+        directory=str(project_path),
+        exit_prefix=str(files.log_dir / f"{job.name}."),
+        argv=job.command,
+        env=job.env,
+    )
+
+
+def write_private(path: Path, content: bytes, *, mode: int = 0o600) -> None:
+    """Write ``content`` to ``path``, readable by its owner only (``mode``,
+    whatever the umask), in a directory made 0700: a job's data file holds its
+    environment, which may hold secrets."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.parent.chmod(0o700)
+    temporary = path.with_name(f"{path.name}.tmp")
+    temporary.unlink(missing_ok=True)
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(content)
+    os.chmod(temporary, mode)  # O_CREAT's mode is masked by the umask
+    os.replace(temporary, path)
 
 
 def sbatch_arguments(
@@ -146,5 +192,6 @@ def sbatch_arguments(
         arguments.append(f"--dependency=afterok:{':'.join(submission.depends_on)}")
     for name, value in sorted(merged_resources(job, settings).items()):
         arguments.append(f"{RESOURCE_OPTIONS[name]}={value}")
-    arguments.append(str(files.script))
+    # The script's one argument: its data file (sbatch passes it as $1).
+    arguments.extend([str(files.script), str(files.data)])
     return arguments
