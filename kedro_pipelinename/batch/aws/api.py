@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from packaging.version import Version
 
+from ..boundaries import aws_string, environment_variable
 from ..engine import EngineSpec, JobNameRule, JobState, JobStatus, Submission
 from ..errors import BatchSettingsError
 from ..plan import PlannedJob
@@ -132,10 +133,17 @@ def submit_job_request(
         [{'jobId': '8f6c...'}]
     """
     job = submission.job
+    # Every value of the job through the AWS boundary: JSON carries any text
+    # verbatim, but a container's argv and environment cannot hold a NUL.
+    source = f"job {job.name!r}"
     overrides: dict[str, Any] = {
-        "command": list(job.command),
+        "command": [aws_string(part, source=source) for part in job.command],
         "environment": [
-            {"name": name, "value": value} for name, value in sorted(job.env.items())
+            {
+                "name": environment_variable(name, value, source=source)[0],
+                "value": aws_string(value, source=source),
+            }
+            for name, value in sorted(job.env.items())
         ],
     }
     resources = _merged_resources(job, settings)
@@ -148,7 +156,16 @@ def submit_job_request(
         "jobQueue": settings.job_queue,
         "jobDefinition": settings.job_definition,
         "containerOverrides": overrides,
-        "tags": {**settings.tags, RUN_ID_TAG: run_id, JOB_TAG: job.name},
+        "tags": {
+            **{
+                aws_string(key, source="the batch setting 'tags'"): aws_string(
+                    value, source=f"the batch setting 'tags' ({key})"
+                )
+                for key, value in settings.tags.items()
+            },
+            RUN_ID_TAG: run_id,
+            JOB_TAG: job.name,
+        },
     }
     if submission.depends_on:
         request["dependsOn"] = [{"jobId": job_id} for job_id in submission.depends_on]

@@ -26,7 +26,7 @@ import os
 from pathlib import Path
 from typing import Any, Final
 
-from ..boundaries import job_script_data, script_line
+from ..boundaries import job_script_data, path_component, script_line
 from ..engine import Submission
 from ..plan import PlannedJob
 from .settings import RESOURCE_OPTIONS, SlurmBatchSettings
@@ -76,7 +76,7 @@ class JobFiles:
 
     def __init__(self, log_dir: Path, name: str) -> None:
         self.log_dir = log_dir
-        self.name = name
+        self.name = path_component(name, source="the job's name")
 
     @property
     def script(self) -> Path:
