@@ -136,6 +136,8 @@ def environment_variable(name: str, value: str, *, source: str) -> tuple[str, st
             "and '_', not starting with a digit); rename it",
         )
     argv_argument(value, source=f"{source} (variable {name})")
+    # The kernel's per-string limit is on the whole NAME=value entry.
+    argv_argument(f"{name}={value}", source=f"{source} (variable {shown(name)})")
     return name, value
 
 

@@ -161,3 +161,66 @@ def wrapping_kwargs(draw: st.DrawFn, pipeline: Pipeline) -> dict[str, Any]:
     if draw(st.booleans()):
         kwargs["tags"] = sorted(draw(st.sets(st.sampled_from(TAGS), min_size=1)))
     return kwargs
+
+
+# --- hostile values (issue 22): what a user, a data set or an attacker may pass ----
+
+#: Values known to break naive quoting, each alone or inside other text.
+HOSTILE_PIECES = (
+    "\n",
+    "\r",
+    "\0",
+    "\t",
+    "\x1b[31m",
+    "\u2028",
+    "'",
+    '"',
+    "\\",
+    "`touch pwned`",
+    "$(touch pwned)",
+    "; touch pwned",
+    "\ntouch pwned\n#",
+    "&& touch pwned",
+    "| touch pwned",
+    "--",
+    "-",
+    "--help",
+    "%j",
+    "%%",
+    "!$HOME",
+    "${HOME}",
+    "*",
+    "~",
+    "=",
+    ",",
+    "[1]",
+    "\udc80",
+    "\ud800",
+    "é",
+    "💥",
+)
+
+
+def hostile_text(*, max_size: int = 40) -> st.SearchStrategy[str]:
+    """Arbitrary text: every Unicode category (control characters, NUL, lone
+    surrogates included), shell and Kedro metacharacters, leading dashes, and
+    now and then a very long string (over Linux's 128 KiB per argument)."""
+    anything = st.text(
+        st.characters(codec=None, exclude_categories=()), max_size=max_size
+    )
+    pieces = st.lists(
+        st.one_of(st.sampled_from(HOSTILE_PIECES), anything), min_size=1, max_size=4
+    ).map("".join)
+    very_long = st.sampled_from(("x" * 140_000, "-" + "y" * 200_000))
+    return st.one_of(pieces, anything, very_long)
+
+
+def hostile_file_name() -> st.SearchStrategy[str]:
+    """Hostile text that the file system accepts as one directory name."""
+    return st.text(
+        st.characters(
+            codec="utf-8", exclude_categories=("Cs",), exclude_characters="/\0"
+        ),
+        min_size=1,
+        max_size=40,
+    ).filter(lambda name: name not in (".", "..") and len(name.encode()) <= 200)
