@@ -236,23 +236,31 @@ def check_values(
     names = ", ".join(plan.pipeline_names)
     problems: list[str] = []
     seen: set[str] = set()
-    for node in pipeline.nodes:
+    bad_namespaces: dict[str, list[str]] = {}
+    for node in sorted(pipeline.nodes, key=lambda each: each.name):
         namespace = getattr(node, "namespace", None)
-        for value, what in ((namespace, "namespace"), (node.name, "node name")):
-            if value is None or value in seen:
-                continue
-            seen.add(value)
+        if namespace is not None and namespace not in seen:
+            seen.add(namespace)
             try:
-                pipeline_name_part(
-                    value,
-                    source=f"pipeline {names!r} (the {what} of node {node.name!r}, "
-                    f"namespace {namespace!r})",
-                )
+                pipeline_name_part(namespace, source=f"pipeline {names!r}")
             except BoundaryError as error:
-                problems.append(
-                    f"{error}. Rename the {what} (in the pipeline's code or the data "
-                    f"it is made from)."
-                )
+                bad_namespaces[namespace] = [str(error)]
+        if namespace in bad_namespaces:
+            bad_namespaces[namespace].append(node.name)
+            continue
+        try:
+            pipeline_name_part(
+                node.name,
+                source=f"pipeline {names!r} (namespace {namespace!r})",
+            )
+        except BoundaryError as error:
+            problems.append(f"Node name {error}. Rename the node.")
+    for namespace, (message, *members) in bad_namespaces.items():
+        problems.append(
+            f"Namespace {message}; its node(s): {', '.join(map(repr, members))}. "
+            f"Rename the namespace (in the pipeline's code, or clean the data it "
+            f"is made from)."
+        )
     for job in plan.jobs:
         job_problems: list[str] = []
         for argument in job.command:

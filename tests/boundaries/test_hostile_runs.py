@@ -87,8 +87,7 @@ def test_a_namespace_with_a_newline_is_refused_naming_pipeline_and_namespace(
 
     output = _run(project)
 
-    assert "pipeline 'train'" in output
-    assert f"namespace {namespace!r}" in output
+    assert f"Namespace {namespace!r} from pipeline 'train'" in output
     assert "control character '\\n'" in output
     assert not (project / "logs" / "local_batch").exists()
     assert not marker.exists()
