@@ -89,7 +89,7 @@ def test_a_namespace_with_a_newline_is_refused_naming_pipeline_and_namespace(
 
     expected = f"Namespace {namespace!r} from pipeline 'train'"
     # Rich wraps the error at the terminal's width: compare words.
-    assert " ".join(expected.split()) in " ".join(output.split())
+    assert "".join(expected.split()) in "".join(output.split())
     assert "control character '\\n'" in output
     assert not (project / "logs" / "local_batch").exists()
     assert not marker.exists()
