@@ -81,9 +81,9 @@ def _run(project: Path) -> str:
 def test_a_namespace_with_a_newline_is_refused_naming_pipeline_and_namespace(
     tmp_path: Path,
 ) -> None:
-    marker = tmp_path / "injected"
-    namespace = f"nl\ntouch {marker}\n#"
+    namespace = "nl\ntouch injected\n#"
     project = _project(tmp_path / "proj", namespace)
+    marker = project / "injected"  # jobs run in the project directory
 
     output = _run(project)
 
