@@ -255,7 +255,7 @@ def check_values(
             )
         except BoundaryError as error:
             problems.append(f"Node name {error}. Rename the node.")
-    for namespace, (message, *members) in bad_namespaces.items():
+    for message, *members in bad_namespaces.values():
         problems.append(
             f"Namespace {message}; its node(s): {', '.join(map(repr, members))}. "
             f"Rename the namespace (in the pipeline's code, or clean the data it "

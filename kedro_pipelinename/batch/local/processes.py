@@ -35,6 +35,7 @@ POSIX only (process groups and ``os.waitid``).
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import os
@@ -60,7 +61,7 @@ from ..engine import (
     JobStatus,
     Submission,
 )
-from ..errors import BatchSettingsError
+from ..errors import BatchError, BatchSettingsError
 from ..pids import is_running, process_start
 from ..settings import where_to_set
 from .settings import LocalBatchSettings
@@ -217,6 +218,103 @@ def _tail(path: Path, lines: int) -> list[str]:
 #: Every job's main process: runs the command and records its exit code.
 SUPERVISOR: Final = Path(__file__).with_name("supervise.py")
 
+#: What ``Popen`` or ``open`` fail with when the machine is full.
+_EXHAUSTED: Final = frozenset(
+    {errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.EAGAIN, errno.E2BIG}
+)
+#: File descriptors one running job holds in the driver: its log file, and
+#: while it starts, the two ends of ``Popen``'s error pipe.
+FDS_PER_JOB: Final = 3
+#: File descriptors kept for the driver itself (Python, Kedro, logging, the
+#: run record, the engines' files).
+FDS_RESERVED: Final = 64
+#: Megabytes of a job's supervisor (``supervise.py``) while its job runs
+#: (``python tests/benchmarks/bench_supervisor.py``: 9.2 MB).
+SUPERVISOR_MEMORY: Final = 10
+
+
+def _available_memory_mb() -> float | None:
+    """``MemAvailable`` of ``/proc/meminfo`` (Linux), in MB; else ``None``."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # the CPUs this process may use
+    except AttributeError:  # macOS
+        return os.cpu_count() or 1
+
+
+def _open_files_limit() -> int | None:
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    except (ImportError, OSError, ValueError):
+        return None
+    return None if soft == resource.RLIM_INFINITY else int(soft)
+
+
+def machine_parallelism(
+    asked: int | None,
+    *,
+    job_memory: float,
+    cpus: int | None = None,
+    available_memory: float | None = None,
+    open_files: int | None = None,
+) -> tuple[int | None, str | None]:
+    """How many jobs this machine can run at once, and why fewer than asked.
+
+    The least of ``asked`` and what each resource allows: its CPUs, its
+    available memory over ``job_memory`` plus a supervisor's, and its
+    open-file limit (``FDS_PER_JOB`` each, ``FDS_RESERVED`` kept); at least 1.
+    The arguments other than ``asked`` default to this machine's.
+
+    Returns:
+        ``(jobs, None)`` when ``asked`` fits, else ``(fewer, why)``.
+
+    Example:
+        >>> machine_parallelism(1000, job_memory=100, cpus=2, available_memory=8000,
+        ...                     open_files=1024)
+        (2, '2 CPUs')
+    """
+    cpus = _cpus() if cpus is None else cpus
+    memory = _available_memory_mb() if available_memory is None else available_memory
+    files = _open_files_limit() if open_files is None else open_files
+    limits = [(cpus, f"{cpus} CPUs")]
+    if memory is not None:
+        fit = int(memory // (job_memory + SUPERVISOR_MEMORY))
+        limits.append(
+            (
+                fit,
+                f"{memory:.0f} MB of memory available for jobs of {job_memory:g} "
+                f"MB (setting job_memory) and their {SUPERVISOR_MEMORY} MB "
+                f"supervisors",
+            )
+        )
+    if files is not None:
+        fit = (files - FDS_RESERVED) // FDS_PER_JOB
+        limits.append((fit, f"an open-file limit of {files} (ulimit -n)"))
+    allowed, why = min(limits, key=lambda limit: limit[0])
+    allowed = max(1, allowed)
+    if asked is not None and asked <= allowed:
+        return asked, None
+    return allowed, why
+
+
+def supervisor_argv(exit_file: Path, command: Sequence[str]) -> list[str]:
+    """The argv of a job's main process: ``supervise.py`` around ``command``."""
+    # -I -S: no site-packages or .pth files to import (a .pth of an editable
+    # install may import a lot): ~1 MB less per running job.
+    return [sys.executable, "-I", "-S", str(SUPERVISOR), str(exit_file), "--", *command]
+
+
 #: What the local engine declares (see ``engine.py`` of the batch core).
 SPEC: Final = EngineSpec(
     name="local",
@@ -366,11 +464,21 @@ class LocalBatchEngine(EngineBase[LocalBatchSettings]):
         log_path = self.log_dir / f"{name}.log"
         exit_file = self.log_dir / f"{name}.exit"
         exit_file.unlink(missing_ok=True)  # an earlier driver's try of this job
-        argv = [sys.executable, str(SUPERVISOR), str(exit_file), "--", *command]
+        argv = supervisor_argv(exit_file, command)
         with _signals_deferred():
-            process = _JobProcess(
-                argv, env=env, cwd=self._project_path, log_path=log_path
-            )
+            try:
+                process = _JobProcess(
+                    argv, env=env, cwd=self._project_path, log_path=log_path
+                )
+            except OSError as error:
+                if error.errno not in _EXHAUSTED:
+                    raise
+                raise BatchError(
+                    f"Job {name!r} could not start: {error.strerror} "
+                    f"({len(self.running())} job(s) of this run running; open-file "
+                    f"limit {_open_files_limit()}). Lower the batch setting "
+                    f"max_parallel, or raise the limit (ulimit -n) or free memory."
+                ) from None
             self._jobs[job.name] = process
         _write_record(
             self._record_path(job.name),
@@ -387,6 +495,10 @@ class LocalBatchEngine(EngineBase[LocalBatchSettings]):
 
     def _record_path(self, name: str) -> Path:
         return self.log_dir / f"{name}.json"
+
+    def running(self) -> list[str]:
+        """The jobs this engine started whose process has not been reaped."""
+        return [name for name, job in self._jobs.items() if job.returncode is None]
 
     def poll(self, job_ids: Sequence[str]) -> dict[str, JobState]:
         """``running`` while the process runs, then ``succeeded`` or ``failed``.

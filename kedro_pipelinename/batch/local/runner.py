@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from ..runner import BatchRunner
-from .processes import LocalBatchEngine
+import attrs
+
+from ..runner import BatchRunner, ResolvedSettings
+from .processes import LocalBatchEngine, machine_parallelism
+from .settings import LocalBatchSettings
+
+logger = logging.getLogger(__name__)
 
 
 class LocalBatchRunner(BatchRunner):
@@ -53,3 +60,26 @@ class LocalBatchRunner(BatchRunner):
                 "macOS); on this platform use SequentialRunner or ParallelRunner."
             )
         super().__init__(is_async=is_async, **settings)
+
+    def resolve_settings(
+        self, parameters: Mapping[str, Any] | None = None
+    ) -> ResolvedSettings:
+        """The settings as ``BatchRunner``'s, with ``max_parallel`` capped by
+        what this machine can hold (``machine_parallelism``), with a warning
+        that says what was asked, what is used and why."""
+        resolved = super().resolve_settings(parameters)
+        asked = resolved.settings.max_parallel
+        local = resolved.engine_settings
+        job_memory = getattr(local, "job_memory", LocalBatchSettings().job_memory)
+        used, why = machine_parallelism(asked, job_memory=job_memory)
+        if why is None:
+            return resolved
+        logger.warning(
+            "max_parallel=%s asked; running at most %d job(s) at once: %s.",
+            "all" if asked is None else asked,
+            used,
+            why,
+        )
+        return attrs.evolve(
+            resolved, settings=attrs.evolve(resolved.settings, max_parallel=used)
+        )

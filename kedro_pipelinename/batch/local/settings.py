@@ -33,6 +33,9 @@ class LocalBatchSettings:
         terminate_timeout: Seconds a terminated job's process group has to exit
             after SIGTERM before it gets SIGKILL.
         tail_lines: How many last lines of a failed job's log the error shows.
+        job_memory: Megabytes one job needs (default 100: a Kedro job of a
+            small pipeline takes 70-90 MB); with the memory available, it caps
+            how many jobs run at once (``machine_parallelism``).
 
     Example:
         >>> LocalBatchSettings(tail_lines=5).terminate_timeout
@@ -44,3 +47,4 @@ class LocalBatchSettings:
         5.0, validator=check_positive_number(), parse="float"
     )
     tail_lines: int = setting(20, validator=check_int(1, optional=False), parse="int")
+    job_memory: float = setting(100.0, validator=check_positive_number(), parse="float")

@@ -1,6 +1,7 @@
 """Runs one local job's command and records how it ended: the job's main process.
 
-Run as a file (``python .../supervise.py EXIT_FILE -- ARGV...``), never imported
+Run as a file (``python -I -S .../supervise.py EXIT_FILE -- ARGV...``: no
+``site``, no user paths, the smallest interpreter), never imported
 by the job: it imports nothing of this package or of Kedro, so a job starts as
 fast as its command alone. The exit code reaches ``EXIT_FILE`` even when the
 driver that started the job is gone (killed), which is how a later driver of
@@ -11,17 +12,15 @@ and ends as it would alone; this process waits for it, records the code, and
 ends the same way (by the same signal, when the command was killed by one).
 """
 
-import json
 import os
 import signal
-import subprocess
 import sys
 
 
 def _record(path: str, returncode: int) -> None:
     temporary = f"{path}.tmp"
     with open(temporary, "w") as handle:
-        json.dump({"exit_code": returncode}, handle)
+        handle.write(f'{{"exit_code": {returncode}}}')
     os.replace(temporary, path)
 
 
@@ -32,7 +31,10 @@ def main(argv: list[str]) -> int:
     # default, while this process keeps waiting for the command.
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, lambda *_: None)
-    returncode = subprocess.call(command)
+    # posix_spawnp and waitpid, not subprocess (whose imports alone cost
+    # ~2 MB in every running job's supervisor: tests/benchmarks/bench_supervisor.py).
+    pid = os.posix_spawnp(command[0], command, os.environ)
+    returncode = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
     _record(exit_file, returncode)
     if returncode < 0:
         signal.signal(-returncode, signal.SIG_DFL)
