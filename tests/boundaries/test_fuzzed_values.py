@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from kedro_pipelinename import RunCommandError, RunContext
 from kedro_pipelinename.batch.engine import EngineRun, JobStatus, Submission
 from kedro_pipelinename.batch.local import LocalBatchEngine, LocalBatchSettings
 from kedro_pipelinename.batch.plan import JobPlan, PlannedJob
+from kedro_pipelinename.batch.preflight import check_values
 from kedro_pipelinename.batch.settings import BatchSettings
 from kedro_pipelinename.batch.slurm import SlurmBatchEngine, SlurmBatchSettings
 from kedro_pipelinename.batch.slurm.commands import SlurmCommands
@@ -246,19 +248,37 @@ def test_the_slurm_engine_submits_and_its_job_receives_every_value_verbatim(
 @FUZZ
 @given(
     namespace=hostile_text(max_size=12),
+    node_name=st.one_of(st.just("n"), hostile_text(max_size=8)),
     run_env=st.one_of(st.none(), hostile_text(max_size=12)),
     param=hostile_text(),
     run_id=st.one_of(st.just(RUN_ID), hostile_text(max_size=30)),
 )
 def test_a_built_run_command_reaches_kedro_verbatim_or_is_refused(
-    fake_bin: Path, namespace: str, run_env: str | None, param: str, run_id: str
+    fake_bin: Path,
+    namespace: str,
+    node_name: str,
+    run_env: str | None,
+    param: str,
+    run_id: str,
 ) -> None:
     try:
-        built = pipeline([node(combine, "a", "b", name="n")], namespace=namespace)
+        built = pipeline([node(combine, "a", "b", name=node_name)], namespace=namespace)
     except Exception:  # Kedro refuses the namespace itself: nothing to build
         assume(False)
     built.name = "p"  # type: ignore[attr-defined]
-    (node_name,) = [each.name for each in built.nodes]
+    (full_name,) = [each.name for each in built.nodes]
+    plan = JobPlan(
+        run_id=RUN_ID,
+        pipeline_names=("p",),
+        grouping="none",
+        jobs=[_job(["kedro"], {}, "kedro-job")],
+    )
+    # Pre-flight refuses a control character in a node name or namespace (Kedro
+    # checks node names with `[\w.-]+$`, whose `$` lets a trailing newline by).
+    problems = check_values(plan, built, environ={})
+    assert bool(problems) == any(
+        unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp") for char in full_name
+    ), problems
     try:
         context = RunContext(run_id=run_id, env=run_env, runtime_params={"p": param})
     except ValueError:
@@ -273,7 +293,7 @@ def test_a_built_run_command_reaches_kedro_verbatim_or_is_refused(
         env = build_run_env(context)
     except RunCommandError:
         return  # refused before anything ran
-    for value in (node_name, param, run_id, run_env or ""):
+    for value in (full_name, param, run_id, run_env or ""):
         assert not refusable(value)
     with tempfile.TemporaryDirectory() as temporary:
         record = Path(temporary) / "record"
