@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -87,12 +86,14 @@ def test_a_wide_run_under_a_low_open_file_limit_finishes(tmp_path: Path) -> None
         tmp_path / "proj",
         modules={"nodes": "def copy(x):\n    return x\n", "datasets": PROJECT_DATASETS},
         registry=WIDE_REGISTRY,
-        catalog='"{name}":\n  type: proj.datasets.JSONFile\n  filepath: data/{name}.json\n',
+        catalog=(
+            '"{name}":\n  type: proj.datasets.JSONFile\n  filepath: data/{name}.json\n'
+        ),
         parameters=(
             "seed: 1\nbatch:\n  grouping: none\n  max_parallel: 1000\n"
             # Each job a cheap process that succeeds: what is measured is the
             # driver, not Kedro's start-up.
-            "  executable: \"true\"\n"
+            '  executable: "true"\n'
         ),
     )
     script = f"ulimit -n 128 && exec {sys.executable} -m kedro run --runner={RUNNER}"
@@ -149,7 +150,7 @@ def test_exhausting_file_descriptors_is_one_clear_error_and_leaves_no_job(
         [
             "bash",
             "-c",
-            f'ulimit -n 48 && exec "$0" "$1" "$2"',
+            'ulimit -n 48 && exec "$0" "$1" "$2"',
             sys.executable,
             str(script),
             str(tmp_path),
