@@ -236,6 +236,11 @@ def check_values(
     names = ", ".join(plan.pipeline_names)
     problems: list[str] = []
     seen: set[str] = set()
+    for name in plan.pipeline_names:
+        try:
+            pipeline_name_part(name, source="the registered pipeline names")
+        except BoundaryError as error:
+            problems.append(f"Pipeline name {error}. Register it under another name.")
     bad_namespaces: dict[str, list[str]] = {}
     for node in sorted(pipeline.nodes, key=lambda each: each.name):
         namespace = getattr(node, "namespace", None)

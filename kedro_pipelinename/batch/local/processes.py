@@ -387,7 +387,7 @@ class LocalBatchEngine(EngineBase[LocalBatchSettings]):
         log_dir = Path(settings.log_dir or "logs/local_batch")
         if not log_dir.is_absolute():
             log_dir = project_path / log_dir
-        self.log_dir = log_dir / run_id
+        self.log_dir = log_dir / path_component(run_id, source="the run id")
         self._environ = dict(os.environ if environ is None else environ)
         self._jobs: dict[str, _JobProcess] = {}
         #: The run it was opened for (``check`` checks its jobs' programs).

@@ -36,6 +36,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar, Final
 
+from ..boundaries import path_component
 from ..engine import (
     EngineBase,
     EngineRun,
@@ -187,7 +188,7 @@ class SlurmBatchEngine(EngineBase[SlurmBatchSettings]):
         log_dir = Path(settings.log_dir or "logs/slurm_batch")
         if not log_dir.is_absolute():
             log_dir = self._project_path / log_dir
-        self.log_dir = log_dir / run.run_id
+        self.log_dir = log_dir / path_component(run.run_id, source="the run id")
         self.label = (
             f"SLURM partition {settings.partition}"
             if settings.partition
