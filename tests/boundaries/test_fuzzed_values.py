@@ -16,6 +16,7 @@ set ``KEDRO_PIPELINENAME_FUZZ_EXAMPLES`` higher.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -374,3 +375,47 @@ def test_the_fuzzers_run_the_real_bash() -> None:
     )
     assert int(version.stdout) >= 4, "mapfile -d needs bash 4.4+"
     assert sys.platform != "win32"
+
+
+@FUZZ
+@given(
+    arguments=st.lists(hostile_text(), max_size=3),
+    env=st.dictionaries(ENV_NAMES, hostile_text(), max_size=3),
+)
+def test_an_aws_request_carries_every_value_verbatim_or_is_refused(
+    arguments: list[str], env: dict[str, str]
+) -> None:
+    from kedro_pipelinename.batch.aws import submit_job_request
+    from kedro_pipelinename.batch.aws.settings import AWSBatchSettings
+
+    job = _job(["kedro", *arguments], env, "kedro-job")
+    settings = AWSBatchSettings(
+        job_queue="queue", job_definition="definition:3", region="eu-west-1"
+    )
+
+    def not_text(value: str) -> bool:  # not NUL-free, UTF-8-encodable text
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return "\0" in value
+
+    # An argument of any length (Batch's 30 KiB quota is the AWS pre-flight's);
+    # the environment as every engine's.
+    bad = (
+        any(map(not_text, arguments))
+        or not all(map(_exportable, env))
+        or any(refusable(value) for value in env.values())
+        or _entry_too_long(env)
+    )
+    try:
+        request = submit_job_request(Submission(job=job), settings, RUN_ID)
+    except BoundaryError:
+        assert bad
+        return
+    assert not bad
+    # What botocore sends: JSON, UTF-8. It must encode, and read back equal.
+    sent = json.loads(json.dumps(request).encode("utf-8"))
+    overrides = sent["containerOverrides"]
+    assert overrides["command"] == ["kedro", *arguments]
+    assert {e["name"]: e["value"] for e in overrides["environment"]} == env
