@@ -13,7 +13,7 @@ each destination carries and refuses is in ``docs/boundaries.md``.
   ``bash``'s ``export`` accepts) and a value as ``argv_argument``'s.
 - ``job_script_data``: a job script holds no value of the user; the job's
   directory, argv and environment go to a data file the script reads
-  (NUL-separated fields, read with ``mapfile -d ''``), each checked as above.
+  (NUL-separated fields, read with ``read -r -d ''``), each checked as above.
 - ``script_line``: a setting that is a line of shell on purpose (a SLURM
   preamble line or ``#SBATCH`` directive) must stay one line.
 - ``path_component``: a name that becomes one file name (job names, run ids).
@@ -150,7 +150,7 @@ def job_script_data(
     Fields, each ended by NUL: the directory to run in, the prefix of the exit
     file, the number of environment entries, the ``NAME=value`` entries, then
     the argv. A NUL cannot occur inside a field (``argv_argument`` refuses it),
-    so ``mapfile -d ''`` reads back exactly these strings.
+    so ``read -r -d ''`` reads back exactly these strings.
 
     Raises:
         BoundaryError: For a value the argv or environment boundary refuses.

@@ -101,11 +101,14 @@ class JobFiles:
 
 
 #: The script of every job: no value of the user or the plan is in its text.
-#: Its data file (``job_data``) is read with ``mapfile -d ''`` (bash 4.4+):
-#: NUL-separated fields that carry each value byte for byte. ``env`` sets the
+#: Its data file (``job_data``) is read with ``read -r -d ''`` (bash 2.04+;
+#: ``mapfile -d`` needs 4.4, which CentOS 7's bash 4.2 lacks): NUL-separated
+#: fields that carry each value byte for byte. ``env`` sets the
 #: job's variables and runs its argv: a shell loop of ``export`` would let a
 #: variable of the job overwrite the script's own (``field``, ``code``).
-_JOB_BODY: Final = r"""mapfile -d '' -t field < "$kedro_pipelinename_data" || exit 1
+_JOB_BODY: Final = r"""field=()
+while IFS= read -r -d '' value; do field+=("$value"); done \
+    < "$kedro_pipelinename_data" || exit 1
 cd -- "${field[0]}" || exit 1
 env -- "${field[@]:3:field[2]}" "${field[@]:3+field[2]}"
 code=$?
