@@ -224,3 +224,29 @@ def hostile_file_name() -> st.SearchStrategy[str]:
         min_size=1,
         max_size=40,
     ).filter(lambda name: name not in (".", "..") and len(name.encode()) <= 200)
+
+
+def carriable_text(*, max_size: int = 40) -> st.SearchStrategy[str]:
+    """Hostile text that every argv and environment can carry: no NUL, no lone
+    surrogate, not too long. Quotes, ``$(...)``, newlines and control
+    characters stay: they must arrive unchanged."""
+    carriable = [
+        piece for piece in HOSTILE_PIECES if piece not in ("\0", "\udc80", "\ud800")
+    ]
+    anything = st.text(
+        st.characters(codec="utf-8", exclude_characters="\0"), max_size=max_size
+    )
+    return st.lists(
+        st.one_of(st.sampled_from(carriable), anything), min_size=1, max_size=4
+    ).map("".join)
+
+
+def job_values(*, max_size: int = 40) -> st.SearchStrategy[str]:
+    """Mostly carriable text (so most examples run), sometimes any hostile text
+    (so refusals are exercised too)."""
+    return st.one_of(
+        carriable_text(max_size=max_size),
+        carriable_text(max_size=max_size),
+        carriable_text(max_size=max_size),
+        hostile_text(max_size=max_size),
+    )
