@@ -319,11 +319,14 @@ def _finished(engine: LocalBatchEngine, job_id: str) -> JobStatus:
     raise AssertionError("the job did not finish in 20 s")
 
 
-@settings(FUZZ, max_examples=max(5, FUZZ_EXAMPLES // 3))
+_JOB_NAME = st.just("kedro-job")
+
+
+@settings(FUZZ, max_examples=max(10, FUZZ_EXAMPLES // 2))
 @given(
-    arguments=st.lists(job_values(), max_size=2),
+    arguments=st.lists(job_values(), min_size=1, max_size=2),
     env=st.dictionaries(ENV_NAMES, job_values(), max_size=2),
-    name=st.one_of(st.just("kedro-job"), hostile_text(max_size=12)),
+    name=st.one_of(_JOB_NAME, _JOB_NAME, _JOB_NAME, hostile_text(max_size=12)),
 )
 def test_the_local_engine_starts_each_job_with_its_values_verbatim(
     fake_bin: Path, arguments: list[str], env: dict[str, str], name: str
