@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from support.batch_project import PROJECT_DATASETS
-from support.cli import kedro_cli
+from support.cli import kedro_cli, pipelines_option
 from support.projects import write_project
 
 pytestmark = pytest.mark.slow
@@ -68,7 +68,7 @@ def _run(project: Path) -> str:
     result = kedro_cli(
         project,
         "run",
-        "--pipeline=train",
+        *pipelines_option("train"),
         f"--runner={RUNNER}",
         env={"COLUMNS": "1000"},
         check=False,
