@@ -167,7 +167,9 @@ def test_resources_slurm_refuses_are_all_reported_before_any_submission(
     assert slurm_cluster.queued(f"run={run.run_id} ") == []
 
 
-def test_a_node_name_with_newlines_runs_no_shell_in_the_job(harness: Harness) -> None:
+def test_a_node_name_with_newlines_runs_no_shell_in_the_job(
+    harness: EngineHarness,
+) -> None:
     # Kedro checks node names but not namespaces: a namespace from data can hold
     # a newline. Before the fix, "# Nodes: <names>" in the script ran this line.
     marker = harness.out / "injected"
@@ -188,7 +190,7 @@ def test_a_node_name_with_newlines_runs_no_shell_in_the_job(harness: Harness) ->
 
 
 def test_job_scripts_hold_no_value_and_only_their_owner_reads_them(
-    harness: Harness,
+    harness: EngineHarness,
 ) -> None:
     secret = "s3cr3t-token-value"
     job = harness.job("private", env={"API_TOKEN": secret})
