@@ -410,6 +410,18 @@ class EngineBase(abc.ABC, Generic[SettingsT]):
         """No problems: override it to check the run's resources (``Engine``)."""
         return []
 
+    @classmethod
+    def bound_settings(
+        cls, settings: BatchSettings, engine_settings: SettingsT
+    ) -> BatchSettings:
+        """The shared settings this engine can honour where it runs: ``settings``.
+
+        Override it to cap what the place the jobs run cannot hold (the local
+        engine caps ``max_parallel`` by this machine's CPUs, memory and open
+        files); log what was asked, what is used and why.
+        """
+        return settings
+
     @abc.abstractmethod
     def submit(self, submission: Submission) -> str:
         """Start one job; return its engine id. Raise if it was not started."""
@@ -432,6 +444,17 @@ class EngineBase(abc.ABC, Generic[SettingsT]):
 
     def close(self) -> None:
         """Nothing to release."""
+
+
+def bound_settings(
+    engine: type[Engine], settings: BatchSettings, engine_settings: Any
+) -> BatchSettings:
+    """``settings`` as ``engine`` can honour them (``EngineBase.bound_settings``);
+    unchanged for an engine without that method. Every runner resolves its
+    settings through this, so ``BatchRunner`` with ``engine: local`` gets the same
+    cap as ``LocalBatchRunner``."""
+    bound = getattr(engine, "bound_settings", None)
+    return bound(settings, engine_settings) if callable(bound) else settings
 
 
 def engine_checks(engine: Engine) -> list[BatchSettingsError]:

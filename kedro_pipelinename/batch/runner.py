@@ -27,7 +27,7 @@ from kedro.runner import AbstractRunner
 
 from ..run_id import run_id_from_environment
 from .driver import Driver
-from .engine import Engine, EngineRun, check_engine
+from .engine import Engine, EngineRun, bound_settings, check_engine
 from .engines import engine_named, installed_engines
 from .errors import BatchJobError, BatchSettingsError, PreflightError
 from .plan import JobPlan, plan_jobs
@@ -340,7 +340,9 @@ class BatchRunner(AbstractRunner):
         if problems or engine is None or settings is None:
             raise BatchSettingsError.combine(problems)
         return ResolvedSettings(
-            engine=engine, settings=settings, engine_settings=engine_settings
+            engine=engine,
+            settings=bound_settings(engine, settings, engine_settings),
+            engine_settings=engine_settings,
         )
 
     def _engine_class(

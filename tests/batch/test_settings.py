@@ -273,10 +273,10 @@ def test_every_missing_and_invalid_setting_is_listed_at_once(
 def test_the_shared_block_serves_every_engine_and_the_engine_block_wins(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # The local runner caps max_parallel by the machine (tests/local_batch/
+    # The local engine caps max_parallel by the machine (tests/local_batch/
     # test_machine_limits.py); here, a machine that holds what is asked.
     monkeypatch.setattr(
-        "kedro_pipelinename.batch.local.runner.machine_parallelism",
+        "kedro_pipelinename.batch.local.processes.machine_parallelism",
         lambda asked, **_: (asked, None),
     )
     parameters = {

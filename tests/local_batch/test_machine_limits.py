@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from kedro_pipelinename.batch import BatchRunner
 from kedro_pipelinename.batch.local import LocalBatchRunner
 from kedro_pipelinename.batch.local.processes import machine_parallelism
 from support.batch_project import PROJECT_DATASETS
@@ -62,6 +63,24 @@ def test_the_runner_warns_once_with_what_was_asked_and_what_is_used(
     assert warning.startswith(
         f"max_parallel=100000 asked; running at most {settings.max_parallel} job(s)"
     )
+
+
+def test_the_generic_runner_on_the_local_engine_is_capped_too(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The cap belongs to the engine, not to LocalBatchRunner: `BatchRunner` with
+    # `engine: local` runs the same processes on the same machine.
+    with caplog.at_level(logging.WARNING):
+        resolved = BatchRunner(engine="local", max_parallel=100_000).resolve_settings(
+            {}
+        )
+
+    assert resolved.engine.spec.name == "local"
+    assert resolved.settings.max_parallel is not None
+    assert resolved.settings.max_parallel < 100_000
+    assert [r.getMessage().split(";")[0] for r in caplog.records] == [
+        "max_parallel=100000 asked"
+    ]
 
 
 WIDE_REGISTRY = """

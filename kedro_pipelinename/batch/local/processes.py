@@ -51,6 +51,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, ClassVar, Final
 
+import attrs
+
 from ..boundaries import argv_argument, environment_variable, path_component
 from ..engine import (
     EngineBase,
@@ -63,7 +65,7 @@ from ..engine import (
 )
 from ..errors import BatchError, BatchSettingsError
 from ..pids import is_running, process_start
-from ..settings import where_to_set
+from ..settings import BatchSettings, where_to_set
 from .settings import LocalBatchSettings
 
 logger = logging.getLogger(__name__)
@@ -400,6 +402,27 @@ class LocalBatchEngine(EngineBase[LocalBatchSettings]):
         engine = cls(settings, run_id=run.run_id, project_path=run.project_path)
         engine._run = run
         return engine
+
+    @classmethod
+    def bound_settings(
+        cls, settings: BatchSettings, engine_settings: LocalBatchSettings | None
+    ) -> BatchSettings:
+        """``settings`` with ``max_parallel`` capped by what this machine can hold
+        (``machine_parallelism``), with one warning that says what was asked,
+        what is used and why. Every runner on this engine gets it:
+        ``LocalBatchRunner`` and ``BatchRunner`` with ``engine: local``."""
+        job_memory = (engine_settings or LocalBatchSettings()).job_memory
+        asked = settings.max_parallel
+        used, why = machine_parallelism(asked, job_memory=job_memory)
+        if why is None:
+            return settings
+        logger.warning(
+            "max_parallel=%s asked; running at most %d job(s) at once: %s.",
+            "all" if asked is None else asked,
+            used,
+            why,
+        )
+        return attrs.evolve(settings, max_parallel=used)
 
     def check(self) -> list[BatchSettingsError]:
         """The run's pre-flight: every job's program can be started here (a

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 import os
-from collections.abc import Mapping
 from typing import Any, ClassVar
 
-import attrs
-
-from ..runner import BatchRunner, ResolvedSettings
-from .processes import LocalBatchEngine, machine_parallelism
-from .settings import LocalBatchSettings
-
-logger = logging.getLogger(__name__)
+from ..runner import BatchRunner
+from .processes import LocalBatchEngine
 
 
 class LocalBatchRunner(BatchRunner):
@@ -32,7 +25,8 @@ class LocalBatchRunner(BatchRunner):
     settings there are ignored. Defaults differ where a local run needs it
     (``LocalBatchEngine.spec.setting_defaults``): ``max_parallel`` is the number
     of CPUs, ``executable`` is this interpreter's ``-m kedro``, and jobs are
-    checked every fraction of a second.
+    checked every fraction of a second. ``max_parallel`` is capped by what this
+    machine can hold (``LocalBatchEngine.bound_settings``), with a warning.
 
     Args:
         is_async: Accepted for the CLI; jobs load and save in their own processes.
@@ -60,26 +54,3 @@ class LocalBatchRunner(BatchRunner):
                 "macOS); on this platform use SequentialRunner or ParallelRunner."
             )
         super().__init__(is_async=is_async, **settings)
-
-    def resolve_settings(
-        self, parameters: Mapping[str, Any] | None = None
-    ) -> ResolvedSettings:
-        """The settings as ``BatchRunner``'s, with ``max_parallel`` capped by
-        what this machine can hold (``machine_parallelism``), with a warning
-        that says what was asked, what is used and why."""
-        resolved = super().resolve_settings(parameters)
-        asked = resolved.settings.max_parallel
-        local = resolved.engine_settings
-        job_memory = getattr(local, "job_memory", LocalBatchSettings().job_memory)
-        used, why = machine_parallelism(asked, job_memory=job_memory)
-        if why is None:
-            return resolved
-        logger.warning(
-            "max_parallel=%s asked; running at most %d job(s) at once: %s.",
-            "all" if asked is None else asked,
-            used,
-            why,
-        )
-        return attrs.evolve(
-            resolved, settings=attrs.evolve(resolved.settings, max_parallel=used)
-        )
