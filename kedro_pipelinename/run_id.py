@@ -97,6 +97,41 @@ def validate_run_id(value: object, *, source: str) -> str:
     return text
 
 
+#: What no run id may contain: Kedro 1.3+ refuses these in a save version (a
+#: version is a directory name), and a run id names ``logs/batch/<run id>/``.
+_UNSAFE_PARTS: Final = ("/", "\\", "..", "\0")
+
+
+def check_safe_run_id(value: object, *, source: str) -> str:
+    """Check that ``value`` can name a run's directory: Kedro's save-version rule.
+
+    A non-empty string without ``/``, ``\\``, ``..`` or NUL that does not start
+    with ``.``. Looser than ``validate_run_id`` (a ``KedroServiceSession`` may be
+    given any such id), and enough that ``logs/batch/<run id>`` stays in
+    ``logs/batch``.
+
+    Raises:
+        InvalidRunIdError: Naming ``source`` and the value.
+
+    Example:
+        >>> check_safe_run_id("2024-01-15T10.30.00.000Z", source="test")
+        '2024-01-15T10.30.00.000Z'
+    """
+    if (
+        not isinstance(value, str)
+        or not value
+        or value.startswith(".")
+        or any(part in value for part in _UNSAFE_PARTS)
+        or len(value) > 255
+    ):
+        raise InvalidRunIdError(
+            f"{source} is {value!r}, which is not a run id: a run id is a Kedro "
+            f"version string like '2024-01-15T10.30.00.000Z' and never contains "
+            f"'/', '\\' or '..'. See `kedro batch runs` for the run ids."
+        )
+    return value
+
+
 def run_id_from_environment(environ: Mapping[str, str] | None = None) -> str | None:
     """The run id ``KEDRO_PIPELINENAME_RUN_ID`` asks for, or ``None`` when unset.
 

@@ -38,10 +38,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from attrs import define
 
+from .cancelling import cancel_jobs
 from .engine import Engine, JobState, JobStatus, Submission
 from .errors import EngineUnavailable, JobFailure, RunCancelled
 from .events import NoEvents, RunEvents
@@ -61,10 +62,6 @@ _UNDER_WAY = frozenset({JobStatus.QUEUED, JobStatus.STARTING, JobStatus.RUNNING}
 #: finished job (a 400-job chain: ~1.15 DescribeJobs per level), quickly enough
 #: that after a long job the wait comes back down within a few dozen jobs.
 _SHRINK_ON_FINISH = 0.9
-
-#: Jobs cancelled per ``engine.cancel`` call in cleanup, so that a Ctrl-C in
-#: the middle can say how many are left and which.
-_CANCEL_CHUNK = 10
 
 
 @define(frozen=True, kw_only=True)
@@ -178,7 +175,9 @@ class Driver:
                     break
                 self._engine.wait(interval)
                 finished, new_failures = self._poll(self._pollable(active))
-                self._progress.update(summarise(self._status, len(self._jobs)))
+                self._progress.update(
+                    summarise(self._status, len(self._jobs), self._cancelled)
+                )
                 if new_failures and settings.fail_fast:
                     first = new_failures[0]
                     self._cancel_active(
@@ -193,7 +192,9 @@ class Driver:
             self._events.finished(None, error)
             raise
         finally:
-            self._progress.update(summarise(self._status, len(self._jobs)))
+            self._progress.update(
+                summarise(self._status, len(self._jobs), self._cancelled)
+            )
             self._progress.stop()
         outcome = self._outcome()
         self._events.finished(outcome, None)
@@ -394,19 +395,17 @@ class Driver:
         def described() -> list[str]:
             return [f"{name} ({self._ids[name]})" for name in [*failed, *left]]
 
+        def sent(chunk: Sequence[str]) -> None:
+            del left[: len(chunk)]
+            self._cancelled.update(chunk)
+
         with self._interrupts.cleaning(described, stopping=stopping):
-            # Bounded: every round takes a chunk off ``left``.
-            while left:
-                chunk = left[:_CANCEL_CHUNK]
-                try:
-                    self._engine.cancel([self._ids[name] for name in chunk], reason)
-                except Exception:  # never hide the error that made us cancel
-                    logger.warning(
-                        "Could not cancel %s", ", ".join(chunk), exc_info=True
-                    )
-                    failed.extend(chunk)
-                del left[: len(chunk)]
-                self._cancelled.update(chunk)
+            failed = cancel_jobs(
+                self._engine,
+                {name: self._ids[name] for name in active},
+                reason,
+                done=sent,
+            )
         if failed:
             logger.error(
                 "Could not cancel every job; check these in %s: %s",

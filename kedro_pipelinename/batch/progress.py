@@ -6,7 +6,7 @@ import logging
 import sys
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, Protocol
 
 from .engine import JobStatus
@@ -28,12 +28,18 @@ _COLUMN_OF_STATUS = {
 }
 
 
-def summarise(statuses: Mapping[str, JobStatus], total: int) -> dict[str, int]:
+def summarise(
+    statuses: Mapping[str, JobStatus],
+    total: int,
+    cancelled: Collection[str] = (),
+) -> dict[str, int]:
     """Counts per column; ``waiting`` are jobs the driver has not submitted yet.
 
     Args:
         statuses: Job name -> status, for every submitted job.
         total: The number of jobs in the plan.
+        cancelled: Jobs the driver cancelled: counted as ``cancelled`` (a
+            column shown once there is one), not as their last status.
 
     Returns:
         ``{"waiting": n, "submitted": n, ..., "failed": n}``.
@@ -42,9 +48,16 @@ def summarise(statuses: Mapping[str, JobStatus], total: int) -> dict[str, int]:
         >>> summarise({"a": JobStatus.RUNNING, "b": JobStatus.SUCCEEDED}, 3)["waiting"]
         1
     """
-    counts = Counter(_COLUMN_OF_STATUS[status] for status in statuses.values())
+    counts = Counter(
+        "cancelled"
+        if name in cancelled and not status.finished
+        else _COLUMN_OF_STATUS[status]
+        for name, status in statuses.items()
+    )
     summary = {"waiting": total - len(statuses)}
     summary.update({column: counts.get(column, 0) for column in COLUMNS})
+    if counts.get("cancelled"):
+        summary["cancelled"] = counts["cancelled"]
     return summary
 
 

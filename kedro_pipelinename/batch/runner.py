@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import attrs
 from attrs import define
 from kedro.runner import AbstractRunner
 
@@ -30,10 +31,14 @@ from .driver import Driver
 from .engine import Engine, EngineRun, bound_settings, check_engine
 from .engines import engine_named, installed_engines
 from .errors import BatchJobError, BatchSettingsError, PreflightError
+from .lease import Lease, lease_timeout
 from .plan import JobPlan, plan_jobs
 from .preflight import not_persisted_outputs, require_names, run_preflight
 from .progress import Progress, default_progress
+from .record_model import ResumeCommand
 from .records import RunRecorder
+from .redaction import Redactor, redacted_failure, redacted_logs, redactor_for
+from .resume import shell_line
 from .settings import (
     ENV_PREFIX,
     SHARED_BLOCK,
@@ -106,6 +111,16 @@ def _show_progress_logs() -> None:
     batch_logger = logging.getLogger("kedro_pipelinename.batch")
     if package_logger.level == logging.NOTSET and batch_logger.level == logging.NOTSET:
         batch_logger.setLevel(logging.INFO)
+
+
+def run_redactor(settings: BatchSettings, context: RunContext) -> Redactor:
+    """What hides the run's secrets (``redaction.py``)."""
+    return redactor_for(
+        extra_env=settings.extra_env,
+        public_env=settings.public_env,
+        environ=os.environ,
+        runtime_params=context.runtime_params,
+    )
 
 
 @define(frozen=True, kw_only=True)
@@ -269,7 +284,7 @@ class BatchRunner(AbstractRunner):
 
         run_preflight(plan, pipeline, catalog, registry, label)
         if settings.dry_run:
-            self._dry_run(plan, settings)
+            self._dry_run(plan, settings, run_redactor(settings, context))
         else:
             run = EngineRun(
                 plan=plan,
@@ -405,7 +420,9 @@ class BatchRunner(AbstractRunner):
             return {}
         return block
 
-    def _dry_run(self, plan: JobPlan, settings: BatchSettings) -> None:
+    def _dry_run(
+        self, plan: JobPlan, settings: BatchSettings, redactor: Redactor
+    ) -> None:
         from rich.console import Console
         from rich.table import Table
 
@@ -418,11 +435,11 @@ class BatchRunner(AbstractRunner):
         for column in ("job", "nodes", "command", "env", "depends on"):
             table.add_column(column, overflow="fold")
         for row in plan.table_rows():
-            table.add_row(*row)
+            table.add_row(*(redactor.text(cell) for cell in row))
         Console().print(table)
         path = Path(settings.plan_file or f"batch-plan-{plan.run_id}.json")
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(plan.to_json())
+        path.write_text(redactor.text(plan.to_json()))
         logger.warning(
             "Dry run: nothing was submitted. The plan of %d job(s) is in %s.",
             len(plan.jobs),
@@ -436,42 +453,68 @@ class BatchRunner(AbstractRunner):
         context: RunContext,
         resolved: ResolvedSettings,
     ) -> None:
-        engine = self.open_engine(resolved.engine, run, resolved.engine_settings)
+        redactor = run_redactor(run.settings, context)
+        # Taken before the engine opens: a second driver of the run refuses
+        # before it touches a job, a log or the record (lease.py).
+        lease = Lease(
+            run.project_path,
+            run.run_id,
+            timeout=lease_timeout(run.settings.max_poll_interval),
+            purpose="this driver",
+        )
+        lease.acquire()
+        recorder: RunRecorder | None = None
         try:
-            # The engine's pre-flight: only a driver runs it (`kedro batch
-            # status` and `cancel` open the engine without it).
-            check_engine(engine)
-        except BaseException:
-            engine.close()
-            raise
-        try:
-            try:
-                progress = self.progress or default_progress()
-                outcome = Driver(
-                    run.plan,
-                    engine,
-                    run.settings,
-                    progress,
-                    # A run id given from outside (a resumed run, a driver started
-                    # again) may already have jobs; a fresh one cannot.
-                    reattach=run_id_from_environment() == run.run_id,
+            with redacted_logs(redactor):
+                engine = self.open_engine(
+                    resolved.engine, run, resolved.engine_settings
+                )
+                try:
+                    # The engine's pre-flight: only a driver runs it (`kedro
+                    # batch status` and `cancel` open the engine without it).
+                    check_engine(engine)
+                    progress = self.progress or default_progress()
                     # logs/batch/<run id>/run.json, for `kedro batch status` & co.
-                    events=RunRecorder(
-                        run, resolved.engine.spec.name, resolved.engine_settings
-                    ),
-                ).run()
-            finally:
-                engine.close()
+                    recorder = RunRecorder(
+                        run,
+                        resolved.engine.spec.name,
+                        resolved.engine_settings,
+                        resume=self._resume_command(pipeline, context, redactor),
+                        redactor=redactor,
+                        lease=lease,
+                    )
+                    outcome = Driver(
+                        run.plan,
+                        engine,
+                        run.settings,
+                        progress,
+                        # A run id given from outside (a resumed run, a driver
+                        # started again) may have jobs already; a fresh one not.
+                        reattach=run_id_from_environment() == run.run_id,
+                        events=recorder,
+                    ).run()
+                finally:
+                    engine.close()
         except BaseException:
             # Ctrl-C, SIGTERM, an outage, RunCancelled: the jobs were cancelled;
             # the same command resumes the run, as after a job failure.
-            self._log_resume(self._resume_hint(pipeline, context))
+            self._log_resume(self._hint(recorder))
             raise
+        finally:
+            lease.release()
         if outcome.ok:
             return
-        resume = self._resume_hint(pipeline, context)
+        resume = self._hint(recorder)
         self._log_resume(resume)
-        raise BatchJobError(outcome.failures, resume)
+        failures = [redacted_failure(failure, redactor) for failure in outcome.failures]
+        raise BatchJobError(failures, resume)
+
+    @staticmethod
+    def _hint(recorder: RunRecorder | None) -> str | None:
+        """The stored resume command as one shell line (``resume.py``)."""
+        if recorder is None or recorder.record.resume is None:
+            return None
+        return shell_line(recorder.record.resume, recorder.record.run_id)
 
     @staticmethod
     def _log_resume(resume: str | None) -> None:
@@ -482,16 +525,19 @@ class BatchRunner(AbstractRunner):
                 resume,
             )
 
-    def _resume_hint(self, pipeline: Pipeline, context: RunContext) -> str | None:
-        """The one shell line that resumes the run: the run's own command again.
+    def _resume_command(
+        self, pipeline: Pipeline, context: RunContext, redactor: Redactor
+    ) -> ResumeCommand | None:
+        """The command that resumes the run: the run's own command again.
 
         The whole original ``kedro run`` (pipelines, node filters, env, conf
         source, ``--params``, load versions), this runner with its arguments
         (``--runner-params`` on Kedro 1.6+, ``KEDRO_BATCH_*`` variables before),
-        the run's ``KEDRO_BATCH_*`` variables, and its run id. With the same run
-        id the driver reattaches: it adopts the jobs that succeeded and runs
-        the others again, so nothing runs twice and no ``--from-nodes`` must be
-        worked out (which jobs cancelled mid-run would make wrong).
+        the run's ``KEDRO_BATCH_*`` variables; secrets as ``${NAME}``
+        references (``redaction.py``). With the same run id the driver
+        reattaches: it adopts the jobs that succeeded and runs the others
+        again, so nothing runs twice and no ``--from-nodes`` must be worked out
+        (which jobs cancelled mid-run would make wrong).
         """
         from ..command import (
             RunCommandError,
@@ -499,7 +545,6 @@ class BatchRunner(AbstractRunner):
             build_run_command,
             runner_params_argument,
         )
-        from ..run_tracking import resume_hint
 
         variables = {
             name: value
@@ -507,7 +552,11 @@ class BatchRunner(AbstractRunner):
             if name.startswith(ENV_PREFIX) and value != ""
         }
         try:
-            argv = build_run_command(pipeline, context=context)
+            # Secret params as references, whatever their length (redaction.py).
+            shown = attrs.evolve(
+                context, runtime_params=redactor.data(dict(context.runtime_params))
+            )
+            argv = build_run_command(pipeline, context=shown)
             argv.append(f"--runner={self._public_path()}")
             # Kedro 1.6 added `kedro run --runner-params`.
             if self._arguments and _has_option("runner_params"):
@@ -521,7 +570,11 @@ class BatchRunner(AbstractRunner):
         except RunCommandError as error:
             logger.warning("No resume command for this run: %s", error)
             return None
-        return resume_hint(argv, context.run_id, env=variables)
+        return ResumeCommand(
+            argv=tuple(redactor.text(word) for word in argv),
+            env=redactor.env(variables),
+            cwd=str(context.project_path or Path.cwd()),
+        )
 
     @classmethod
     def _public_path(cls) -> str:

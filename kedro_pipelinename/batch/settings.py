@@ -177,6 +177,18 @@ def to_str_mapping(value: Any) -> Any:
 # --- the settings -------------------------------------------------------------------
 
 
+def to_str_tuple_of(value: object) -> object:
+    """A list of strings as a tuple; anything else as given (the validator
+    names it)."""
+    return tuple(value) if isinstance(value, (list, tuple)) else value
+
+
+def check_str_list(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """A tuple of strings."""
+    if not isinstance(value, tuple) or not all(isinstance(v, str) for v in value):
+        raise invalid(attribute.name, f"must be a list of names, not {value!r}.")
+
+
 def setting(
     default: Any = attrs.NOTHING,
     *,
@@ -217,7 +229,11 @@ class BatchSettings:
             Kedro's guide calls it ``max_workers``, which is accepted too.
         executable: The command that runs the project in a job: ``kedro`` or the
             project's package CLI (its ``[project.scripts]`` entry).
-        extra_env: More environment variables for every job.
+        extra_env: More environment variables for every job. Their values are
+            secret (never written or logged: ``redaction.py``) unless named in
+            ``public_env``.
+        public_env: Names of ``extra_env`` variables whose values may be
+            written and shown (a name that looks secret never is).
         fail_fast: Cancel or terminate every other unfinished job of the run as
             soon as one fails.
         dry_run: Print and write the plan; submit nothing.
@@ -244,6 +260,9 @@ class BatchSettings:
     executable: str = setting("kedro", validator=check_str())
     extra_env: Mapping[str, str] = setting(
         factory=dict, validator=check_env, converter=to_str_mapping, parse="json"
+    )
+    public_env: tuple[str, ...] = setting(
+        (), validator=check_str_list, converter=to_str_tuple_of, parse="json"
     )
     fail_fast: bool = setting(True, validator=check_bool, parse="bool")
     dry_run: bool = setting(False, validator=check_bool, parse="bool")

@@ -18,10 +18,11 @@ from typing import Any
 import click
 
 from ..batch.errors import BatchError
-from ..batch.records import RUN_RUNNING, RunRecord, list_records, load_record
+from ..batch.records import RUN_RUNNING, list_records, load_record
+from ..run_id import InvalidRunIdError, check_safe_run_id
 from .control import cancel_run, resume_run
 from .graph import FORMATS, PICTURES, GraphvizMissing, draw, render
-from .live import EngineUnreachable, ask_engine, poll_jobs, reopened, view_of
+from .live import current_view
 from .planning import DEFAULT_ENGINE, build_plan, run_options
 from .views import as_json, run_summary, runs_text, status_text
 
@@ -37,8 +38,20 @@ def _user_errors() -> Iterator[None]:
     """A batch error (no record, engine unreachable...) as a one-line message."""
     try:
         yield
-    except BatchError as error:
+    except (BatchError, InvalidRunIdError) as error:
         raise click.ClickException(" ".join(str(error).split())) from error
+
+
+def _run_id_argument(
+    context: click.Context, parameter: click.Parameter, value: str | None
+) -> str | None:
+    """A ``RUN_ID`` argument, refused before it becomes a path."""
+    if value is None:
+        return None
+    try:
+        return check_safe_run_id(value, source="The RUN_ID argument")
+    except InvalidRunIdError as error:
+        raise click.BadParameter(str(error).split(": a run id")[0]) from error
 
 
 @click.group(name="kedro-pipelinename")
@@ -102,29 +115,26 @@ def plan(
 plan.params[:0] = run_options()
 
 
-def _current_state(record: RunRecord) -> str:
-    """The recorded state; for a run whose driver is gone, the engine's word."""
-    if record.state != RUN_RUNNING or record.driver_alive():
-        return record.state
-    try:
-        return ask_engine(record).state
-    except EngineUnreachable:
-        return record.state
-
-
 @batch.command(name="runs")
 @click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True)
 @click.option("--json", "json_output", is_flag=True, help="A JSON list.")
 @click.pass_context
 def runs(context: click.Context, limit: int, json_output: bool) -> None:
-    """Recent batch runs of this project, newest first."""
-    records = list_records(_project_path(context))[:limit]
-    summaries = [run_summary(record, _current_state(record)) for record in records]
+    """Recent batch runs of this project, newest first; damaged records are
+    named, one line each, on stderr."""
+    project_path = _project_path(context)
+    found = list_records(project_path)
+    summaries = [
+        run_summary(current_view(project_path, record))
+        for record in found.records[:limit]
+    ]
     click.echo(as_json(summaries) if json_output else runs_text(summaries), nl=False)
+    for problem in found.skipped:
+        click.echo(f"Skipped: {' '.join(problem.split())}", err=True)
 
 
 @batch.command(name="status")
-@click.argument("run_id", required=False)
+@click.argument("run_id", required=False, callback=_run_id_argument)
 @click.option("--json", "json_output", is_flag=True, help="The run as JSON.")
 @click.option("--watch", is_flag=True, help="Refresh until the run ends.")
 @click.option(
@@ -146,20 +156,19 @@ def status(
     project_path = _project_path(context)
     with _user_errors():
         record = load_record(project_path, run_id)
-        with reopened(record) as engine:
-            # Bounded by the run: each round either sees it ended, or waits.
-            while True:
-                view = view_of(record, poll_jobs(engine, record))
-                text = as_json(view.to_dict()) if json_output else status_text(view)
-                click.echo(text, nl=False)
-                if not watch or view.state != RUN_RUNNING:
-                    return
-                time.sleep(interval)
-                record = load_record(project_path, record.run_id)
+        # Bounded by the run: each round either sees it ended, or waits.
+        while True:
+            view = current_view(project_path, record, strict=True)
+            text = as_json(view.to_dict()) if json_output else status_text(view)
+            click.echo(text, nl=False)
+            if not watch or view.state != RUN_RUNNING:
+                return
+            time.sleep(interval)
+            record = load_record(project_path, record.run_id)
 
 
 @batch.command(name="cancel")
-@click.argument("run_id")
+@click.argument("run_id", callback=_run_id_argument)
 @click.pass_context
 def cancel(context: click.Context, run_id: str) -> None:
     """Stop every unfinished job of a run, from any terminal."""
@@ -168,7 +177,7 @@ def cancel(context: click.Context, run_id: str) -> None:
 
 
 @batch.command(name="resume")
-@click.argument("run_id")
+@click.argument("run_id", callback=_run_id_argument)
 @click.pass_context
 def resume(context: click.Context, run_id: str) -> None:
     """Run a run's recorded command again with its run id: succeeded jobs are

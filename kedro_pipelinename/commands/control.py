@@ -1,41 +1,30 @@
 """``kedro batch cancel`` and ``resume``: stopping a run, and finishing it.
 
-Cancel asks a live driver first (the ``cancel`` file it checks once per poll
-round: it cancels its jobs and ends with ``RunCancelled``), waits for it, then
-cancels through the engine whatever is still unfinished, which is everything
-when the driver is gone. Resume runs the recorded command again with the run's
-id (``KEDRO_PIPELINENAME_RUN_ID``): the driver then adopts the jobs that
-succeeded and runs the rest.
+Cancel asks the run's live driver (its lease holder, ``lease.py``) to stop: the
+``cancel`` file it checks once per poll round makes it cancel its jobs and end
+with ``RunCancelled``; cancel waits for that. When no driver holds the run (it
+was killed, or ended), cancel takes the lease itself and cancels what is left
+through the engine (``cancelling.cancel_orphaned``). Resume runs the command
+stored in the record (``resume.py``) with the run's id: the driver then adopts
+the jobs that succeeded and runs the rest.
 """
 
 from __future__ import annotations
 
 import os
-import shlex
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
-from ..batch.records import (
-    CANCELLED,
-    RUN_CANCELLED,
-    RUN_RUNNING,
-    RUN_SUCCEEDED,
-    RecordError,
-    RunRecord,
-    is_finished,
-    load_record,
-    now,
-    request_cancel,
-    shared_state,
-    write_record,
-)
-from ..run_id import RUN_ID_ENV_VAR
-from .live import poll_jobs, reopened, unreachable
+from ..batch.cancelling import cancel_orphaned
+from ..batch.lease import Lease, LeaseHeld, lease_timeout, live_holder
+from ..batch.record_model import RUN_RUNNING, RUN_SUCCEEDED, RecordError, RunRecord
+from ..batch.records import is_finished, load_record, request_cancel
+from ..batch.resume import resolve, shell_line
+from .live import reopened, unreachable
 
 #: How often cancel looks whether the driver has stopped (seconds).
 DRIVER_CHECK_INTERVAL: Final = 0.2
@@ -44,74 +33,83 @@ DRIVER_CHECK_INTERVAL: Final = 0.2
 DRIVER_STOP_MARGIN: Final = 30.0
 
 
+def _unfinished(record: RunRecord) -> set[str]:
+    return {job.name for job in record.jobs if not is_finished(job.state)}
+
+
 def _wait_for_driver(project_path: Path, record: RunRecord) -> RunRecord:
-    """The record once its live driver ended the run, or after the grace period."""
+    """The record once its driver released the lease, or after the grace period."""
     grace = 2 * float(record.settings.get("max_poll_interval", 30.0))
     deadline = time.monotonic() + grace + DRIVER_STOP_MARGIN
     # Bounded by the deadline.
-    while record.driver_alive() and time.monotonic() < deadline:
-        time.sleep(DRIVER_CHECK_INTERVAL)
-        record = load_record(project_path, record.run_id)
-        if record.state != RUN_RUNNING:
+    while time.monotonic() < deadline:
+        if live_holder(project_path, record.run_id) is None:
             break
+        time.sleep(DRIVER_CHECK_INTERVAL)
     return load_record(project_path, record.run_id)
 
 
 def cancel_run(
     project_path: Path, run_id: str, echo: Callable[[str], None]
 ) -> RunRecord:
-    """Stop every unfinished job of the run, mark its record ``cancelled``.
+    """Stop every unfinished job of the run; afterwards every job is final.
 
     Raises:
-        RecordError: For an unknown run.
+        RecordError: For an unknown run or an unsafe run id.
+        LeaseHeld: When the driver did not stop within its grace period.
         EngineUnreachable: When the engine is not installed or cannot be
-            opened (nothing was changed), or failed while cancelling (the
-            cancel request stays: a live driver still sees it).
+            opened (nothing was changed), or failed while cancelling.
     """
     record = load_record(project_path, run_id)
-    unfinished = [job for job in record.jobs if not is_finished(job.state)]
-    if record.state != RUN_RUNNING and not unfinished:
+    before = _unfinished(record)
+    if record.state != RUN_RUNNING and not before:
         echo(f"Run {run_id} already ended ({record.state}); nothing to cancel.")
         return record
     reason = f"cancelled by `kedro batch cancel` (pid {os.getpid()} on "
     reason += f"{socket.gethostname()})"
-    # Opened first: an engine that is not installed or not reachable fails the
-    # command before it changed anything.
-    with reopened(record) as engine:
+    holder = live_holder(project_path, run_id)
+    if holder is not None:
         request_cancel(project_path, run_id, reason)
-        if record.driver_alive():
+        echo(f"Asked the driver of run {run_id} ({holder.describe()}) to stop.")
+        record = _wait_for_driver(project_path, record)
+        if live_holder(project_path, run_id) is not None:
+            raise LeaseHeld(
+                f"The driver of run {run_id} ({holder.describe()}) did not stop in "
+                f"time; the cancel request stays, and it stops at its next round. "
+                f"Run `kedro batch status {run_id}` to follow it."
+            )
+        changed = before - _unfinished(record)
+        if not _unfinished(record):
             echo(
-                f"Asked the driver of run {run_id} (pid {record.driver['pid']}) to "
-                f"stop."
+                f"Run {run_id} is cancelled: its driver cancelled {len(changed)} "
+                f"unfinished job(s) in {record.engine_label}."
             )
-            record = _wait_for_driver(project_path, record)
-        # find_jobs also finds jobs a dead driver submitted after its last write
-        # (and the local engine kills its orphaned process groups there).
-        try:
-            found = {state.job_id: state for state in engine.find_jobs().values()}
-            live = {**poll_jobs(engine, record), **found}
-            recorded = {job.job_id for job in record.jobs if job.job_id is not None}
-            to_cancel = sorted(
-                job_id
-                for job_id in recorded | set(found)
-                if job_id in live and not live[job_id].status.finished
-            )
-            if to_cancel:
-                engine.cancel(to_cancel, reason)
-        except Exception as error:
-            raise unreachable(record, error) from error
-    for job in record.jobs:
-        current = live.get(job.job_id) if job.job_id else None
-        state = job.state if current is None else shared_state(current.status)
-        if job.job_id in to_cancel or not is_finished(state):
-            job.state, job.reason, job.finished = CANCELLED, reason, now()
-    if record.state == RUN_RUNNING:
-        record.state, record.finished, record.error = RUN_CANCELLED, now(), reason
-    write_record(project_path, record)
-    echo(
-        f"Run {run_id} is cancelled: {len(to_cancel)} unfinished job(s) stopped in "
-        f"{record.engine_label}."
+            return record
+    # Nobody drives the run: take its lease, so that no driver starts meanwhile.
+    lease = Lease(
+        project_path,
+        run_id,
+        timeout=lease_timeout(float(record.settings.get("max_poll_interval", 30.0))),
+        purpose="`kedro batch cancel`",
     )
+    with lease.held():
+        record = load_record(project_path, run_id)
+        # Opened first: an engine that is not installed or not reachable fails
+        # the command before it changed anything.
+        with reopened(record) as engine:
+            try:
+                result = cancel_orphaned(project_path, record, engine, reason)
+            except Exception as error:
+                raise unreachable(record, error) from error
+    echo(
+        f"Run {run_id} is cancelled: {len(result.changed)} unfinished job(s) "
+        f"cancelled ({len(result.stopped)} stopped in {record.engine_label})."
+    )
+    if result.failed:
+        echo(
+            f"Could not cancel {', '.join(result.failed)}; check them in "
+            f"{record.engine_label}."
+        )
     return record
 
 
@@ -119,28 +117,24 @@ def resume_run(project_path: Path, run_id: str, echo: Callable[[str], None]) -> 
     """Run the recorded command again with the run's id; its exit code.
 
     Raises:
-        RecordError: For an unknown run, or one whose driver still runs.
+        RecordError: For an unknown run, or one without a resume command.
+        LeaseHeld: When a live driver holds the run.
+        MissingVariables: When a secret the command refers to is not set.
     """
     record = load_record(project_path, run_id)
-    if record.state == RUN_RUNNING and record.driver_alive():
-        raise RecordError(
-            f"Run {run_id} is still running (driver pid {record.driver.get('pid')}); "
-            f"follow it with `kedro batch status {run_id} --watch`, or stop it with "
+    holder = live_holder(project_path, run_id)
+    if holder is not None:
+        raise LeaseHeld(
+            f"Run {run_id} is still running (driver {holder.describe()}); follow it "
+            f"with `kedro batch status {run_id} --watch`, or stop it with "
             f"`kedro batch cancel {run_id}` first."
         )
     if record.state == RUN_SUCCEEDED:
         echo(f"Run {run_id} already succeeded; nothing to resume.")
         return 0
-    argv = list(record.command.get("argv") or [])
-    if not argv:
+    if record.resume is None:
         raise RecordError(f"The record of run {run_id} has no command to resume.")
-    if not Path(argv[0]).exists():  # its virtualenv is gone: use this one
-        argv[0] = sys.executable
-    env = {
-        **os.environ,
-        **record.command.get("env", {}),
-        RUN_ID_ENV_VAR: record.run_id,
-    }
-    echo(f"Resuming run {run_id}: {RUN_ID_ENV_VAR}={run_id} {shlex.join(argv)}")
+    argv, env = resolve(record.resume, record.run_id, os.environ)
+    echo(f"Resuming run {run_id}: {shell_line(record.resume, record.run_id)}")
     # In the foreground: its output and exit code are the resumed run's.
     return subprocess.call(argv, cwd=record.project_path, env=env)

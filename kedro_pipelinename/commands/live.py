@@ -15,11 +15,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import attrs
 from attrs import define
 
 from ..batch.engine import Engine, EngineRun, JobState
 from ..batch.engines import engine_named
 from ..batch.errors import BatchError, BatchSettingsError
+from ..batch.lease import live_holder
+from ..batch.record_model import JobAttempt, parse_time
 from ..batch.records import (
     CANCELLED,
     FAILED,
@@ -105,9 +108,27 @@ def poll_jobs(engine: Engine, record: RunRecord) -> Mapping[str, JobState]:
 def _seconds_between(start: str | None, end: str | None) -> float | None:
     if start is None:
         return None
-    begun = datetime.fromisoformat(start)
-    ended = datetime.fromisoformat(end) if end else datetime.now(timezone.utc)
+    begun = parse_time(start)
+    ended = parse_time(end) if end else datetime.now(timezone.utc)
     return max(0.0, (ended - begun).total_seconds())
+
+
+@define(frozen=True, kw_only=True)
+class AttemptView:
+    """One attempt of a job as ``status`` shows it."""
+
+    number: int
+    driver: int
+    job_id: str
+    state: str
+    reason: str | None
+    exit_code: int | None
+    log: str | None
+    submitted: str
+    finished: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return attrs.asdict(self)
 
 
 @define(frozen=True, kw_only=True)
@@ -123,6 +144,7 @@ class JobView:
     log: str | None
     started: str | None
     duration: float | None
+    attempts: tuple[AttemptView, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -135,19 +157,38 @@ class JobView:
             "log": self.log,
             "started": self.started,
             "duration": self.duration,
+            "attempts": [attempt.to_dict() for attempt in self.attempts],
         }
+
+
+def _attempt_view(attempt: JobAttempt) -> AttemptView:
+    return AttemptView(
+        number=attempt.number,
+        driver=attempt.driver,
+        job_id=attempt.job_id,
+        state=attempt.state,
+        reason=attempt.reason,
+        exit_code=attempt.exit_code,
+        log=attempt.log,
+        submitted=attempt.submitted,
+        finished=attempt.finished,
+    )
 
 
 def job_view(job: JobRecord, live: JobState | None) -> JobView:
     """The job as the engine reports it now, or as recorded when it does not."""
     state, reason, exit_code, log = job.state, job.reason, job.exit_code, job.log
-    if live is not None:
+    attempts = [_attempt_view(attempt) for attempt in job.attempts]
+    if live is not None and not is_finished(job.state):
         current = shared_state(live.status)
-        # A cancelled job is FAILED to its engine (terminated, killed).
-        state = CANCELLED if state == CANCELLED and current == FAILED else current
+        state = current
         reason = live.reason or reason
         exit_code = live.exit_code if live.exit_code is not None else exit_code
         log = live.log_location or log
+        if attempts:
+            attempts[-1] = attrs.evolve(
+                attempts[-1], state=state, reason=reason, exit_code=exit_code, log=log
+            )
     finished = job.finished if is_finished(state) else None
     return JobView(
         name=job.name,
@@ -161,12 +202,18 @@ def job_view(job: JobRecord, live: JobState | None) -> JobView:
         duration=_seconds_between(job.submitted, finished)
         if finished or not is_finished(state)
         else None,
+        attempts=tuple(attempts),
     )
 
 
-def run_state(record: RunRecord, jobs: list[JobView]) -> str:
+def driven(project_path: Path, record: RunRecord) -> bool:
+    """Whether a live driver holds the run (its lease, ``lease.py``)."""
+    return live_holder(project_path, record.run_id) is not None
+
+
+def run_state(record: RunRecord, jobs: list[JobView], *, driven: bool) -> str:
     """The run's state: the record's, or (its driver gone) what its jobs say."""
-    if record.state != RUN_RUNNING or record.driver_alive():
+    if record.state != RUN_RUNNING or driven:
         return record.state
     states = [job.state for job in jobs]
     if any(job.job_id is not None and not is_finished(job.state) for job in jobs):
@@ -180,11 +227,16 @@ def run_state(record: RunRecord, jobs: list[JobView]) -> str:
 
 @define(frozen=True, kw_only=True)
 class RunView:
-    """A run as ``status`` shows it."""
+    """A run as ``runs`` and ``status`` show it: one view of one record."""
 
     record: RunRecord
     state: str
     jobs: list[JobView]
+
+    @property
+    def succeeded(self) -> int:
+        """How many jobs succeeded."""
+        return sum(job.state == SUCCEEDED for job in self.jobs)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -194,17 +246,50 @@ class RunView:
             "pipeline_names": list(self.record.pipeline_names),
             "started": self.record.started,
             "finished": self.record.finished,
+            "jobs_done": self.succeeded,
+            "jobs_total": len(self.jobs),
+            "drivers": [attrs.asdict(driver) for driver in self.record.drivers],
             "jobs": [job.to_dict() for job in self.jobs],
         }
 
 
-def view_of(record: RunRecord, live: Mapping[str, JobState]) -> RunView:
+def view_of(
+    record: RunRecord, live: Mapping[str, JobState], *, driven: bool = False
+) -> RunView:
     """The run with the engine's states ``live`` (by job id)."""
     jobs = [
         job_view(job, live.get(job.job_id) if job.job_id else None)
         for job in record.jobs
     ]
-    return RunView(record=record, state=run_state(record, jobs), jobs=jobs)
+    return RunView(
+        record=record, state=run_state(record, jobs, driven=driven), jobs=jobs
+    )
+
+
+def current_view(
+    project_path: Path, record: RunRecord, *, strict: bool = False
+) -> RunView:
+    """The run now: what ``runs``, ``status`` and ``--json`` all show.
+
+    A run that ended, or that a live driver holds, is its record (the driver
+    writes it every poll round). A run recorded as running whose driver is
+    gone is asked of its engine (jobs may have finished since), and shown as
+    the record when the engine cannot be reached.
+
+    Raises:
+        EngineUnreachable: With ``strict``, instead of showing the record.
+    """
+    if record.state != RUN_RUNNING:
+        return view_of(record, {})
+    if driven(project_path, record):
+        return view_of(record, {}, driven=True)
+    try:
+        with reopened(record) as engine:
+            return view_of(record, poll_jobs(engine, record))
+    except EngineUnreachable:
+        if strict:
+            raise
+        return view_of(record, {})
 
 
 def ask_engine(record: RunRecord) -> RunView:

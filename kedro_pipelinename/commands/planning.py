@@ -17,10 +17,13 @@ import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
+import attrs
 import click
 
 from ..batch.errors import BatchError
-from ..batch.runner import BatchRunner, ResolvedSettings
+from ..batch.records import redacted_job
+from ..batch.redaction import Redactor
+from ..batch.runner import BatchRunner, ResolvedSettings, run_redactor
 from ..batch.settings import SHARED_BLOCK, BatchSettings, given_setting
 
 if TYPE_CHECKING:
@@ -75,8 +78,12 @@ class PlanRunner(BatchRunner):
             self._arguments["engine"] = DEFAULT_ENGINE
         return super().resolve_settings(parameters)
 
-    def _dry_run(self, plan: JobPlan, settings: BatchSettings) -> None:
-        _Request.plans.append((plan, settings.engine or DEFAULT_ENGINE))
+    def _dry_run(
+        self, plan: JobPlan, settings: BatchSettings, redactor: Redactor
+    ) -> None:
+        _Request.plans.append(
+            (_redacted(plan, redactor), settings.engine or DEFAULT_ENGINE)
+        )
 
     def _submit_and_track(
         self,
@@ -85,7 +92,15 @@ class PlanRunner(BatchRunner):
         context: RunContext,
         resolved: ResolvedSettings,
     ) -> None:
-        _Request.plans.append((run.plan, resolved.engine.spec.name))
+        redactor = run_redactor(run.settings, context)
+        _Request.plans.append(
+            (_redacted(run.plan, redactor), resolved.engine.spec.name)
+        )
+
+
+def _redacted(plan: JobPlan, redactor: Redactor) -> JobPlan:
+    """``plan`` as it may be shown: secrets as references (``redaction.py``)."""
+    return attrs.evolve(plan, jobs=[redacted_job(job, redactor) for job in plan.jobs])
 
 
 def _kedro_run() -> click.Command:

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from ..batch.records import FAILED, RunRecord
+from ..batch.records import FAILED
 from .graph import columns
 from .live import RunView
 
@@ -19,17 +19,19 @@ def _duration(seconds: float | None) -> str:
     return f"{hours}h{minutes:02d}m{rest:02d}s" if hours else f"{minutes}m{rest:02d}s"
 
 
-def run_summary(record: RunRecord, state: str) -> dict[str, Any]:
-    """One run of ``kedro batch runs --json``."""
+def run_summary(view: RunView) -> dict[str, Any]:
+    """One run of ``kedro batch runs --json``: the same view ``status`` shows."""
+    record = view.record
     return {
         "run_id": record.run_id,
         "engine": record.engine,
         "pipeline_names": list(record.pipeline_names),
         "started": record.started,
         "finished": record.finished,
-        "state": state,
-        "jobs_done": record.done(),
-        "jobs_total": len(record.jobs),
+        "state": view.state,
+        "jobs_done": view.succeeded,
+        "jobs_total": len(view.jobs),
+        "drivers": record.attempts,
     }
 
 
@@ -58,7 +60,7 @@ def status_text(view: RunView) -> str:
     lines = [
         f"Run {record.run_id} ({', '.join(record.pipeline_names)}) on "
         f"{record.engine_label}: {view.state}, "
-        f"{sum(job.state == 'SUCCEEDED' for job in view.jobs)}/{len(view.jobs)} "
+        f"{view.succeeded}/{len(view.jobs)} "
         f"job(s) succeeded"
     ]
     rows = [("JOB", "NODES", "STATE", "STARTED", "DURATION", "ENGINE ID")]
@@ -74,6 +76,22 @@ def status_text(view: RunView) -> str:
         for job in view.jobs
     ]
     lines.append(columns(rows))
+    for job in view.jobs:
+        if len(job.attempts) > 1 or any(a.state == FAILED for a in job.attempts):
+            lines.append(f"Attempts of {job.name}:")
+            attempt_rows = [("  #", "DRIVER", "STATE", "ENGINE ID", "REASON", "LOG")]
+            attempt_rows += [
+                (
+                    f"  {attempt.number}",
+                    str(attempt.driver),
+                    attempt.state,
+                    attempt.job_id,
+                    " ".join((attempt.reason or "-").split()),
+                    attempt.log or "-",
+                )
+                for attempt in job.attempts
+            ]
+            lines.append(columns(attempt_rows))
     for job in view.jobs:
         if job.state == FAILED:
             exit_code = "unknown" if job.exit_code is None else job.exit_code
