@@ -16,7 +16,9 @@ in a subprocess:
 - with the driver's environment plus the job's (``KEDRO_PIPELINENAME_RUN_ID``,
   ``KEDRO_ENV``, ``extra_env``), in the project directory;
 - writing its output to ``<log_dir>/<run id>/<job>.log`` (default ``log_dir``:
-  ``<project>/logs/local_batch``); a failed job's last lines are in the error.
+  ``<project>/logs/local_batch``), and each later attempt of the job (a resumed
+  run) to ``<job>.<attempt>.log``, so no attempt's log is overwritten; a failed
+  job's last lines are in the error.
 
 Like a container, a job ends with its main process: whatever it left running in
 its process group is killed when it exits.
@@ -352,6 +354,27 @@ def _recorded_exit(path: Path) -> int | None:
     return code if isinstance(code, int) else None
 
 
+def _attempt_log(log_dir: Path, name: str) -> Path:
+    """The log of a new attempt of job ``name``: ``<job>.log`` for the first,
+    ``<job>.<n>.log`` for the n-th (an earlier attempt's log is evidence)."""
+    path = log_dir / f"{name}.log"
+    # Bounded: one attempt per driver of the run.
+    for attempt in range(2, 100_000):
+        if not path.exists():
+            return path
+        path = log_dir / f"{name}.{attempt}.log"
+    return path
+
+
+def _recorded_log(log_dir: Path, name: str) -> Path:
+    """The log ``submit`` recorded for job ``name`` (``<job>.json``)."""
+    try:
+        log = json.loads((log_dir / f"{name}.json").read_text()).get("log")
+    except (OSError, ValueError, AttributeError):
+        log = None
+    return Path(log) if isinstance(log, str) else log_dir / f"{name}.log"
+
+
 def _write_record(path: Path, record: Mapping[str, Any]) -> None:
     temporary = path.with_suffix(".json.tmp")
     temporary.write_text(json.dumps(record))
@@ -484,7 +507,7 @@ class LocalBatchEngine(EngineBase[LocalBatchSettings]):
             for key, value in job.env.items()
         )
         env = {**OUTPUT_ENV_DEFAULTS, **self._environ, **job_env}
-        log_path = self.log_dir / f"{name}.log"
+        log_path = _attempt_log(self.log_dir, name)
         exit_file = self.log_dir / f"{name}.exit"
         exit_file.unlink(missing_ok=True)  # an earlier driver's try of this job
         argv = supervisor_argv(exit_file, command)
@@ -505,7 +528,11 @@ class LocalBatchEngine(EngineBase[LocalBatchSettings]):
             self._jobs[job.name] = process
         _write_record(
             self._record_path(job.name),
-            {"pid": process.pid, "start": process_start(process.pid)},
+            {
+                "pid": process.pid,
+                "start": process_start(process.pid),
+                "log": str(log_path),
+            },
         )
         logger.info(
             "Job %s started (pid %d, nodes: %s); log: %s",
@@ -562,7 +589,7 @@ class LocalBatchEngine(EngineBase[LocalBatchSettings]):
         exit_code = _recorded_exit(self.log_dir / f"{name}.exit")
         if exit_code is not None:
             return self._state_of(name, exit_code, pid)
-        location = str(self.log_dir / f"{name}.log")
+        location = str(_recorded_log(self.log_dir, name))
         if is_running(pid, start):
             return _local_state(name, "running", log_location=location)
         return _local_state(
@@ -586,7 +613,9 @@ class LocalBatchEngine(EngineBase[LocalBatchSettings]):
         return self._state_of(job_id, process.poll(), process.pid)
 
     def _state_of(self, job_id: str, returncode: int | None, pid: int) -> JobState:
-        location = str(self.log_dir / f"{job_id}.log")
+        process = self._jobs.get(job_id)
+        log = process.log_path if process else _recorded_log(self.log_dir, job_id)
+        location = str(log)
         if returncode is None:
             return _local_state(job_id, "running", log_location=location)
         if returncode == 0:
