@@ -262,15 +262,16 @@ def resume_hint(
         ``[NAME=value ...] KEDRO_PIPELINENAME_RUN_ID=<run_id> kedro run ...``,
         one line quoted for a POSIX shell.
     """
-    import shlex
+    from .redaction import shell_quote
 
     assignments = [
-        f"{name}={shlex.quote(value)}"
+        f"{name}={shell_quote(value)}"
         for name, value in sorted((env or {}).items())
         if name != RUN_ID_ENV_VAR
     ]
-    assignments.append(f"{RUN_ID_ENV_VAR}={shlex.quote(run_id)}")
-    return " ".join([*assignments, shlex.join(argv)])
+    assignments.append(f"{RUN_ID_ENV_VAR}={shell_quote(run_id)}")
+    # ${NAME} references (secrets, redaction.py) are left for the shell to fill.
+    return " ".join([*assignments, *(shell_quote(word) for word in argv)])
 
 
 def _patched_suggest_resume(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -301,8 +302,20 @@ def _log_resume_command(
     catalog: RunnerCatalog,
     context: RunContext,
 ) -> None:
-    from .command import RunCommandError, build_resume_command, build_run_command
+    import os
 
+    import attrs
+
+    from .command import RunCommandError, build_resume_command, build_run_command
+    from .redaction import redactor_for
+
+    # Secret params are shown as ${NAME} references, whatever their length.
+    redactor = redactor_for(
+        extra_env={}, environ=os.environ, runtime_params=context.runtime_params
+    )
+    context = attrs.evolve(
+        context, runtime_params=redactor.data(dict(context.runtime_params))
+    )
     done = list(done_nodes or ())
     try:
         if done:
@@ -320,7 +333,7 @@ def _log_resume_command(
         return
     logger.warning(
         "To resume this run with its pipelines, env, params and run id, run:\n  %s",
-        resume_hint(argv, context.run_id),
+        redactor.text(resume_hint(argv, context.run_id)),
     )
 
 

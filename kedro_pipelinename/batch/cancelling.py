@@ -19,11 +19,11 @@ from typing import Final
 
 from attrs import define
 
+from ..redaction import Redactor
 from .engine import Engine
 from .record_model import RUN_CANCELLED, RUN_RUNNING, RunRecord, is_finished, now
 from .record_store import write_record
 from .records import mark_cancelled, observe, shared_state
-from .redaction import Redactor
 
 logger = logging.getLogger(__name__)
 

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
+from ..redaction import Redactor, looks_secret, reference
 from .engine import JobState, JobStatus
 from .errors import RunCancelled
 from .pids import process_start
@@ -66,7 +67,6 @@ from .record_store import (
     run_dir,
     write_record,
 )
-from .redaction import Redactor, looks_secret, reference
 
 if TYPE_CHECKING:
     from .driver import RunOutcome

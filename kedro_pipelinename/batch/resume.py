@@ -11,37 +11,19 @@ not set.
 
 from __future__ import annotations
 
-import re
 import shlex
 import shutil
 import sys
 from collections.abc import Mapping
 
+from ..redaction import expand_references, references_in, shell_quote
 from ..run_id import RUN_ID_ENV_VAR
 from .errors import BatchError
 from .record_model import ResumeCommand
-from .redaction import expand_references, references_in
-
-_SAFE_IN_DOUBLE_QUOTES = re.compile(r'([\\"`$])')
-_REFERENCE = re.compile(r"(\$\{[A-Za-z_][A-Za-z0-9_]*\})")
 
 
 class MissingVariables(BatchError):
     """The resume command refers to variables that are not set."""
-
-
-def _shell_word(word: str) -> str:
-    """``word`` for a POSIX shell; ``${NAME}`` references left for it to fill."""
-    if not references_in(word):
-        return shlex.quote(word)
-    parts = _REFERENCE.split(word)
-    quoted = "".join(
-        part
-        if _REFERENCE.fullmatch(part)
-        else _SAFE_IN_DOUBLE_QUOTES.sub(r"\\\1", part)
-        for part in parts
-    )
-    return f'"{quoted}"'
 
 
 def shell_line(command: ResumeCommand, run_id: str) -> str:
@@ -50,12 +32,12 @@ def shell_line(command: ResumeCommand, run_id: str) -> str:
     Secret values are ``"${NAME}"`` references that the user's shell fills in.
     """
     assignments = [
-        f"{name}={_shell_word(value)}"
+        f"{name}={shell_quote(value)}"
         for name, value in sorted(command.env.items())
         if name != RUN_ID_ENV_VAR
     ]
     assignments.append(f"{RUN_ID_ENV_VAR}={shlex.quote(run_id)}")
-    return " ".join([*assignments, *(_shell_word(word) for word in command.argv)])
+    return " ".join([*assignments, *(shell_quote(word) for word in command.argv)])
 
 
 def missing_variables(command: ResumeCommand, environ: Mapping[str, str]) -> list[str]:

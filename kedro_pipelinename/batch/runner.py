@@ -26,6 +26,7 @@ import attrs
 from attrs import define
 from kedro.runner import AbstractRunner
 
+from ..redaction import Redactor, redacted_failure, redacted_logs, redactor_for
 from ..run_id import run_id_from_environment
 from .driver import Driver
 from .engine import Engine, EngineRun, bound_settings, check_engine
@@ -37,7 +38,6 @@ from .preflight import not_persisted_outputs, require_names, run_preflight
 from .progress import Progress, default_progress
 from .record_model import ResumeCommand
 from .records import RunRecorder
-from .redaction import Redactor, redacted_failure, redacted_logs, redactor_for
 from .resume import shell_line
 from .settings import (
     ENV_PREFIX,

@@ -22,9 +22,9 @@ import click
 
 from ..batch.errors import BatchError
 from ..batch.records import redacted_job
-from ..batch.redaction import Redactor
 from ..batch.runner import BatchRunner, ResolvedSettings, run_redactor
 from ..batch.settings import SHARED_BLOCK, BatchSettings, given_setting
+from ..redaction import Redactor
 
 if TYPE_CHECKING:
     from kedro.pipeline import Pipeline

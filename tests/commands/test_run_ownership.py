@@ -154,6 +154,7 @@ def test_a_killed_drivers_lease_is_taken_over_and_the_takeover_logged(
 @pytest.mark.parametrize("command", ["resume", "cancel", "status"])
 def test_a_run_id_that_leaves_logs_is_refused(tmp_path: Path, command: str) -> None:
     project = write_commands_project(tmp_path / "proj")
+    (project / "logs" / "batch").mkdir(parents=True)  # as after any run
     evil = tmp_path / "evil"
     evil.mkdir()
     marker = tmp_path / "executed"

@@ -39,7 +39,7 @@ import attrs
 from attrs import define, field
 
 if TYPE_CHECKING:
-    from .errors import JobFailure
+    from .batch.errors import JobFailure
 
 #: Words that make a name look secret (upper-cased substrings).
 SECRET_WORDS: Final = (
@@ -87,6 +87,31 @@ def param_variable(dotted_key: str) -> str:
 def references_in(text: str) -> list[str]:
     """The variable names ``text`` refers to (``${NAME}``), in order."""
     return _REFERENCE.findall(text)
+
+
+_SPECIAL_IN_DOUBLE_QUOTES = re.compile(r'([\\"`$])')
+_REFERENCE_PART = re.compile(r"(\$\{[A-Za-z_][A-Za-z0-9_]*\})")
+
+
+def shell_quote(word: str) -> str:
+    """``word`` for a POSIX shell, its ``${NAME}`` references left for the shell
+    to fill in (``shlex.quote`` when it has none).
+
+    Example:
+        >>> shell_quote("--params=token=${TOKEN}")
+        '"--params=token=${TOKEN}"'
+    """
+    import shlex
+
+    if not references_in(word):
+        return shlex.quote(word)
+    quoted = "".join(
+        part
+        if _REFERENCE_PART.fullmatch(part)
+        else _SPECIAL_IN_DOUBLE_QUOTES.sub(r"\\\1", part)
+        for part in _REFERENCE_PART.split(word)
+    )
+    return f'"{quoted}"'
 
 
 def expand_references(text: str, environ: Mapping[str, str]) -> str:
