@@ -250,3 +250,144 @@ def job_values(*, max_size: int = 40) -> st.SearchStrategy[str]:
         carriable_text(max_size=max_size),
         hostile_text(max_size=max_size),
     )
+
+
+# --- run records (kedro_pipelinename.batch.record_model) ---------------------------
+
+#: The run id every generated record has.
+RECORD_RUN_ID = "2026-01-01T00.00.00.000Z"
+_JOB_STATES = ("PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED")
+_RUN_STATES = ("running", "succeeded", "failed", "cancelled")
+_TIMES = st.sampled_from(
+    ["2026-01-01T00:00:00+00:00", "2026-01-01T00:05:00+00:00", "2026-01-02T10:00:00Z"]
+)
+
+
+@st.composite
+def run_records(draw: st.DrawFn, project_path: str) -> dict[str, Any]:
+    """A valid format-2 run record of the local engine, as JSON data."""
+    names = [f"kedro-n{index}" for index in range(draw(st.integers(1, 3)))]
+    jobs = []
+    for name in names:
+        attempts = [
+            {
+                "number": number,
+                "driver": number,
+                "job_id": name,
+                "state": draw(st.sampled_from(_JOB_STATES)),
+                "engine_status": None,
+                "reason": draw(st.none() | st.text(max_size=20)),
+                "exit_code": draw(st.none() | st.integers(-9, 2)),
+                "log": f"{project_path}/logs/local_batch/{RECORD_RUN_ID}/{name}.log",
+                "submitted": draw(_TIMES),
+                "finished": draw(st.none() | _TIMES),
+            }
+            for number in range(1, draw(st.integers(0, 3)) + 1)
+        ]
+        jobs.append(
+            {
+                "job": {
+                    "name": name,
+                    "group": name,
+                    "namespace": None,
+                    "nodes": [name[6:]],
+                    "tags": [],
+                    "depends_on": [],
+                    "command": ["kedro", "run", f"--nodes={name[6:]}"],
+                    "env": {"KEDRO_PIPELINENAME_RUN_ID": RECORD_RUN_ID},
+                },
+                "state": attempts[-1]["state"] if attempts else "PENDING",
+                "reason": None,
+                "attempts": attempts,
+            }
+        )
+    return {
+        "format": 2,
+        "run_id": RECORD_RUN_ID,
+        "engine": "local",
+        "engine_label": "local processes",
+        "project_path": project_path,
+        "pipeline_names": ["p"],
+        "grouping": "none",
+        "settings": {"max_poll_interval": draw(st.sampled_from([1.0, 2.0]))},
+        "engine_settings": {},
+        "resume": {
+            "argv": ["kedro", "run", "--pipelines=p"],
+            "env": {},
+            "cwd": project_path,
+        },
+        "state": draw(st.sampled_from(_RUN_STATES)),
+        "started": draw(_TIMES),
+        "updated": draw(_TIMES),
+        "finished": draw(st.none() | _TIMES),
+        "error": None,
+        "drivers": [
+            {
+                "number": 1,
+                "host": "elsewhere.invalid",
+                "pid": 1,
+                "process_start": None,
+                "started": draw(_TIMES),
+                "finished": None,
+                "state": "running",
+                "error": None,
+            }
+        ],
+        "jobs": jobs,
+    }
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every path to a value inside JSON data (keys and list indices)."""
+    found = [prefix]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _paths(item, (*prefix, index))
+    return found
+
+
+_OTHER_VALUES = st.sampled_from(
+    [None, True, 0, -1, 1.5, "", "garbage", [], {}, ["x"], {"x": 1}]
+)
+
+
+@st.composite
+def damaged_records(draw: st.DrawFn, project_path: str) -> str:
+    """The text of a valid record damaged in one random way: truncated, another
+    top level, a value of another type, a bad timestamp, an unknown format, a
+    key removed."""
+    import copy
+    import json
+
+    data = draw(run_records(project_path))
+    text = json.dumps(data, indent=2)
+    how = draw(
+        st.sampled_from(
+            ["truncate", "top level", "type", "timestamp", "format", "remove"]
+        )
+    )
+    if how == "truncate":
+        return text[: draw(st.integers(0, len(text) - 1))]
+    if how == "top level":
+        return json.dumps(draw(_OTHER_VALUES | st.just([data])))
+    damaged = copy.deepcopy(data)
+    if how == "format":
+        damaged["format"] = draw(st.integers(3, 10**6) | st.sampled_from(["2", None]))
+        return json.dumps(damaged)
+    paths = [path for path in _paths(damaged) if path]
+    if how == "timestamp":
+        paths = [p for p in paths if p[-1] in ("started", "updated", "submitted")]
+    path = draw(st.sampled_from(paths))
+    parent = damaged
+    for key in path[:-1]:
+        parent = parent[key]
+    if how == "remove" and isinstance(parent, dict):
+        del parent[path[-1]]
+    elif how == "timestamp":
+        parent[path[-1]] = draw(st.sampled_from(["garbage", "2026-13-01", "", "1"]))
+    else:
+        parent[path[-1]] = draw(_OTHER_VALUES)
+    return json.dumps(damaged)
