@@ -235,3 +235,59 @@ def test_ctrl_c_cancels_every_job_of_the_run(
     assert _jobs_left(slurm_cluster, _run_id(demo_project)) == []
     assert _eventually_dead(json.loads(marker.read_text())["pid"])
     assert not (demo_project.data_dir / "client_1" / "metrics.json").exists()
+
+
+#: Appended to nodes.py, this ``profile_rows`` runs until the test releases it
+#: (bounded: 120 s), so that a second driver starts while the first is live.
+HELD_PROFILE = """
+
+def profile_rows(raw):
+    import json, os, time
+    from pathlib import Path
+
+    Path("logs/slow_job.json").write_text(json.dumps({"pid": os.getpid()}))
+    for _ in range(1200):
+        if Path("logs/release").exists():
+            break
+        time.sleep(0.1)
+    return {"count": len(raw), "max": max(raw), "min": min(raw)}
+"""
+
+
+def test_a_second_driver_of_a_live_slurm_run_refuses_and_nodes_run_once(
+    demo_project: DemoProject, slurm_cluster: SlurmCluster, tmp_path: Path
+) -> None:
+    nodes_py = demo_project.path / "src" / demo_project.package / "nodes.py"
+    nodes_py.write_text(nodes_py.read_text() + HELD_PROFILE)
+    marker = demo_project.path / "logs" / "slow_job.json"
+
+    with background_driver(
+        _argv(), cwd=demo_project.path, log=tmp_path / "first.log", env=WIDE
+    ) as first:
+        wait_until(marker.exists, "the held node running in its SLURM job", first)
+        run_id = _run_id(demo_project)
+        second = kedro_cli(
+            demo_project.path,
+            "run",
+            *pipelines_option("client_1_train"),
+            f"--runner={RUNNER}",
+            env={**WIDE, "KEDRO_PIPELINENAME_RUN_ID": run_id},
+            check=False,
+            timeout=DEADLINE,
+        )
+        (demo_project.path / "logs" / "release").touch()
+        returncode = first.wait(timeout=DEADLINE)
+
+    output = " ".join((tmp_path / "first.log").read_text().split())
+    refusal = " ".join((second.stdout + second.stderr).split())
+    assert second.returncode != 0
+    assert f"Run {run_id} is held by another driver (pid {first.pid} on" in refusal
+    assert returncode == 0, output[-3000:]
+    ran = sorted(run["node"] for run in node_runs(demo_project))
+    assert len(ran) == len(set(ran))  # every node ran once
+    record = json.loads(
+        (demo_project.path / "logs" / "batch" / run_id / "run.json").read_text()
+    )
+    assert [driver["pid"] for driver in record["drivers"]] == [first.pid]
+    assert {len(job["attempts"]) for job in record["jobs"]} == {1}
+    assert record["state"] == "succeeded"
