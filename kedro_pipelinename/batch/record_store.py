@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import threading
 from pathlib import Path
 from typing import Final
 
@@ -69,7 +70,9 @@ def atomic_write(path: Path, text: str, *, exclusive: bool = False) -> None:
             file is linked in place (``link(2)`` is atomic on local file
             systems and NFS), so of two racing writers exactly one wins.
     """
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    # Unique per writer: two processes (or threads) never share a temporary file.
+    writer = f"{os.getpid()}.{threading.get_ident()}"
+    temporary = path.with_name(f".{path.name}.{writer}.tmp")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
     try:
         with os.fdopen(descriptor, "w") as handle:

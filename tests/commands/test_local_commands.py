@@ -175,7 +175,11 @@ def test_cancel_from_another_terminal_stops_a_live_run(
 
     assert driver.returncode != 0
     assert f"Run {run_id} was stopped: cancelled by `kedro batch cancel`" in output
-    assert f"Run {run_id} is cancelled" in cancelled.stdout
+    # The count is what changed: the driver cancelled the one job it ran.
+    assert (
+        f"Run {run_id} is cancelled: its driver cancelled 1 unfinished job(s)"
+        in cancelled.stdout
+    )
     assert _local_jobs_alive(project, run_id) == []
     assert record(project, run_id)["state"] == "cancelled"
     assert status["state"] == "cancelled"
