@@ -312,7 +312,8 @@ class RunRecorder:
             record.error = self._redactor.text(message)
         elif outcome is not None:
             record.state = RUN_SUCCEEDED if outcome.ok else RUN_FAILED
-            record.error = None if outcome.ok else "some jobs failed"
+            failed = ", ".join(failure.job for failure in outcome.failures)
+            record.error = None if outcome.ok else f"job(s) failed: {failed or 'none'}"
         for job in record.jobs:
             if job.state == PENDING and job.job_id is None:
                 # Never submitted: a parent failed, or fail_fast stopped the run.
