@@ -84,6 +84,23 @@ def _one_of(choices: tuple[str, ...]) -> Any:
     return check
 
 
+def _path_safe(value: str, what: str) -> str:
+    # Engines make file names of job names and ids (the local engine's
+    # <job>.json drives its pid kills): nothing in a record may leave its dir.
+    try:
+        check_safe_run_id(value, source=what)
+    except InvalidRunIdError as error:
+        raise ValueError(
+            f"{what} is {value!r}, which names another directory"
+        ) from error
+    return value
+
+
+def _safe_name(instance: object, attribute: Attribute[Any], value: object) -> None:
+    if isinstance(value, str):
+        _path_safe(value, attribute.name)
+
+
 @define(kw_only=True)
 class JobAttempt:
     """One submission of a job: its own engine id, state, reason and log.
@@ -103,7 +120,7 @@ class JobAttempt:
 
     number: int
     driver: int
-    job_id: str
+    job_id: str = field(validator=_safe_name)
     state: str = field(default=PENDING, validator=_one_of(JOB_STATES))
     engine_status: str | None = None
     reason: str | None = None
@@ -332,7 +349,7 @@ def _planned_job(data: object) -> PlannedJob:
     if not isinstance(data, Mapping):
         raise TypeError(f"expected a job mapping, got {data!r}")
     strings = _strict(str)
-    name = strings(data["name"], str)
+    name = _path_safe(strings(data["name"], str), "a job name")
     listed = {
         key: [strings(item, str) for item in _list(data.get(key, []), key)]
         for key in ("nodes", "tags", "depends_on", "command")
@@ -439,6 +456,13 @@ def _migrated(data: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _describe(error: BaseException, kind: type | None) -> str:
+    """One problem of a record, as ``transform_error`` puts it before its path."""
+    if isinstance(error, KeyError):
+        return "required field missing"
+    return " ".join(str(error).split()) or type(error).__name__
+
+
 def _check_settings(record: RunRecord) -> None:
     from .settings import BatchSettings
 
@@ -474,7 +498,7 @@ def parse_record(data: object) -> RunRecord:
         _check_settings(record)
         check_safe_run_id(record.run_id, source="run_id")
     except cattrs.BaseValidationError as error:
-        problems = cattrs.transform_error(error)
+        problems = cattrs.transform_error(error, format_exception=_describe)
         raise RecordError("; ".join(problems[:3])) from error
     except InvalidRunIdError as error:
         raise RecordError(str(error)) from error

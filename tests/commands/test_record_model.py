@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kedro_pipelinename.batch.lease import Lease, LeaseHeld, lease_path
-from kedro_pipelinename.batch.record_model import parse_record, record_data
+from kedro_pipelinename.batch.record_model import RecordError, parse_record, record_data
 from kedro_pipelinename.redaction import redactor_for
 
 RUN_ID = "2026-01-01T00.00.00.000Z"
@@ -249,3 +249,29 @@ def test_no_secret_value_survives_redaction(
             assert secret not in left, (secret, text)
     assert redactor.env({"API_TOKEN": extra}) == {"API_TOKEN": "${API_TOKEN}"}
     assert redactor.env({"REGION": "eu-west-1"}) == {"REGION": "${REGION}"}
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        ({"updated": "garbage"}, "updated is 'garbage', not an ISO 8601 timestamp"),
+        (
+            {"settings": {"max_poll_interval": "x"}},
+            "Batch setting 'max_poll_interval' must be a number above 0",
+        ),
+        (
+            {"jobs": [{"name": "kedro-a", "job_id": "../../../evil/x"}]},
+            "job_id is '../../../evil/x', which names another directory",
+        ),
+        ({"run_id": "../evil"}, "run_id is '../evil', which is not a run id"),
+        ({"format": 3}, "it has format 3; this kedro-pipelinename reads up to 2"),
+    ],
+)
+def test_the_issues_damaged_records_are_one_clear_problem(
+    damage: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(RecordError) as refused:
+        parse_record({**FORMAT_1, **damage})
+
+    assert message in str(refused.value)
+    assert "\n" not in str(refused.value)
