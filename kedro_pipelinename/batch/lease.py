@@ -181,6 +181,12 @@ class Lease:
     def path(self) -> Path:
         return lease_path(self._project_path, self._run_id)
 
+    @property
+    def holding(self) -> bool:
+        """Whether this process holds the lease (it may have lost it: a driver
+        stalled past ``timeout`` is taken over from another host)."""
+        return self._holding
+
     def _mine(self) -> Holder:
         pid = os.getpid()
         return Holder(

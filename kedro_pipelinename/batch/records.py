@@ -251,6 +251,10 @@ class RunRecorder:
             return None
 
     def _write(self) -> None:
+        if self._lease is not None and not self._lease.holding:
+            # Another driver took the run over (renew logged it): the record
+            # is its to write now.
+            return
         try:
             write_record(self._project_path, self.record)
             self._dirty = False
@@ -296,10 +300,10 @@ class RunRecorder:
         self._dirty = True
 
     def stop_requested(self) -> str | None:
+        if self._lease is not None:  # first: a driver that lost it writes nothing
+            self._lease.renew()
         if self._dirty:
             self._write()
-        if self._lease is not None:
-            self._lease.renew()
         return cancel_reason(self._project_path, self.record.run_id)
 
     def finished(self, outcome: RunOutcome | None, error: BaseException | None) -> None:

@@ -275,3 +275,37 @@ def test_the_issues_damaged_records_are_one_clear_problem(
 
     assert message in str(refused.value)
     assert "\n" not in str(refused.value)
+
+
+def test_a_driver_that_lost_its_lease_stops_writing_the_record(tmp_path: Path) -> None:
+    from kedro_pipelinename.batch.engine import EngineRun
+    from kedro_pipelinename.batch.plan import JobPlan, PlannedJob
+    from kedro_pipelinename.batch.record_model import now
+    from kedro_pipelinename.batch.records import RunRecorder, load_record
+    from kedro_pipelinename.batch.settings import BatchSettings
+
+    job = PlannedJob(
+        name="kedro-a",
+        group="a",
+        namespace=None,
+        nodes=["a"],
+        tags=[],
+        depends_on=[],
+        command=["kedro", "run"],
+        env={},
+    )
+    plan = JobPlan(run_id=RUN_ID, pipeline_names=["p"], grouping="none", jobs=[job])
+    run = EngineRun(plan=plan, settings=BatchSettings(), project_path=tmp_path)
+    lease = Lease(tmp_path, RUN_ID, timeout=150.0, purpose="this driver")
+    lease.acquire()
+    recorder = RunRecorder(run, "local", None, lease=lease)
+    recorder.started(plan, "local processes")
+    _foreign_lease(tmp_path, now())  # taken over by a driver on another host
+
+    recorder.submitted("kedro-a", "kedro-a")
+    recorder.stop_requested()
+    recorder.submitted("kedro-a", "kedro-a-2")
+    recorder.stop_requested()
+
+    assert not lease.holding
+    assert load_record(tmp_path, RUN_ID).job("kedro-a").attempts == []
