@@ -10,6 +10,7 @@ test does the same through the real ``kedro`` CLI.
 
 from __future__ import annotations
 
+import inspect
 import json
 import shutil
 from pathlib import Path
@@ -96,10 +97,18 @@ def _readable(text: str) -> bool:
     return True
 
 
+#: Click before 8.2 mixes stderr into stdout unless told not to (Kedro 0.19's).
+_SEPARATE_STDERR = (
+    {"mix_stderr": False}
+    if "mix_stderr" in inspect.signature(CliRunner.__init__).parameters
+    else {}
+)
+
+
 def _invoke(project: Path, *args: str) -> Result:
     # `kedro batch resume` of a readable record runs its command: not here.
     with mock.patch.object(control.subprocess, "call", return_value=0):
-        return CliRunner().invoke(
+        return CliRunner(**_SEPARATE_STDERR).invoke(
             commands, ["batch", *args], obj=SimpleNamespace(project_path=project)
         )
 

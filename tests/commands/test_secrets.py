@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from support.cli import cli_env
+from support.cli import cli_env, pipelines_flag
 
 from .conftest import LOCAL_RUNNER, run_ids, write_commands_project
 
@@ -75,7 +75,7 @@ def test_no_secret_is_written_under_logs_or_printed_and_modes_are_tight(
     }
     run = [
         "run",
-        "--pipelines=train",
+        f"{pipelines_flag()}=train",
         f"--params=smoothing=3.0,token={PARAM_SECRET}",
         f"--runner={LOCAL_RUNNER}",
     ]
@@ -88,7 +88,7 @@ def test_no_secret_is_written_under_logs_or_printed_and_modes_are_tight(
             ("runs", "--json"),
             ("status", run_id),
             ("status", run_id, "--json"),
-            ("plan", "--pipelines=train", f"--params=token={PARAM_SECRET}"),
+            ("plan", f"{pipelines_flag()}=train", f"--params=token={PARAM_SECRET}"),
             ("plan", "--format=json", f"--params=token={PARAM_SECRET}"),
             ("resume", run_id),
             ("cancel", run_id),
