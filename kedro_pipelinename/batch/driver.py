@@ -227,6 +227,13 @@ class Driver:
                 found = self._engine.find_jobs()
             except EngineUnavailable as error:
                 self._outage.unanswered(error, "the run's existing jobs")
+                # A round like any other: the run's lease is renewed (an
+                # outage may outlast its timeout) and a cancel request heard.
+                stop = self._events.stop_requested()
+                if stop is not None:
+                    raise RunCancelled(
+                        f"Run {self._plan.run_id} was stopped: {stop}."
+                    ) from error
                 self._engine.wait(interval)
                 interval = self._next_interval(interval, finished=False)
                 continue

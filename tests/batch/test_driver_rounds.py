@@ -14,6 +14,7 @@ import pytest
 from kedro_pipelinename.batch.driver import Driver
 from kedro_pipelinename.batch.engine import JobState, JobStatus, Submission
 from kedro_pipelinename.batch.errors import EngineUnavailable
+from kedro_pipelinename.batch.events import NoEvents
 from kedro_pipelinename.batch.progress import LogProgress
 from kedro_pipelinename.batch.settings import BatchSettings
 from kedro_pipelinename.batch.signals import ForcedExit
@@ -209,3 +210,37 @@ def test_a_third_ctrl_c_stops_cancelling_and_lists_the_jobs_left(
     left = [f"job-{number:04d} (id-job-{number:04d})" for number in range(10, 35)]
     assert forced.endswith(", ".join(left))
     assert "25 job(s) may still run in the simulated engine" in forced
+
+
+class _Rounds(NoEvents):
+    """Counts the rounds in which the driver asked whether to stop (each renews
+    the run's lease in ``RunRecorder``)."""
+
+    def __init__(self, engine: SimulatedEngine) -> None:
+        self._engine = engine
+        #: find_jobs calls made by each time the driver asked.
+        self.asked: list[int] = []
+
+    def stop_requested(self) -> str | None:
+        self.asked.append(self._engine.find_calls)
+        return None
+
+
+def test_reattach_through_an_outage_still_renews_the_lease_every_round() -> None:
+    plan = chain_plan(2)
+    engine = SimulatedEngine(plan, unavailable_finds=4)
+    events = _Rounds(engine)
+
+    Driver(
+        plan,
+        engine,
+        SETTINGS,
+        LogProgress(),
+        reattach=True,
+        events=events,
+        clock=engine.clock,
+    ).run()
+
+    # Once after each of the four unanswered find_jobs, then the run's rounds.
+    assert engine.find_calls == 5
+    assert [calls for calls in events.asked if calls < 5] == [1, 2, 3, 4]
