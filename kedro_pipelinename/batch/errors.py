@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+import click
 from attrs import define, field
 
 
@@ -12,8 +13,22 @@ def to_str_tuple(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(values)
 
 
-class BatchError(Exception):
-    """Base class of every error raised by the batch runners."""
+class BatchError(click.ClickException):
+    """Base class of every error raised by the batch runners.
+
+    A ``click.ClickException``: under ``kedro run`` (and ``kedro batch``) click
+    prints it as one ``Error: <message>`` block and exits 1, instead of the 70
+    to 200 lines of traceback an uncaught error gets, where the message, which
+    already says what failed, where and what to do next, was the last line.
+    Kedro's ``on_pipeline_error`` hooks still see it; from Python it is an
+    ordinary exception (``str(error)`` is the message).
+    """
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class BatchSettingsError(BatchError, ValueError):

@@ -1,0 +1,60 @@
+"""A batch runner's error under ``kedro run`` is one block, not a traceback.
+
+The message already says what failed, where and what to do next; before, it was
+the last line under 70 to 200 lines of Rich traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from support.batch_project import write_batch_project
+from support.cli import kedro_cli, pipelines_option
+
+RUNNER = "kedro_pipelinename.batch.LocalBatchRunner"
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_batch_project(tmp_path_factory.mktemp("clean-errors") / "proj")
+
+
+def _run(project: Path, env: dict[str, str]) -> tuple[int, str]:
+    result = kedro_cli(
+        project,
+        "run",
+        *pipelines_option("train"),
+        "--runner",
+        RUNNER,
+        env=env,
+        check=False,
+    )
+    return result.returncode, result.stdout + result.stderr
+
+
+def test_a_settings_error_is_one_block_without_a_traceback(project: Path) -> None:
+    code, output = _run(project, {"KEDRO_BATCH_POLL_INTERVAL": "often"})
+
+    assert code == 1
+    assert "Error: Batch setting 'poll_interval' from the environment variable" in (
+        output
+    )
+    assert "Traceback" not in output
+    assert "╭" not in output  # no Rich traceback box either
+
+
+def test_a_failed_job_is_one_block_with_the_resume_command(project: Path) -> None:
+    code, output = _run(project, {"KEDRO_BATCH_EXECUTABLE": "/bin/false"})
+
+    assert code == 1
+    error = output[output.index("\nError: ") :]
+    assert (
+        "Job 'kedro-client_1' (nodes: client_1.prepare, client_1.fit) failed" in error
+    )
+    assert "\nTo resume the run: " in error
+    assert "Traceback" not in output
+    assert "╭" not in output
