@@ -22,8 +22,8 @@ from attrs import define
 from ..redaction import Redactor
 from .engine import Engine
 from .record_model import RUN_CANCELLED, RUN_RUNNING, RunRecord, is_finished, now
-from .record_store import write_record
 from .records import mark_cancelled, observe, shared_state
+from .stores import RecordStore, as_store
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ class Cancelled:
 
 
 def cancel_orphaned(
-    project_path: Path,
+    where: Path | RecordStore,
     record: RunRecord,
     engine: Engine,
     reason: str,
@@ -131,7 +131,7 @@ def cancel_orphaned(
     if driver is not None and driver.state == RUN_RUNNING:
         driver.state, driver.finished = RUN_CANCELLED, now()
         driver.error = "the driver was gone; " + reason
-    write_record(project_path, record)
+    as_store(where).write_record(record)
     return Cancelled(
         changed=tuple(changed),
         stopped=tuple(sorted(to_stop.values())),

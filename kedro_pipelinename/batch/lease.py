@@ -31,7 +31,7 @@ import socket
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from attrs import define
 
@@ -39,6 +39,9 @@ from .errors import BatchError
 from .pids import is_running, process_start
 from .record_model import now, parse_time
 from .record_store import atomic_write, make_run_dir, run_dir
+
+if TYPE_CHECKING:
+    from .stores import RecordStore
 
 logger = logging.getLogger(__name__)
 
@@ -132,6 +135,48 @@ class Holder:
         )
 
 
+def held_by(run_id: str, holder: Holder, purpose: str) -> LeaseHeld:
+    """The refusal of ``purpose`` because ``holder`` drives ``run_id``."""
+    return LeaseHeld(
+        f"Run {run_id} is held by another driver ({holder.describe()}); {purpose} "
+        f"did not start and changed nothing. Follow it with `kedro batch status "
+        f"{run_id} --watch`, or stop it with `kedro batch cancel {run_id}`."
+    )
+
+
+def raced(run_id: str) -> LeaseHeld:
+    """The refusal after ``_TRIES`` lost races."""
+    return LeaseHeld(
+        f"Could not take the lease of run {run_id} in {_TRIES} tries: other drivers "
+        f"race for it; try again."
+    )
+
+
+def log_takeover(run_id: str, holder: Holder | None) -> None:
+    """Log that this process took ``run_id``'s lease from a gone ``holder``."""
+    logger.warning(
+        "Took over the lease of run %s from %s: %s.",
+        run_id,
+        holder.describe() if holder else "a damaged lease file",
+        "its heartbeat is too old"
+        if holder is not None and holder.host != socket.gethostname()
+        else "that process is gone",
+    )
+
+
+def my_holder(since: str, timeout: float) -> Holder:
+    """This process as a lease's holder, with a heartbeat now."""
+    pid = os.getpid()
+    return Holder(
+        host=socket.gethostname(),
+        pid=pid,
+        start=process_start(pid),
+        since=since,
+        heartbeat=now(),
+        timeout=timeout,
+    )
+
+
 def lease_path(project_path: Path, run_id: str) -> Path:
     """The lease file of a run."""
     return run_dir(project_path, run_id) / LEASE_FILE
@@ -146,9 +191,14 @@ def read_holder(project_path: Path, run_id: str) -> Holder | None:
     return Holder.parse(text)
 
 
-def live_holder(project_path: Path, run_id: str) -> Holder | None:
-    """The run's live lease holder, or ``None``."""
-    holder = read_holder(project_path, run_id)
+def live_holder(where: Path | RecordStore, run_id: str) -> Holder | None:
+    """The run's live lease holder, or ``None`` (``where``: a project
+    directory, or the store of its records)."""
+    holder = (
+        read_holder(Path(where), run_id)
+        if isinstance(where, (str, os.PathLike))
+        else where.read_holder(run_id)
+    )
     return holder if holder is not None and holder.alive() else None
 
 
@@ -188,15 +238,7 @@ class Lease:
         return self._holding
 
     def _mine(self) -> Holder:
-        pid = os.getpid()
-        return Holder(
-            host=socket.gethostname(),
-            pid=pid,
-            start=process_start(pid),
-            since=self._since,
-            heartbeat=now(),
-            timeout=self._timeout,
-        )
+        return my_holder(self._since, self._timeout)
 
     def acquire(self) -> None:
         """Take the lease.
@@ -225,18 +267,9 @@ class Lease:
                 self._holding = True
                 return
             if holder is not None and holder.alive():
-                raise LeaseHeld(
-                    f"Run {self._run_id} is held by another driver "
-                    f"({holder.describe()}); {self._purpose} did not start and "
-                    f"changed nothing. Follow it with `kedro batch status "
-                    f"{self._run_id} --watch`, or stop it with `kedro batch cancel "
-                    f"{self._run_id}`."
-                )
+                raise held_by(self._run_id, holder, self._purpose)
             self._take_over(path, text, holder)
-        raise LeaseHeld(
-            f"Could not take the lease of run {self._run_id} in {_TRIES} tries: "
-            f"other drivers race for it; try again."
-        )
+        raise raced(self._run_id)
 
     def _take_over(self, path: Path, text: str, holder: Holder | None) -> None:
         aside = path.with_name(f".{LEASE_FILE}.stale.{os.getpid()}")
@@ -254,14 +287,7 @@ class Lease:
                 return
         finally:
             aside.unlink(missing_ok=True)
-        logger.warning(
-            "Took over the lease of run %s from %s: %s.",
-            self._run_id,
-            holder.describe() if holder else "a damaged lease file",
-            "its heartbeat is too old"
-            if holder is not None and holder.host != socket.gethostname()
-            else "that process is gone",
-        )
+        log_takeover(self._run_id, holder)
 
     def renew(self) -> None:
         """Write a new heartbeat, if this process still holds the lease."""

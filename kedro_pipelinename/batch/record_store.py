@@ -92,9 +92,7 @@ def atomic_write(path: Path, text: str, *, exclusive: bool = False) -> None:
 def write_record(project_path: Path, record: RunRecord) -> None:
     """Write ``record`` atomically (see the module doc)."""
     directory = make_run_dir(project_path, record.run_id)
-    record.updated = now()
-    text = json.dumps(record_data(record), indent=2) + "\n"
-    atomic_write(directory / RECORD_FILE, text)
+    atomic_write(directory / RECORD_FILE, record_text(record))
 
 
 def read_record(path: Path) -> RunRecord:
@@ -109,21 +107,36 @@ def read_record(path: Path) -> RunRecord:
         raise RecordError(
             f"The run record {path} cannot be read: {error.strerror}."
         ) from error
+    return record_from_text(text, str(path), path.parent.name)
+
+
+def record_from_text(text: str, where: str, run_id: str) -> RunRecord:
+    """The record in ``text``, read from ``where`` as the record of ``run_id``.
+
+    Raises:
+        RecordError: One line naming ``where`` and what is wrong with it.
+    """
     try:
         data = json.loads(text)
     except ValueError as error:
         what = "empty" if not text.strip() else f"not JSON ({error})"
-        raise RecordError(f"The run record {path} is {what}.") from error
+        raise RecordError(f"The run record {where} is {what}.") from error
     try:
         record = parse_record(data)
     except RecordError as error:
-        raise RecordError(f"The run record {path} is damaged: {error}.") from error
-    if record.run_id != path.parent.name:
+        raise RecordError(f"The run record {where} is damaged: {error}.") from error
+    if record.run_id != run_id:
         raise RecordError(
-            f"The run record {path} is damaged: it is of run {record.run_id!r}, "
-            f"not of {path.parent.name!r}."
+            f"The run record {where} is damaged: it is of run {record.run_id!r}, "
+            f"not of {run_id!r}."
         )
     return record
+
+
+def record_text(record: RunRecord) -> str:
+    """``record`` as written: stamped ``updated`` now, indented JSON."""
+    record.updated = now()
+    return json.dumps(record_data(record), indent=2) + "\n"
 
 
 @define(frozen=True)

@@ -67,11 +67,12 @@ from .record_store import (
     run_dir,
     write_record,
 )
+from .stores import LocalStore, RecordStore
 
 if TYPE_CHECKING:
     from .driver import RunOutcome
     from .engine import EngineRun
-    from .lease import Lease
+    from .stores import RunLease
 
 __all__ = [
     "CANCELLED",
@@ -181,6 +182,7 @@ class RunRecorder:
         resume: The command that resumes the run (kept from the first driver).
         redactor: What hides the run's secrets.
         lease: The run's lease, held by this driver; renewed once per round.
+        store: Where the record lives (default: the project's ``logs/batch``).
 
     Example:
         >>> recorder = RunRecorder(run, "local", LocalBatchSettings())
@@ -195,9 +197,13 @@ class RunRecorder:
         *,
         resume: ResumeCommand | None = None,
         redactor: Redactor | None = None,
-        lease: Lease | None = None,
+        lease: RunLease | None = None,
+        store: RecordStore | None = None,
     ) -> None:
         self._project_path = Path(run.project_path)
+        # The project's logs/batch is written through this module's functions;
+        # any other store (S3) through its own.
+        self._store = None if isinstance(store, LocalStore) else store
         self._redactor = redactor or Redactor()
         self._lease = lease
         earlier = self._earlier(run.run_id)
@@ -238,15 +244,26 @@ class RunRecorder:
         if earlier is not None:  # a resumed run keeps when it first started
             self.record.started = earlier.started
         # A cancel request was for the driver that ran before this one.
-        (run_dir(self._project_path, run.run_id) / CANCEL_FILE).unlink(missing_ok=True)
+        if self._store is None:
+            (run_dir(self._project_path, run.run_id) / CANCEL_FILE).unlink(
+                missing_ok=True
+            )
+        else:
+            self._store.clear_cancel(run.run_id)
         self._jobs = {job.name: job for job in self.record.jobs}
         self._dirty = False
 
     def _earlier(self, run_id: str) -> RunRecord | None:
         try:
-            return load_record(self._project_path, run_id)
+            if self._store is None:
+                return load_record(self._project_path, run_id)
+            return self._store.load_record(run_id)
         except RecordError as error:
-            if (run_dir(self._project_path, run_id) / RECORD_FILE).exists():
+            if (
+                (run_dir(self._project_path, run_id) / RECORD_FILE).exists()
+                if self._store is None
+                else self._store.has_record(run_id)
+            ):
                 logger.warning("Starting a new record: %s", error)
             return None
 
@@ -256,9 +273,12 @@ class RunRecorder:
             # is its to write now.
             return
         try:
-            write_record(self._project_path, self.record)
+            if self._store is None:
+                write_record(self._project_path, self.record)
+            else:
+                self._store.write_record(self.record)
             self._dirty = False
-        except OSError:  # a full disk must not stop the run
+        except Exception:  # a full disk or an unreachable S3 must not stop the run
             logger.exception("Could not write the run record of %s", self.record.run_id)
 
     # --- RunEvents ------------------------------------------------------------------
@@ -304,7 +324,9 @@ class RunRecorder:
             self._lease.renew()
         if self._dirty:
             self._write()
-        return cancel_reason(self._project_path, self.record.run_id)
+        if self._store is None:
+            return cancel_reason(self._project_path, self.record.run_id)
+        return self._store.cancel_reason(self.record.run_id)
 
     def finished(self, outcome: RunOutcome | None, error: BaseException | None) -> None:
         record = self.record

@@ -32,7 +32,7 @@ from .driver import Driver
 from .engine import Engine, EngineRun, bound_settings, check_engine
 from .engines import engine_named, installed_engines
 from .errors import BatchJobError, BatchSettingsError, PreflightError
-from .lease import Lease, lease_timeout
+from .lease import lease_timeout
 from .plan import JobPlan, plan_jobs
 from .preflight import not_persisted_outputs, require_names, run_preflight
 from .progress import Progress, default_progress
@@ -51,6 +51,7 @@ from .settings import (
     unknown_variable_problems,
     where_to_set,
 )
+from .stores import open_store
 
 if TYPE_CHECKING:
     from kedro.pipeline import Pipeline
@@ -456,8 +457,8 @@ class BatchRunner(AbstractRunner):
         redactor = run_redactor(run.settings, context)
         # Taken before the engine opens: a second driver of the run refuses
         # before it touches a job, a log or the record (lease.py).
-        lease = Lease(
-            run.project_path,
+        store = open_store(run.project_path, run.settings.record_uri)
+        lease = store.lease(
             run.run_id,
             timeout=lease_timeout(run.settings.max_poll_interval),
             purpose="this driver",
@@ -482,6 +483,7 @@ class BatchRunner(AbstractRunner):
                         resume=self._resume_command(pipeline, context, redactor),
                         redactor=redactor,
                         lease=lease,
+                        store=store,
                     )
                     outcome = Driver(
                         run.plan,

@@ -131,6 +131,19 @@ def check_non_negative_number(
         raise invalid(attribute.name, f"must be a number of at least 0; got {value!r}.")
 
 
+def check_record_uri(
+    instance: object, attribute: attrs.Attribute[Any], value: object
+) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str) or not re.match(r"^s3://[^/\s]+(/\S*)?$", value):
+        raise invalid(
+            attribute.name,
+            f"must be an s3://bucket/prefix URI (or unset for the project's "
+            f"logs/batch); got {value!r}.",
+        )
+
+
 def check_bool(
     instance: object, attribute: attrs.Attribute[Any], value: object
 ) -> None:
@@ -219,6 +232,9 @@ class BatchSettings:
     """Settings every batch engine uses.
 
     Attributes:
+        record_uri: Where run records and leases live: unset for the
+            project's ``logs/batch``, or ``s3://bucket/prefix`` for drivers on
+            different machines (``s3_store.py``).
         engine: The engine that runs the jobs, by its entry-point name
             (``local``, ``aws``, or an installed plug-in's); read by the generic
             ``BatchRunner``. An engine's own runner (``AWSBatchRunner``) fixes it.
@@ -253,6 +269,7 @@ class BatchSettings:
     """
 
     engine: str | None = setting(None, validator=check_str(optional=True))
+    record_uri: str | None = setting(None, validator=check_record_uri)
     grouping: str = setting("namespace", validator=check_choice(GROUPINGS))
     max_parallel: int | None = setting(
         None, validator=check_int(1), parse="int", aliases=("max_workers",)

@@ -10,6 +10,7 @@ nothing.
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +19,9 @@ from typing import Any
 import click
 
 from ..batch.errors import BatchError
-from ..batch.records import RUN_RUNNING, list_records, load_record
+from ..batch.records import RUN_RUNNING
+from ..batch.settings import env_var_name
+from ..batch.stores import RecordStore, open_store
 from ..run_id import InvalidRunIdError, check_safe_run_id
 from .control import cancel_run, resume_run
 from .graph import FORMATS, PICTURES, GraphvizMissing, draw, render
@@ -31,6 +34,14 @@ def _project_path(context: click.Context) -> Path:
     # Kedro passes the project's metadata to project commands as the context obj.
     metadata = context.find_root().obj
     return Path(getattr(metadata, "project_path", None) or Path.cwd())
+
+
+def _store(context: click.Context) -> RecordStore:
+    """Where the project's run records are: ``KEDRO_BATCH_RECORD_URI`` (the
+    ``record_uri`` setting; the commands do not load parameters), else
+    ``logs/batch``."""
+    uri = os.environ.get(env_var_name("record_uri")) or None
+    return open_store(_project_path(context), uri)
 
 
 @contextlib.contextmanager
@@ -122,12 +133,12 @@ plan.params[:0] = run_options()
 def runs(context: click.Context, limit: int, json_output: bool) -> None:
     """Recent batch runs of this project, newest first; damaged records are
     named, one line each, on stderr."""
-    project_path = _project_path(context)
-    found = list_records(project_path)
-    summaries = [
-        run_summary(current_view(project_path, record))
-        for record in found.records[:limit]
-    ]
+    with _user_errors():
+        store = _store(context)
+        found = store.list_records()
+        summaries = [
+            run_summary(current_view(store, record)) for record in found.records[:limit]
+        ]
     click.echo(as_json(summaries) if json_output else runs_text(summaries), nl=False)
     for problem in found.skipped:
         click.echo(f"Skipped: {' '.join(problem.split())}", err=True)
@@ -153,18 +164,18 @@ def status(
     interval: float,
 ) -> None:
     """The live state of every job of a run (default: the newest run)."""
-    project_path = _project_path(context)
     with _user_errors():
-        record = load_record(project_path, run_id)
+        store = _store(context)
+        record = store.load_record(run_id)
         # Bounded by the run: each round either sees it ended, or waits.
         while True:
-            view = current_view(project_path, record, strict=True)
+            view = current_view(store, record, strict=True)
             text = as_json(view.to_dict()) if json_output else status_text(view)
             click.echo(text, nl=False)
             if not watch or view.state != RUN_RUNNING:
                 return
             time.sleep(interval)
-            record = load_record(project_path, record.run_id)
+            record = store.load_record(record.run_id)
 
 
 @batch.command(name="cancel")
@@ -173,7 +184,7 @@ def status(
 def cancel(context: click.Context, run_id: str) -> None:
     """Stop every unfinished job of a run, from any terminal."""
     with _user_errors():
-        cancel_run(_project_path(context), run_id, click.echo)
+        cancel_run(_store(context), run_id, click.echo)
 
 
 @batch.command(name="resume")
@@ -183,5 +194,5 @@ def resume(context: click.Context, run_id: str) -> None:
     """Run a run's recorded command again with its run id: succeeded jobs are
     kept, running ones reattached, the rest run."""
     with _user_errors():
-        code = resume_run(_project_path(context), run_id, click.echo)
+        code = resume_run(_store(context), run_id, click.echo)
     context.exit(code)

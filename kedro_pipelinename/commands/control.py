@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import Final
 
 from ..batch.cancelling import cancel_orphaned
-from ..batch.lease import Lease, LeaseHeld, lease_timeout, live_holder
+from ..batch.lease import LeaseHeld, lease_timeout, live_holder
 from ..batch.record_model import RUN_RUNNING, RUN_SUCCEEDED, RecordError, RunRecord
-from ..batch.records import is_finished, load_record, request_cancel
+from ..batch.records import is_finished
 from ..batch.resume import resolve, shell_line
+from ..batch.stores import RecordStore, as_store
 from .live import reopened, unreachable
 
 #: How often cancel looks whether the driver has stopped (seconds).
@@ -37,20 +38,20 @@ def _unfinished(record: RunRecord) -> set[str]:
     return {job.name for job in record.jobs if not is_finished(job.state)}
 
 
-def _wait_for_driver(project_path: Path, record: RunRecord) -> RunRecord:
+def _wait_for_driver(store: RecordStore, record: RunRecord) -> RunRecord:
     """The record once its driver released the lease, or after the grace period."""
     grace = 2 * float(record.settings.get("max_poll_interval", 30.0))
     deadline = time.monotonic() + grace + DRIVER_STOP_MARGIN
     # Bounded by the deadline.
     while time.monotonic() < deadline:
-        if live_holder(project_path, record.run_id) is None:
+        if live_holder(store, record.run_id) is None:
             break
         time.sleep(DRIVER_CHECK_INTERVAL)
-    return load_record(project_path, record.run_id)
+    return store.load_record(record.run_id)
 
 
 def cancel_run(
-    project_path: Path, run_id: str, echo: Callable[[str], None]
+    where: Path | RecordStore, run_id: str, echo: Callable[[str], None]
 ) -> RunRecord:
     """Stop every unfinished job of the run; afterwards every job is final.
 
@@ -60,19 +61,20 @@ def cancel_run(
         EngineUnreachable: When the engine is not installed or cannot be
             opened (nothing was changed), or failed while cancelling.
     """
-    record = load_record(project_path, run_id)
+    store = as_store(where)
+    record = store.load_record(run_id)
     before = _unfinished(record)
     if record.state != RUN_RUNNING and not before:
         echo(f"Run {run_id} already ended ({record.state}); nothing to cancel.")
         return record
     reason = f"cancelled by `kedro batch cancel` (pid {os.getpid()} on "
     reason += f"{socket.gethostname()})"
-    holder = live_holder(project_path, run_id)
+    holder = live_holder(store, run_id)
     if holder is not None:
-        request_cancel(project_path, run_id, reason)
+        store.request_cancel(run_id, reason)
         echo(f"Asked the driver of run {run_id} ({holder.describe()}) to stop.")
-        record = _wait_for_driver(project_path, record)
-        if live_holder(project_path, run_id) is not None:
+        record = _wait_for_driver(store, record)
+        if live_holder(store, run_id) is not None:
             raise LeaseHeld(
                 f"The driver of run {run_id} ({holder.describe()}) did not stop in "
                 f"time; the cancel request stays, and it stops at its next round. "
@@ -86,19 +88,18 @@ def cancel_run(
             )
             return record
     # Nobody drives the run: take its lease, so that no driver starts meanwhile.
-    lease = Lease(
-        project_path,
+    lease = store.lease(
         run_id,
         timeout=lease_timeout(float(record.settings.get("max_poll_interval", 30.0))),
         purpose="`kedro batch cancel`",
     )
     with lease.held():
-        record = load_record(project_path, run_id)
+        record = store.load_record(run_id)
         # Opened first: an engine that is not installed or not reachable fails
         # the command before it changed anything.
         with reopened(record) as engine:
             try:
-                result = cancel_orphaned(project_path, record, engine, reason)
+                result = cancel_orphaned(store, record, engine, reason)
             except Exception as error:
                 raise unreachable(record, error) from error
     echo(
@@ -113,7 +114,9 @@ def cancel_run(
     return record
 
 
-def resume_run(project_path: Path, run_id: str, echo: Callable[[str], None]) -> int:
+def resume_run(
+    where: Path | RecordStore, run_id: str, echo: Callable[[str], None]
+) -> int:
     """Run the recorded command again with the run's id; its exit code.
 
     Raises:
@@ -121,8 +124,9 @@ def resume_run(project_path: Path, run_id: str, echo: Callable[[str], None]) -> 
         LeaseHeld: When a live driver holds the run.
         MissingVariables: When a secret the command refers to is not set.
     """
-    record = load_record(project_path, run_id)
-    holder = live_holder(project_path, run_id)
+    store = as_store(where)
+    record = store.load_record(run_id)
+    holder = live_holder(store, run_id)
     if holder is not None:
         raise LeaseHeld(
             f"Run {run_id} is still running (driver {holder.describe()}); follow it "

@@ -37,6 +37,7 @@ from ..batch.records import (
     shared_state,
 )
 from ..batch.settings import BatchSettings
+from ..batch.stores import RecordStore
 
 
 class EngineUnreachable(BatchError):
@@ -206,9 +207,9 @@ def job_view(job: JobRecord, live: JobState | None) -> JobView:
     )
 
 
-def driven(project_path: Path, record: RunRecord) -> bool:
+def driven(where: Path | RecordStore, record: RunRecord) -> bool:
     """Whether a live driver holds the run (its lease, ``lease.py``)."""
-    return live_holder(project_path, record.run_id) is not None
+    return live_holder(where, record.run_id) is not None
 
 
 def run_state(record: RunRecord, jobs: list[JobView], *, driven: bool) -> str:
@@ -267,7 +268,7 @@ def view_of(
 
 
 def current_view(
-    project_path: Path, record: RunRecord, *, strict: bool = False
+    where: Path | RecordStore, record: RunRecord, *, strict: bool = False
 ) -> RunView:
     """The run now: what ``runs``, ``status`` and ``--json`` all show.
 
@@ -281,7 +282,7 @@ def current_view(
     """
     if record.state != RUN_RUNNING:
         return view_of(record, {})
-    if driven(project_path, record):
+    if driven(where, record):
         return view_of(record, {}, driven=True)
     try:
         with reopened(record) as engine:
