@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import sys
 import uuid
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,8 @@ from support.background import DEADLINE, background_driver
 from support.background import wait_until as wait_for_driver
 from support.batch_project import write_batch_project
 from support.cli import kedro_cli, pipelines_flag
+from support.recorded import HOLD, record_node_runs
+from support.recorded import node_runs as recorded_node_runs
 
 from .conftest import (
     AWS_RUNNER,
@@ -43,38 +44,20 @@ RUN_ID = "2026-01-02T03.04.05.678Z"
 OLD_HEARTBEAT = "2020-01-01T00:00:00.000000+00:00"
 
 
-#: ``report`` says it started, then waits for ``data/release`` (bounded).
-HELD_REPORT = """
-
-import time as _time
-from pathlib import Path as _Path
+#: ``report`` says it started (``data/report_started``), then waits for
+#: ``data/release`` (bounded).
+HELD_REPORT = (
+    HOLD
+    + """
 
 _report = report
 
 
 def report(first, second):
-    _Path("data/report_started").write_text("")
-    for _ in range(1200):  # at most 120 s
-        if _Path("data/release").exists():
-            break
-        _time.sleep(0.1)
+    hold("report")
     return _report(first, second)
 """
-
-#: Every node run, one line each, appended by the job that ran it.
-NODE_RUNS_HOOK = """
-import json
-from pathlib import Path
-
-from kedro.framework.hooks import hook_impl
-
-
-class NodeRuns:
-    @hook_impl
-    def after_node_run(self, node):
-        with Path("data/node_runs.jsonl").open("a") as runs:
-            runs.write(json.dumps({"node": node.name}) + "\\n")
-"""
+)
 
 
 def _bucket(endpoint: str) -> Any:
@@ -201,11 +184,8 @@ def test_two_aws_batch_drivers_sharing_an_s3_store_run_each_job_once(
 ) -> None:
     s3 = _bucket(batch_world.endpoint)  # after batch_world's reset of moto
     project = write_batch_project(tmp_path / "proj")
-    package = project / "src" / "proj"
-    (package / "hooks.py").write_text(NODE_RUNS_HOOK)
-    with (package / "settings.py").open("a") as settings:
-        settings.write("\nfrom proj.hooks import NodeRuns\n\nHOOKS = (NodeRuns(),)\n")
-    nodes = package / "nodes.py"
+    record_node_runs(project)
+    nodes = project / "src" / "proj" / "nodes.py"
     nodes.write_text(nodes.read_text() + HELD_REPORT)
     elsewhere = write_commands_project(tmp_path / "elsewhere")
     env = {
@@ -248,11 +228,7 @@ def test_two_aws_batch_drivers_sharing_an_s3_store_run_each_job_once(
         "kedro-client_2",
         "kedro-report",
     ]
-    runs_of = Counter(
-        json.loads(line)["node"]
-        for line in (project / "data" / "node_runs.jsonl").read_text().splitlines()
-    )
-    assert runs_of == {
+    assert recorded_node_runs(project) == {
         "client_1.prepare": 1,
         "client_1.fit": 1,
         "client_2.prepare": 1,
