@@ -99,6 +99,16 @@ def _entry_too_long(env: Mapping[str, str]) -> bool:
     return any(refusable(f"{name}={value}") for name, value in env.items())
 
 
+def _job_refused(arguments: Sequence[str], env: Mapping[str, str]) -> bool:
+    """Whether a job with ``arguments`` and ``env`` must be refused: a value no
+    argv or environment carries, a name no shell exports, an entry too long."""
+    return (
+        any(refusable(value) for value in [*arguments, *env.values()])
+        or not all(map(_exportable, env))
+        or _entry_too_long(env)
+    )
+
+
 def refusable(value: str) -> bool:
     """Whether no argv or environment can carry ``value`` unchanged."""
     try:
@@ -163,12 +173,7 @@ def test_a_slurm_job_script_runs_exactly_its_command_with_its_environment(
         files = JobFiles(root / "logs", "kedro-job")
         command = [str(fake_bin / "kedro"), *arguments]
         job = _job(command, env, "kedro-job")
-        values = [*arguments, *env.values()]
-        bad = (
-            any(refusable(v) for v in values)
-            or not all(map(_exportable, env))
-            or _entry_too_long(env)
-        )
+        bad = _job_refused(arguments, env)
         try:
             data = job_data(job, project_path=project, files=files)
         except BoundaryError:
@@ -215,12 +220,7 @@ def test_the_slurm_engine_submits_and_its_job_receives_every_value_verbatim(
         engine = SlurmBatchEngine(
             SlurmBatchSettings(), run, commands=SlurmCommands(str(fake_bin))
         )
-        values = [*arguments, *env.values()]
-        bad = (
-            any(refusable(v) for v in values)
-            or not all(map(_exportable, env))
-            or _entry_too_long(env)
-        )
+        bad = _job_refused(arguments, env)
         saved = os.environ.get("FUZZ_RECORD")
         os.environ["FUZZ_RECORD"] = str(record)
         try:
@@ -341,12 +341,7 @@ def test_the_local_engine_starts_each_job_with_its_values_verbatim(
             project_path=root,
             environ=_base_env(fake_bin, record),
         )
-        values = [*arguments, *env.values()]
-        bad = (
-            any(refusable(v) for v in values)
-            or not all(map(_exportable, env))
-            or _entry_too_long(env)
-        )
+        bad = _job_refused(arguments, env)
         try:
             job_id = engine.submit(Submission(job=job))
         except BoundaryError:
