@@ -201,9 +201,7 @@ class RunRecorder:
         store: RecordStore | None = None,
     ) -> None:
         self._project_path = Path(run.project_path)
-        # The project's logs/batch is written through this module's functions;
-        # any other store (S3) through its own.
-        self._store = None if isinstance(store, LocalStore) else store
+        self._store = store if store is not None else LocalStore(self._project_path)
         self._redactor = redactor or Redactor()
         self._lease = lease
         earlier = self._earlier(run.run_id)
@@ -244,26 +242,15 @@ class RunRecorder:
         if earlier is not None:  # a resumed run keeps when it first started
             self.record.started = earlier.started
         # A cancel request was for the driver that ran before this one.
-        if self._store is None:
-            (run_dir(self._project_path, run.run_id) / CANCEL_FILE).unlink(
-                missing_ok=True
-            )
-        else:
-            self._store.clear_cancel(run.run_id)
+        self._store.clear_cancel(run.run_id)
         self._jobs = {job.name: job for job in self.record.jobs}
         self._dirty = False
 
     def _earlier(self, run_id: str) -> RunRecord | None:
         try:
-            if self._store is None:
-                return load_record(self._project_path, run_id)
             return self._store.load_record(run_id)
         except RecordError as error:
-            if (
-                (run_dir(self._project_path, run_id) / RECORD_FILE).exists()
-                if self._store is None
-                else self._store.has_record(run_id)
-            ):
+            if self._store.has_record(run_id):
                 logger.warning("Starting a new record: %s", error)
             return None
 
@@ -273,10 +260,7 @@ class RunRecorder:
             # is its to write now.
             return
         try:
-            if self._store is None:
-                write_record(self._project_path, self.record)
-            else:
-                self._store.write_record(self.record)
+            self._store.write_record(self.record)
             self._dirty = False
         except Exception:  # a full disk or an unreachable S3 must not stop the run
             logger.exception("Could not write the run record of %s", self.record.run_id)
@@ -324,8 +308,6 @@ class RunRecorder:
             self._lease.renew()
         if self._dirty:
             self._write()
-        if self._store is None:
-            return cancel_reason(self._project_path, self.record.run_id)
         return self._store.cancel_reason(self.record.run_id)
 
     def finished(self, outcome: RunOutcome | None, error: BaseException | None) -> None:

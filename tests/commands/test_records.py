@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from kedro_pipelinename.batch import records
 from kedro_pipelinename.batch.engine import EngineRun, JobState, JobStatus
 from kedro_pipelinename.batch.plan import JobPlan, PlannedJob
 from kedro_pipelinename.batch.records import RunRecorder, load_record, request_cancel
 from kedro_pipelinename.batch.settings import BatchSettings
+from kedro_pipelinename.batch.stores import LocalStore
 from kedro_pipelinename.commands.live import view_of
 
 RUN_ID = "2026-01-01T00.00.00.000Z"
@@ -38,11 +38,11 @@ def test_a_round_of_500_job_changes_is_one_write(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     writes: list[str] = []
-    original = records.write_record
+    original = LocalStore.write_record
     monkeypatch.setattr(
-        records,
+        LocalStore,
         "write_record",
-        lambda path, record: (writes.append(record.state), original(path, record)),
+        lambda store, record: (writes.append(record.state), original(store, record)),
     )
     run = _run(tmp_path, 500)
     recorder = RunRecorder(run, "local", None)
