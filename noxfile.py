@@ -5,8 +5,9 @@ patched (same test ids; a test that fails only with the patch fails the session)
 read from ``../shared/kedro-tests`` (``KEDRO_TESTS_DIR`` elsewhere), with the
 counts written to ``build/kedro-suites/<kedro>.json``.
 
-The versions come from ``kedro_pipelinename.versions.TESTED_KEDRO`` (declared once,
-as data). ``nox -s matrix`` runs them all; ``nox -s "matrix(kedro='1.3.1')"`` one.
+The versions come from ``kedro_pipelinename.names.versions.TESTED_KEDRO``
+(declared once, as data). ``nox -s matrix`` runs them all;
+``nox -s "matrix(kedro='1.3.1')"`` one.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ nox.options.error_on_missing_interpreters = True
 
 def _tested_kedro() -> list[str]:
     # Parsed, not imported: importing the package would import (and need) Kedro.
-    source = Path(__file__).parent / "kedro_pipelinename" / "versions.py"
+    source = Path(__file__).parent / "kedro_pipelinename" / "names" / "versions.py"
     for statement in ast.parse(source.read_text()).body:
         if (
             isinstance(statement, ast.Assign)

@@ -20,17 +20,13 @@ from typing import TYPE_CHECKING
 
 from ._install import disabled_by_environment, install, is_installed, uninstall
 from ._lazy import lazy_attributes
-from .pipeline import names_of
-from .versions import SUPPORTED_KEDRO, UnsupportedKedroVersionError
+from .names.pipeline import names_of
+from .names.versions import SUPPORTED_KEDRO, UnsupportedKedroVersionError
 
 if TYPE_CHECKING:
-    from .command import (
-        RunCommandError,
-        build_resume_command,
-        build_run_command,
-        build_run_env,
-    )
-    from .run_context import RunContext, current_run
+    from .relaunch.argv import build_resume_command, build_run_command, build_run_env
+    from .relaunch.errors import RunCommandError
+    from .run.context import RunContext, current_run
 
 __version__ = "0.1.0"
 
@@ -53,12 +49,12 @@ __all__ = [
 # Imported on first use, so that ``import kedro_pipelinename`` in settings.py costs
 # no more than the patches themselves (see tests/benchmarks/bench_import.py).
 _LAZY = {
-    "RunContext": "run_context",
-    "current_run": "run_context",
-    "build_run_command": "command",
-    "build_run_env": "command",
-    "build_resume_command": "command",
-    "RunCommandError": "command",
+    "RunContext": "run.context",
+    "current_run": "run.context",
+    "build_run_command": "relaunch.argv",
+    "build_run_env": "relaunch.argv",
+    "build_resume_command": "relaunch.argv",
+    "RunCommandError": "relaunch.errors",
 }
 
 

@@ -8,8 +8,8 @@ import threading
 import warnings
 from collections.abc import Iterator
 
-from ._patching import PATCHES
-from .versions import check_supported
+from .names.patching import PATCHES
+from .names.versions import check_supported
 
 #: ``1`` (or ``true``/``yes``/``on``) makes ``import kedro_pipelinename`` patch nothing.
 DISABLE_ENV_VAR = "KEDRO_PIPELINENAME_DISABLE"
@@ -38,13 +38,16 @@ def has_native_support() -> bool:
 
 
 def _all_patches(*, native_names: bool) -> Iterator[tuple[type, str, object]]:
-    from . import pipeline, run_id, run_tracking, stamping
+    from .names import pipeline, stamping
+    from .relaunch import resume_hint
+    from .run import run_id, tracking
 
     if not native_names:
         yield from pipeline.patches()
         yield from stamping.patches()
     yield from run_id.patches()
-    yield from run_tracking.patches()
+    yield from tracking.patches()
+    yield from resume_hint.patches()
 
 
 def install() -> None:
@@ -57,7 +60,7 @@ def install() -> None:
 
     Raises:
         UnsupportedKedroVersionError: When the installed Kedro is outside
-            ``kedro_pipelinename.versions.SUPPORTED_KEDRO``; nothing is patched.
+            ``kedro_pipelinename.names.versions.SUPPORTED_KEDRO``; nothing is patched.
 
     Example:
         >>> import kedro_pipelinename  # installs on import

@@ -12,7 +12,8 @@ def lazy_attributes(package: str, table: Mapping[str, str]) -> Callable[[str], A
 
     Args:
         package: The package's ``__name__``.
-        table: Attribute name -> the submodule (relative to ``package``) defining it.
+        table: Attribute name -> the module defining it, relative to ``package``
+            (``"run.context"``, or ``"..engines.aws.runner"`` above it).
 
     Returns:
         The function to assign to the package's ``__getattr__``.
@@ -22,6 +23,7 @@ def lazy_attributes(package: str, table: Mapping[str, str]) -> Callable[[str], A
         module = table.get(name)
         if module is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        return getattr(import_module(f"{package}.{module}"), name)
+        relative = module if module.startswith(".") else f".{module}"
+        return getattr(import_module(relative, package), name)
 
     return __getattr__

@@ -25,9 +25,9 @@ from packaging.version import Version
 
 import kedro_pipelinename
 from kedro_pipelinename import _install
-from kedro_pipelinename._patching import PATCHES
-from kedro_pipelinename.pipeline import NAMES_ATTR, RULES
-from kedro_pipelinename.versions import (
+from kedro_pipelinename.names.patching import PATCHES
+from kedro_pipelinename.names.pipeline import NAMES_ATTR, RULES
+from kedro_pipelinename.names.versions import (
     SUPPORTED_KEDRO,
     TESTED_KEDRO,
     UnsupportedKedroVersionError,
@@ -337,7 +337,8 @@ def test_import_leaves_the_run_context_value_layer_for_first_use(
     code = (
         "import sys, kedro.framework.session, kedro_pipelinename; "
         "print(kedro_pipelinename.is_installed(), sorted(m for m in sys.modules "
-        "if m in ('kedro_pipelinename.run_context', 'kedro_pipelinename.command')))"
+        "if m in ('kedro_pipelinename.run.context', "
+        "'kedro_pipelinename.relaunch.argv')))"
     )
 
     result = run_command([sys.executable, "-c", code], cwd=tmp_path)

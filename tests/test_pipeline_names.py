@@ -15,15 +15,16 @@ import pytest
 from kedro.framework.project import _ProjectPipelines
 from kedro.pipeline import Pipeline, node
 
-from kedro_pipelinename import names_of, stamping
-from kedro_pipelinename.pipeline import (
+from kedro_pipelinename import names_of
+from kedro_pipelinename.names import stamping
+from kedro_pipelinename.names.pipeline import (
     NAMES_ATTR,
     RULES,
     normalise_names,
     validate_name,
     with_names,
 )
-from kedro_pipelinename.stamping import stamp_key
+from kedro_pipelinename.names.stamping import stamp_key
 from strategies import combine
 
 

@@ -7,10 +7,16 @@ node runs inside the pipeline and context it was planned in::
 
     kedro run --pipelines train --runner kedro_pipelinename.batch.AWSBatchRunner
 
-The core here (plan, pre-flight, driver, progress, settings, the engine
-interface) names no engine; engines live in subpackages and are found through
-the ``kedro_pipelinename.batch_engines`` entry points. Nothing here imports
-``boto3`` until an AWS Batch engine is opened; names are imported on first use.
+The core here (plan, pre-flight, driver, the run record and its store,
+settings, progress, signals, and the engine kit ``kit.py``) names no engine:
+engines live in ``kedro_pipelinename.engines`` and are found through the
+``kedro_pipelinename.batch_engines`` entry points. This ``__init__`` is the one
+exception, on purpose: it is the public façade users import from
+(``kedro_pipelinename.batch.AWSBatchRunner`` in ``--runner``), so it maps the
+shipped engines' runner, engine and settings classes to their modules. It
+imports them on first use only, and no module of the package imports it
+(``tests/test_architecture.py``). Nothing here imports ``boto3`` until an AWS
+Batch engine is opened.
 """
 
 from __future__ import annotations
@@ -20,16 +26,21 @@ from typing import TYPE_CHECKING
 from .._lazy import lazy_attributes
 
 if TYPE_CHECKING:
-    from .aws.engine import AWSBatchEngine
-    from .aws.runner import AWSBatchRunner
-    from .aws.settings import AWSBatchSettings
-    from .driver import Driver, RunOutcome
+    from ..engines.aws.engine import AWSBatchEngine
+    from ..engines.aws.runner import AWSBatchRunner
+    from ..engines.aws.settings import AWSBatchSettings
+    from ..engines.local.processes import LocalBatchEngine
+    from ..engines.local.runner import LocalBatchRunner
+    from ..engines.local.settings import LocalBatchSettings
+    from ..engines.slurm.engine import SlurmBatchEngine
+    from ..engines.slurm.runner import SlurmBatchRunner
+    from ..engines.slurm.settings import SlurmBatchSettings
+    from .driver import Driver
     from .engine import (
         Engine,
         EngineBase,
         EngineRun,
         EngineSpec,
-        JobNameRule,
         JobState,
         JobStatus,
         Submission,
@@ -46,22 +57,17 @@ if TYPE_CHECKING:
         PreflightError,
         RunCancelled,
     )
-    from .events import RunEvents
-    from .local.processes import LocalBatchEngine
-    from .local.runner import LocalBatchRunner
-    from .local.settings import LocalBatchSettings
+    from .events import RunEvents, RunOutcome
+    from .naming import JobNameRule
     from .plan import JobPlan, PlannedJob, plan_jobs
     from .progress import LogProgress
     from .runner import BatchRunner
     from .settings import BatchSettings, setting
-    from .slurm.engine import SlurmBatchEngine
-    from .slurm.runner import SlurmBatchRunner
-    from .slurm.settings import SlurmBatchSettings
 
 _LAZY = {
-    "AWSBatchEngine": "aws.engine",
-    "AWSBatchRunner": "aws.runner",
-    "AWSBatchSettings": "aws.settings",
+    "AWSBatchEngine": "..engines.aws.engine",
+    "AWSBatchRunner": "..engines.aws.runner",
+    "AWSBatchSettings": "..engines.aws.settings",
     "BatchError": "errors",
     "BatchJobError": "errors",
     "BatchRunner": "runner",
@@ -74,22 +80,22 @@ _LAZY = {
     "EngineSpec": "engine",
     "EngineUnavailable": "errors",
     "JobFailure": "errors",
-    "JobNameRule": "engine",
+    "JobNameRule": "naming",
     "JobPlan": "plan",
     "JobState": "engine",
     "JobStatus": "engine",
     "LogProgress": "progress",
-    "LocalBatchEngine": "local.processes",
-    "LocalBatchRunner": "local.runner",
-    "LocalBatchSettings": "local.settings",
+    "LocalBatchEngine": "..engines.local.processes",
+    "LocalBatchRunner": "..engines.local.runner",
+    "LocalBatchSettings": "..engines.local.settings",
     "PlannedJob": "plan",
     "PreflightError": "errors",
     "RunCancelled": "errors",
     "RunEvents": "events",
-    "RunOutcome": "driver",
-    "SlurmBatchEngine": "slurm.engine",
-    "SlurmBatchRunner": "slurm.runner",
-    "SlurmBatchSettings": "slurm.settings",
+    "RunOutcome": "events",
+    "SlurmBatchEngine": "..engines.slurm.engine",
+    "SlurmBatchRunner": "..engines.slurm.runner",
+    "SlurmBatchSettings": "..engines.slurm.settings",
     "Submission": "engine",
     "check_engine": "engine",
     "engine_checks": "engine",

@@ -19,7 +19,7 @@ from typing import Final
 
 from attrs import define
 
-from ..redaction import Redactor
+from ..relaunch.redaction import Redactor
 from .engine import Engine
 from .record_model import RUN_CANCELLED, RUN_RUNNING, RunRecord, is_finished, now
 from .records import mark_cancelled, observe, shared_state

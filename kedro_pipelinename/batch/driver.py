@@ -40,12 +40,10 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 
-from attrs import define
-
 from .cancelling import cancel_jobs
 from .engine import Engine, JobState, JobStatus, Submission
 from .errors import EngineUnavailable, JobFailure, RunCancelled
-from .events import NoEvents, RunEvents
+from .events import NoEvents, RunEvents, RunOutcome
 from .outage import Outage
 from .plan import JobPlan
 from .progress import Progress, summarise
@@ -62,31 +60,6 @@ _UNDER_WAY = frozenset({JobStatus.QUEUED, JobStatus.STARTING, JobStatus.RUNNING}
 #: finished job (a 400-job chain: ~1.15 DescribeJobs per level), quickly enough
 #: that after a long job the wait comes back down within a few dozen jobs.
 _SHRINK_ON_FINISH = 0.9
-
-
-@define(frozen=True, kw_only=True)
-class RunOutcome:
-    """How a run ended.
-
-    Attributes:
-        succeeded: Names of the jobs that succeeded.
-        failures: Every job that failed, with the engine's reasons.
-        not_run: Jobs never submitted (a parent failed, or fail_fast stopped
-            the run) or cancelled before they finished.
-        job_ids: Job name -> engine id, for every submitted or adopted job.
-        adopted: Names of the jobs an earlier driver of the run had submitted.
-    """
-
-    succeeded: frozenset[str]
-    failures: tuple[JobFailure, ...]
-    not_run: tuple[str, ...]
-    job_ids: Mapping[str, str]
-    adopted: frozenset[str] = frozenset()
-
-    @property
-    def ok(self) -> bool:
-        """Whether every job succeeded."""
-        return not self.failures and not self.not_run
 
 
 class Driver:

@@ -8,13 +8,41 @@ display is separate (``progress.py``): it only gets counts.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Protocol
 
+from attrs import define
+
+from .errors import JobFailure
+
 if TYPE_CHECKING:
-    from .driver import RunOutcome
     from .engine import JobState
     from .plan import JobPlan
+
+
+@define(frozen=True, kw_only=True)
+class RunOutcome:
+    """How a run ended.
+
+    Attributes:
+        succeeded: Names of the jobs that succeeded.
+        failures: Every job that failed, with the engine's reasons.
+        not_run: Jobs never submitted (a parent failed, or fail_fast stopped
+            the run) or cancelled before they finished.
+        job_ids: Job name -> engine id, for every submitted or adopted job.
+        adopted: Names of the jobs an earlier driver of the run had submitted.
+    """
+
+    succeeded: frozenset[str]
+    failures: tuple[JobFailure, ...]
+    not_run: tuple[str, ...]
+    job_ids: Mapping[str, str]
+    adopted: frozenset[str] = frozenset()
+
+    @property
+    def ok(self) -> bool:
+        """Whether every job succeeded."""
+        return not self.failures and not self.not_run
 
 
 class RunEvents(Protocol):

@@ -31,7 +31,7 @@ import socket
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from attrs import define
 
@@ -39,9 +39,6 @@ from .errors import BatchError
 from .pids import is_running, process_start
 from .record_model import now, parse_time
 from .record_store import atomic_write, make_run_dir, run_dir
-
-if TYPE_CHECKING:
-    from .stores import RecordStore
 
 logger = logging.getLogger(__name__)
 
@@ -189,17 +186,6 @@ def read_holder(project_path: Path, run_id: str) -> Holder | None:
     except OSError:
         return None
     return Holder.parse(text)
-
-
-def live_holder(where: Path | RecordStore, run_id: str) -> Holder | None:
-    """The run's live lease holder, or ``None`` (``where``: a project
-    directory, or the store of its records)."""
-    holder = (
-        read_holder(Path(where), run_id)
-        if isinstance(where, (str, os.PathLike))
-        else where.read_holder(run_id)
-    )
-    return holder if holder is not None and holder.alive() else None
 
 
 class Lease:

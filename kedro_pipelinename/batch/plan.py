@@ -13,7 +13,7 @@ Grouping by namespace can make two jobs need each other (``a.x -> y -> a.z`` wit
 the jobs on them are split into one job per node, which can never cycle; the
 rest of the grouping is kept.
 
-Job names follow the engine's ``JobNameRule`` (``engine.py``): ``<prefix>-<group>``
+Job names follow the engine's ``JobNameRule`` (``naming.py``): ``<prefix>-<group>``
 made valid, unique within the run, and the same for the same pipeline.
 """
 
@@ -28,15 +28,15 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from attrs import define, field
 
-from .engine import JobNameRule
 from .errors import BatchSettingsError, to_str_tuple
+from .naming import JobNameRule
 from .settings import BatchSettings
 
 if TYPE_CHECKING:
     from kedro.pipeline import Pipeline
     from kedro.pipeline.node import Node
 
-    from ..run_context import RunContext
+    from ..run.context import RunContext
 
 logger = logging.getLogger(__name__)
 
@@ -332,7 +332,7 @@ def plan_jobs(
         The plan.
 
     Raises:
-        kedro_pipelinename.command.RunCommandError: When a job's command cannot
+        kedro_pipelinename.relaunch.argv.RunCommandError: When a job's command cannot
             be built (see ``build_run_command``).
 
     Example:
@@ -340,7 +340,7 @@ def plan_jobs(
         >>> [job.name for job in plan.jobs]  # doctest: +SKIP
         ['kedro-client_1', 'kedro-client_2']
     """
-    from ..command import build_run_commands, build_run_env
+    from ..relaunch.argv import build_run_commands, build_run_env
 
     groups = group_nodes(pipeline, settings.grouping)
     names = job_names.names(settings.job_name_prefix, [key[1] for key, _ in groups])

@@ -23,22 +23,22 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-from ..boundaries import (
+from ..relaunch.boundaries import (
     BoundaryError,
     argv_argument,
     environment_variable,
     exec_problem,
     pipeline_name_part,
 )
-from ..catalog import dataset_in
-from ..run_id import RUN_ID_ENV_VAR
+from ..run.catalog import dataset_in
+from ..run.run_id import RUN_ID_ENV_VAR
 from .errors import PreflightError
 from .plan import JobPlan
 
 if TYPE_CHECKING:
     from kedro.pipeline import Pipeline
 
-    from ..catalog import Catalog, Dataset
+    from ..run.catalog import Catalog, Dataset
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from typing import Any, Final
 import cattrs
 from attrs import Attribute, define, field
 
-from ..run_id import InvalidRunIdError, check_safe_run_id
+from ..run.run_id import InvalidRunIdError, check_safe_run_id
 from .errors import BatchError
 from .plan import JobPlan, PlannedJob
 

@@ -22,7 +22,7 @@ from typing import Final
 
 from attrs import define
 
-from ..run_id import InvalidRunIdError, check_safe_run_id
+from ..run.run_id import InvalidRunIdError, check_safe_run_id
 from .record_model import RecordError, RunRecord, now, parse_record, record_data
 
 #: Where the records of a project's runs are, relative to the project.

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
-from ..redaction import Redactor, looks_secret, reference
+from ..relaunch.redaction import Redactor, looks_secret, reference
 from .engine import JobState, JobStatus
 from .errors import RunCancelled
 from .pids import process_start
@@ -70,8 +70,8 @@ from .record_store import (
 from .stores import LocalStore, RecordStore
 
 if TYPE_CHECKING:
-    from .driver import RunOutcome
     from .engine import EngineRun
+    from .events import RunOutcome
     from .stores import RunLease
 
 __all__ = [

@@ -16,8 +16,8 @@ import shutil
 import sys
 from collections.abc import Mapping
 
-from ..redaction import expand_references, references_in, shell_quote
-from ..run_id import RUN_ID_ENV_VAR
+from ..relaunch.redaction import expand_references, references_in, shell_quote
+from ..run.run_id import RUN_ID_ENV_VAR
 from .errors import BatchError
 from .record_model import ResumeCommand
 

@@ -26,12 +26,12 @@ import attrs
 from attrs import define
 from kedro.runner import AbstractRunner
 
-from ..redaction import Redactor, redacted_failure, redacted_logs, redactor_for
-from ..run_id import run_id_from_environment
+from ..relaunch.redaction import Redactor, redacted_logs, redactor_for
+from ..run.run_id import run_id_from_environment
 from .driver import Driver
 from .engine import Engine, EngineRun, bound_settings, check_engine
 from .engines import engine_named, installed_engines
-from .errors import BatchJobError, BatchSettingsError, PreflightError
+from .errors import BatchJobError, BatchSettingsError, JobFailure, PreflightError
 from .lease import lease_timeout
 from .plan import JobPlan, plan_jobs
 from .preflight import not_persisted_outputs, require_names, run_preflight
@@ -57,8 +57,8 @@ if TYPE_CHECKING:
     from kedro.pipeline import Pipeline
     from pluggy import PluginManager
 
-    from ..catalog import SavingCatalog
-    from ..run_context import RunContext
+    from ..run.catalog import SavingCatalog
+    from ..run.context import RunContext
 
 logger = logging.getLogger(__name__)
 
@@ -180,6 +180,10 @@ class BatchRunner(AbstractRunner):
         and runs with ``kedro run --pipelines train --runner my_pkg.SlurmRunner``.
     """
 
+    #: Where users import the class from (``--runner``) when that is not its
+    #: module: the ``kedro_pipelinename.batch`` names of the shipped runners.
+    public_path: ClassVar[str | None] = "kedro_pipelinename.batch.BatchRunner"
+
     #: The engine this runner runs on; ``None``: the ``engine`` setting says.
     engine: ClassVar[type[Engine] | None] = None
 
@@ -245,9 +249,9 @@ class BatchRunner(AbstractRunner):
                 after the run's unfinished jobs were cancelled and the resume
                 command was logged.
         """
-        from ..command import RunCommandError
-        from ..run_context import current_run
-        from ..run_tracking import run_parameters
+        from ..relaunch.errors import RunCommandError
+        from ..run.context import current_run
+        from ..run.tracking import run_parameters
 
         label = self._label()
         _show_progress_logs()
@@ -541,12 +545,10 @@ class BatchRunner(AbstractRunner):
         again, so nothing runs twice and no ``--from-nodes`` must be worked out
         (which jobs cancelled mid-run would make wrong).
         """
-        from ..command import (
-            RunCommandError,
-            _has_option,
-            build_run_command,
-            runner_params_argument,
-        )
+        from ..relaunch.argv import build_run_command
+        from ..relaunch.errors import RunCommandError
+        from ..relaunch.kedro_cli import has_option as _has_option
+        from ..relaunch.params import runner_params_argument
 
         variables = {
             name: value
@@ -580,13 +582,10 @@ class BatchRunner(AbstractRunner):
 
     @classmethod
     def _public_path(cls) -> str:
-        from importlib import import_module
-
-        package = import_module("kedro_pipelinename.batch")
-        exported = getattr(package, "__all__", ())
-        if cls.__name__ in exported:
-            return f"kedro_pipelinename.batch.{cls.__name__}"
-        return f"{cls.__module__}.{cls.__qualname__}"
+        # Read from the class's own namespace: a user's subclass of
+        # LocalBatchRunner must not be written as LocalBatchRunner.
+        declared = cls.__dict__.get("public_path")
+        return declared or f"{cls.__module__}.{cls.__qualname__}"
 
     def _leave_placeholders(self, pipeline: Pipeline, catalog: SavingCatalog) -> None:
         for name in not_persisted_outputs(pipeline, catalog):
@@ -596,3 +595,12 @@ class BatchRunner(AbstractRunner):
                 logger.debug(
                     "Could not leave a placeholder for %s", name, exc_info=True
                 )
+
+
+def redacted_failure(failure: JobFailure, redactor: Redactor) -> JobFailure:
+    """``failure`` with its reason and detail (a job's last lines) redacted."""
+    return attrs.evolve(
+        failure,
+        reason=None if failure.reason is None else redactor.text(failure.reason),
+        detail=None if failure.detail is None else redactor.text(failure.detail),
+    )

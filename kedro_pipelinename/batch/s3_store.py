@@ -32,7 +32,7 @@ from typing import Any, Final
 
 from attrs import define, field
 
-from ..run_id import InvalidRunIdError, check_safe_run_id
+from ..run.run_id import InvalidRunIdError, check_safe_run_id
 from .lease import (
     _TRIES,
     Holder,

@@ -141,3 +141,14 @@ def open_store(project_path: Path, record_uri: str | None) -> RecordStore:
         f"Batch setting 'record_uri' must be an s3://bucket/prefix URI (or unset "
         f"for {records_dir(Path(project_path))}); got {record_uri!r}."
     )
+
+
+def live_holder(where: Path | RecordStore, run_id: str) -> Holder | None:
+    """The run's live lease holder, or ``None`` (``where``: a project
+    directory, or the store of its records)."""
+    holder = (
+        read_holder(Path(where), run_id)
+        if isinstance(where, (str, os.PathLike))
+        else where.read_holder(run_id)
+    )
+    return holder if holder is not None and holder.alive() else None

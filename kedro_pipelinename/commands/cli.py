@@ -19,10 +19,10 @@ from typing import Any
 import click
 
 from ..batch.errors import BatchError
-from ..batch.records import RUN_RUNNING
+from ..batch.record_model import RUN_RUNNING
 from ..batch.settings import env_var_name
 from ..batch.stores import RecordStore, open_store
-from ..run_id import InvalidRunIdError, check_safe_run_id
+from ..run.run_id import InvalidRunIdError, check_safe_run_id
 from .control import cancel_run, resume_run
 from .graph import FORMATS, PICTURES, GraphvizMissing, draw, render
 from .live import current_view

@@ -20,11 +20,16 @@ from pathlib import Path
 from typing import Final
 
 from ..batch.cancelling import cancel_orphaned
-from ..batch.lease import LeaseHeld, lease_timeout, live_holder
-from ..batch.record_model import RUN_RUNNING, RUN_SUCCEEDED, RecordError, RunRecord
-from ..batch.records import is_finished
+from ..batch.lease import LeaseHeld, lease_timeout
+from ..batch.record_model import (
+    RUN_RUNNING,
+    RUN_SUCCEEDED,
+    RecordError,
+    RunRecord,
+    is_finished,
+)
 from ..batch.resume import resolve, shell_line
-from ..batch.stores import RecordStore, as_store
+from ..batch.stores import RecordStore, as_store, live_holder
 from .live import reopened, unreachable
 
 #: How often cancel looks whether the driver has stopped (seconds).

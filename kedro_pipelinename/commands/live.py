@@ -21,9 +21,7 @@ from attrs import define
 from ..batch.engine import Engine, EngineRun, JobState
 from ..batch.engines import engine_named
 from ..batch.errors import BatchError, BatchSettingsError
-from ..batch.lease import live_holder
-from ..batch.record_model import JobAttempt, parse_time
-from ..batch.records import (
+from ..batch.record_model import (
     CANCELLED,
     FAILED,
     RUN_CANCELLED,
@@ -31,13 +29,15 @@ from ..batch.records import (
     RUN_RUNNING,
     RUN_SUCCEEDED,
     SUCCEEDED,
+    JobAttempt,
     JobRecord,
     RunRecord,
     is_finished,
-    shared_state,
+    parse_time,
 )
+from ..batch.records import shared_state
 from ..batch.settings import BatchSettings
-from ..batch.stores import RecordStore
+from ..batch.stores import RecordStore, live_holder
 
 
 class EngineUnreachable(BatchError):

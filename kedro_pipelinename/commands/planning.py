@@ -24,14 +24,14 @@ from ..batch.errors import BatchError
 from ..batch.records import redacted_job
 from ..batch.runner import BatchRunner, ResolvedSettings, run_redactor
 from ..batch.settings import SHARED_BLOCK, BatchSettings, given_setting
-from ..redaction import Redactor
+from ..relaunch.redaction import Redactor
 
 if TYPE_CHECKING:
     from kedro.pipeline import Pipeline
 
     from ..batch.engine import EngineRun
     from ..batch.plan import JobPlan
-    from ..run_context import RunContext
+    from ..run.context import RunContext
 
 #: The engine of a plan when neither ``--engine`` nor the ``engine`` setting says.
 DEFAULT_ENGINE: Final = "local"

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from ..batch.records import FAILED
+from ..batch.record_model import FAILED
 from .graph import columns
 from .live import RunView
 

@@ -59,7 +59,7 @@ def demo_command(pipeline: str = DEMO_PIPELINE, runner: str = RUNNER) -> list[st
         >>> demo_command()[-1]
         '--runner=kedro_pipelinename.batch.LocalBatchRunner'
     """
-    from ..command import pipelines_arguments
+    from ..relaunch.selection import pipelines_arguments
 
     return [
         sys.executable,

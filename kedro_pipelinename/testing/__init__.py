@@ -39,7 +39,7 @@ from pathlib import Path
 
 import pytest
 
-from kedro_pipelinename.batch import installed_engines
+from kedro_pipelinename.batch.kit import installed_engines
 
 from .contract import EngineContract
 from .harness import (

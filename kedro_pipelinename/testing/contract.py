@@ -17,7 +17,7 @@ from typing import ClassVar, cast
 import attrs
 import pytest
 
-from kedro_pipelinename.batch import (
+from kedro_pipelinename.batch.kit import (
     BatchSettings,
     Driver,
     Engine,

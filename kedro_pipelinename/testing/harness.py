@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 import psutil
 import pytest
 
-from kedro_pipelinename.batch import (
+from kedro_pipelinename.batch.kit import (
     BatchSettings,
     Engine,
     EngineRun,

@@ -9,16 +9,13 @@ from pathlib import Path
 import pytest
 from through_proxy import engine_through, settings_through
 
-from kedro_pipelinename.batch.aws import (
-    AWSBatchEngine,
-    AWSBatchRunner,
-    AWSBatchSettings,
-    make_client,
-)
-from kedro_pipelinename.batch.aws.api import endpoint_from_environment
 from kedro_pipelinename.batch.engine import EngineRun, Submission, check_engine
 from kedro_pipelinename.batch.errors import BatchSettingsError
 from kedro_pipelinename.batch.settings import BatchSettings, resolve_settings
+from kedro_pipelinename.engines.aws.api import endpoint_from_environment, make_client
+from kedro_pipelinename.engines.aws.engine import AWSBatchEngine
+from kedro_pipelinename.engines.aws.runner import AWSBatchRunner
+from kedro_pipelinename.engines.aws.settings import AWSBatchSettings
 from support.aws import BatchWorld
 from support.fault_proxy import FaultProxy
 from support.plans import plan_of, planned

@@ -12,8 +12,9 @@ import pytest
 from through_proxy import engine_through
 
 from engines.moto_compute import MotoCompute
-from kedro_pipelinename.batch.driver import Driver, RunOutcome
+from kedro_pipelinename.batch.driver import Driver
 from kedro_pipelinename.batch.engine import Submission
+from kedro_pipelinename.batch.events import RunOutcome
 from kedro_pipelinename.batch.progress import LogProgress
 from kedro_pipelinename.batch.settings import BatchSettings
 from support.aws import BatchWorld
@@ -58,7 +59,7 @@ def test_a_job_stuck_in_runnable_is_warned_about_then_fails_the_run(
     )
     plan = plan_of([planned("kedro-a"), planned("kedro-b", depends_on=["kedro-a"])])
 
-    with caplog.at_level(logging.WARNING, "kedro_pipelinename.batch.aws"):
+    with caplog.at_level(logging.WARNING, "kedro_pipelinename.engines.aws"):
         outcome = _run_bounded(Driver(plan, engine, FAST, LogProgress()), batch_world)
 
     (failure,) = [f for f in outcome.failures if not f.caused_by_dependency]
@@ -82,7 +83,7 @@ def test_without_runnable_timeout_a_runnable_job_is_only_warned_about(
 ) -> None:
     engine = engine_through(batch_world, proxy, runnable_warning=0.05)
     job_id = engine.submit(Submission(job=planned("kedro-a")))
-    with caplog.at_level(logging.WARNING, "kedro_pipelinename.batch.aws"):
+    with caplog.at_level(logging.WARNING, "kedro_pipelinename.engines.aws"):
         # Bounded: at most 40 polls, 20 ms apart.
         for _ in range(40):
             state = engine.poll([job_id])[job_id]

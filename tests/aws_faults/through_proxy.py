@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from kedro_pipelinename.batch.aws import AWSBatchEngine, AWSBatchSettings, make_client
+from kedro_pipelinename.engines.aws.api import make_client
+from kedro_pipelinename.engines.aws.engine import AWSBatchEngine
+from kedro_pipelinename.engines.aws.settings import AWSBatchSettings
 from support.aws import BatchWorld, StrictLimits
 from support.fault_proxy import FaultProxy
 from support.plans import RUN_ID

@@ -14,11 +14,11 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ReadTimeoutError
 
-from kedro_pipelinename.batch.aws import AWSBatchEngine
 from kedro_pipelinename.batch.driver import Driver
 from kedro_pipelinename.batch.engine import Submission
 from kedro_pipelinename.batch.progress import LogProgress
 from kedro_pipelinename.batch.settings import BatchSettings
+from kedro_pipelinename.engines.aws.engine import AWSBatchEngine
 from support.aws import AWS_JOB_NAME, BatchWorld, StrictLimits
 from support.plans import RUN_ID, plan_of, planned, wide_dag
 

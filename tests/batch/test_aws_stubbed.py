@@ -15,14 +15,6 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from kedro_pipelinename.batch.aws import (
-    AWSBatchEngine,
-    AWSBatchSettings,
-    TokenBucket,
-    job_state,
-    make_client,
-    submit_job_request,
-)
 from kedro_pipelinename.batch.driver import Driver
 from kedro_pipelinename.batch.engine import JobStatus, Submission
 from kedro_pipelinename.batch.errors import (
@@ -33,6 +25,14 @@ from kedro_pipelinename.batch.errors import (
 from kedro_pipelinename.batch.plan import JobPlan
 from kedro_pipelinename.batch.progress import LogProgress
 from kedro_pipelinename.batch.settings import BatchSettings
+from kedro_pipelinename.engines.aws.api import (
+    TokenBucket,
+    job_state,
+    make_client,
+    submit_job_request,
+)
+from kedro_pipelinename.engines.aws.engine import AWSBatchEngine
+from kedro_pipelinename.engines.aws.settings import AWSBatchSettings
 from support.plans import RUN_ID, plan_of, planned
 
 FAST = BatchSettings(poll_interval=0.001, max_poll_interval=0.004)

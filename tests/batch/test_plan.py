@@ -10,11 +10,9 @@ from hypothesis import strategies as st
 from kedro.io import DataCatalog
 from kedro.pipeline import Pipeline, node, pipeline
 
-from kedro_pipelinename.batch import engine as engine_module
-from kedro_pipelinename.batch.aws import SPEC as AWS_SPEC
-from kedro_pipelinename.batch.engine import JobNameRule
+from kedro_pipelinename.batch import naming as naming_module
 from kedro_pipelinename.batch.errors import BatchSettingsError, PreflightError
-from kedro_pipelinename.batch.local import SPEC as LOCAL_SPEC
+from kedro_pipelinename.batch.naming import JobNameRule
 from kedro_pipelinename.batch.plan import plan_jobs
 from kedro_pipelinename.batch.preflight import (
     check_persisted,
@@ -22,12 +20,11 @@ from kedro_pipelinename.batch.preflight import (
     require_names,
 )
 from kedro_pipelinename.batch.settings import BatchSettings
-from kedro_pipelinename.command import (
-    RunCommandError,
-    build_run_command,
-    build_run_commands,
-)
-from kedro_pipelinename.run_context import RunContext
+from kedro_pipelinename.engines.aws import SPEC as AWS_SPEC
+from kedro_pipelinename.engines.local import SPEC as LOCAL_SPEC
+from kedro_pipelinename.relaunch.argv import build_run_command, build_run_commands
+from kedro_pipelinename.relaunch.errors import RunCommandError
+from kedro_pipelinename.run.context import RunContext
 from support.batch_project import persisted_dataset_type
 from support.cli import run_options
 from support.plans import RUN_ID
@@ -281,9 +278,9 @@ def _job_names_one_suffix_at_a_time(
     taken: set[str] = set()
     names = []
     for group in groups:
-        base = f"{prefix}-{engine_module._sanitise(group, invalid)}"
+        base = f"{prefix}-{naming_module._sanitise(group, invalid)}"
         if len(base) > rule.max_length:
-            base = rule._fit(base, f"-{engine_module._short_hash(group)}")
+            base = rule._fit(base, f"-{naming_module._short_hash(group)}")
         candidate, number = base, 1
         while rule._key(candidate) in taken:
             number += 1

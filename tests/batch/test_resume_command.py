@@ -10,8 +10,10 @@ import pytest
 
 from kedro_pipelinename.batch.runner import _as_variables
 from kedro_pipelinename.batch.settings import BatchSettings, resolve_settings
-from kedro_pipelinename.command import _option, _parse, runner_params_argument
-from kedro_pipelinename.run_tracking import resume_hint
+from kedro_pipelinename.relaunch.kedro_cli import option_for as _option
+from kedro_pipelinename.relaunch.kedro_cli import parse_value as _parse
+from kedro_pipelinename.relaunch.params import runner_params_argument
+from kedro_pipelinename.relaunch.resume_hint import resume_hint
 from support.cli import run_options
 
 ARGUMENTS: dict[str, Any] = {

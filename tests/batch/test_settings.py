@@ -5,14 +5,12 @@ from __future__ import annotations
 import pytest
 
 from kedro_pipelinename.batch import BatchRunner, LocalBatchRunner
-from kedro_pipelinename.batch.aws import (
-    AWSBatchEngine,
-    AWSBatchRunner,
-    AWSBatchSettings,
-)
 from kedro_pipelinename.batch.errors import BatchSettingsError
-from kedro_pipelinename.batch.local import LocalBatchEngine
 from kedro_pipelinename.batch.settings import BatchSettings, resolve_settings
+from kedro_pipelinename.engines.aws.engine import AWSBatchEngine
+from kedro_pipelinename.engines.aws.runner import AWSBatchRunner
+from kedro_pipelinename.engines.aws.settings import AWSBatchSettings
+from kedro_pipelinename.engines.local.processes import LocalBatchEngine
 
 REQUIRED = {"job_queue": "queue", "job_definition": "definition"}
 
@@ -276,7 +274,7 @@ def test_the_shared_block_serves_every_engine_and_the_engine_block_wins(
     # The local engine caps max_parallel by the machine (tests/local_batch/
     # test_machine_limits.py); here, a machine that holds what is asked.
     monkeypatch.setattr(
-        "kedro_pipelinename.batch.local.processes.machine_parallelism",
+        "kedro_pipelinename.engines.local.processes.machine_parallelism",
         lambda asked, **_: (asked, None),
     )
     parameters = {

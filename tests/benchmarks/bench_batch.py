@@ -39,11 +39,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "batch"))
 
 from batch_support import RUN_ID, create_batch_resources, wide_dag
 
-from kedro_pipelinename.batch.aws import AWSBatchEngine, AWSBatchSettings, make_client
 from kedro_pipelinename.batch.driver import Driver
 from kedro_pipelinename.batch.plan import JobPlan
 from kedro_pipelinename.batch.progress import LogProgress
 from kedro_pipelinename.batch.settings import BatchSettings
+from kedro_pipelinename.engines.aws.api import make_client
+from kedro_pipelinename.engines.aws.engine import AWSBatchEngine
+from kedro_pipelinename.engines.aws.settings import AWSBatchSettings
 
 REGION = "eu-west-1"
 DESCRIBE_RATIO_TARGET = 50.0

@@ -52,7 +52,7 @@ import kedro_pipelinename  # noqa: F401  (installs the patch: pipeline.name)
 from kedro_pipelinename.batch.plan import JobPlan, plan_jobs
 from kedro_pipelinename.batch.preflight import run_preflight
 from kedro_pipelinename.batch.settings import BatchSettings
-from kedro_pipelinename.run_context import RunContext
+from kedro_pipelinename.run.context import RunContext
 
 CONTEXT = RunContext(
     run_id=RUN_ID, pipeline_names=("train",), env="prod", runtime_params={"alpha": 1}

@@ -46,16 +46,14 @@ TESTS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TESTS))
 sys.path.insert(0, str(TESTS / "engines"))
 
-from kedro_pipelinename.batch.aws import (  # noqa: E402
-    AWSBatchEngine,
-    AWSBatchSettings,
-    make_client,
-)
 from kedro_pipelinename.batch.driver import Driver  # noqa: E402
 from kedro_pipelinename.batch.engine import Engine, EngineRun, JobState  # noqa: E402
 from kedro_pipelinename.batch.plan import JobPlan  # noqa: E402
 from kedro_pipelinename.batch.progress import LogProgress  # noqa: E402
 from kedro_pipelinename.batch.settings import BatchSettings  # noqa: E402
+from kedro_pipelinename.engines.aws.api import make_client  # noqa: E402
+from kedro_pipelinename.engines.aws.engine import AWSBatchEngine  # noqa: E402
+from kedro_pipelinename.engines.aws.settings import AWSBatchSettings  # noqa: E402
 from support.aws import StrictLimits, create_batch_resources  # noqa: E402
 from support.plans import RUN_ID, plan_of, planned, wide_dag  # noqa: E402
 

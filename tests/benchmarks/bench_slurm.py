@@ -35,12 +35,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from kedro_pipelinename.batch.driver import Driver
 from kedro_pipelinename.batch.engine import Engine, EngineRun
-from kedro_pipelinename.batch.local import LocalBatchEngine, LocalBatchSettings
 from kedro_pipelinename.batch.plan import PlannedJob
 from kedro_pipelinename.batch.progress import LogProgress
 from kedro_pipelinename.batch.settings import BatchSettings
-from kedro_pipelinename.batch.slurm import SlurmBatchEngine, SlurmBatchSettings
-from kedro_pipelinename.batch.slurm.commands import SlurmCommands
+from kedro_pipelinename.engines.local.processes import LocalBatchEngine
+from kedro_pipelinename.engines.local.settings import LocalBatchSettings
+from kedro_pipelinename.engines.slurm.commands import SlurmCommands
+from kedro_pipelinename.engines.slurm.engine import SlurmBatchEngine
+from kedro_pipelinename.engines.slurm.settings import SlurmBatchSettings
 from kedro_pipelinename.testing import EngineHarness
 from support.slurm import SLURM_CONF, running_cluster
 

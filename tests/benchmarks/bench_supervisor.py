@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from kedro_pipelinename.batch.local.processes import supervisor_argv
+from kedro_pipelinename.engines.local.processes import supervisor_argv
 
 
 def _rss_kib(pid: int) -> int:

@@ -33,15 +33,17 @@ from kedro.pipeline import node, pipeline
 
 from kedro_pipelinename import RunCommandError, RunContext
 from kedro_pipelinename.batch.engine import EngineRun, JobStatus, Submission
-from kedro_pipelinename.batch.local import LocalBatchEngine, LocalBatchSettings
 from kedro_pipelinename.batch.plan import JobPlan, PlannedJob
 from kedro_pipelinename.batch.preflight import check_values
 from kedro_pipelinename.batch.settings import BatchSettings
-from kedro_pipelinename.batch.slurm import SlurmBatchEngine, SlurmBatchSettings
-from kedro_pipelinename.batch.slurm.commands import SlurmCommands
-from kedro_pipelinename.batch.slurm.script import JobFiles, batch_script, job_data
-from kedro_pipelinename.boundaries import MAX_ARG_STRLEN, BoundaryError
-from kedro_pipelinename.command import build_run_command, build_run_env
+from kedro_pipelinename.engines.local.processes import LocalBatchEngine
+from kedro_pipelinename.engines.local.settings import LocalBatchSettings
+from kedro_pipelinename.engines.slurm.commands import SlurmCommands
+from kedro_pipelinename.engines.slurm.engine import SlurmBatchEngine
+from kedro_pipelinename.engines.slurm.script import JobFiles, batch_script, job_data
+from kedro_pipelinename.engines.slurm.settings import SlurmBatchSettings
+from kedro_pipelinename.relaunch.argv import build_run_command, build_run_env
+from kedro_pipelinename.relaunch.boundaries import MAX_ARG_STRLEN, BoundaryError
 from strategies import combine, hostile_file_name, hostile_text, job_values
 
 FUZZ_EXAMPLES = int(os.environ.get("KEDRO_PIPELINENAME_FUZZ_EXAMPLES", "25"))
@@ -382,8 +384,8 @@ def test_the_fuzzers_run_the_real_bash() -> None:
 def test_an_aws_request_carries_every_value_verbatim_or_is_refused(
     arguments: list[str], env: dict[str, str]
 ) -> None:
-    from kedro_pipelinename.batch.aws import submit_job_request
-    from kedro_pipelinename.batch.aws.settings import AWSBatchSettings
+    from kedro_pipelinename.engines.aws.api import submit_job_request
+    from kedro_pipelinename.engines.aws.settings import AWSBatchSettings
 
     job = _job(["kedro", *arguments], env, "kedro-job")
     settings = AWSBatchSettings(

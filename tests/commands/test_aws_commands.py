@@ -18,7 +18,7 @@ import pytest
 
 from engines.moto_compute import MotoCompute
 from kedro_pipelinename.batch.record_model import parse_record
-from kedro_pipelinename.batch.records import write_record
+from kedro_pipelinename.batch.record_store import write_record
 from kedro_pipelinename.commands.live import ask_engine
 from support.aws import BatchWorld, StrictLimits
 from support.cli import kedro_cli
@@ -187,7 +187,7 @@ def test_status_of_500_aws_jobs_costs_five_describe_jobs(
     run = parse_record(record_data)  # a format-1 record, migrated
     write_record(tmp_path, run)
     limits = StrictLimits()
-    import kedro_pipelinename.batch.aws.engine as aws_engine
+    import kedro_pipelinename.engines.aws.engine as aws_engine
 
     original = aws_engine.make_client
     monkeypatch.setattr(

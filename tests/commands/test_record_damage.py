@@ -22,8 +22,7 @@ from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kedro_pipelinename.batch.record_model import parse_record
-from kedro_pipelinename.batch.records import RecordError
+from kedro_pipelinename.batch.record_model import RecordError, parse_record
 from kedro_pipelinename.commands import control
 from kedro_pipelinename.commands.cli import commands
 from strategies import RECORD_RUN_ID, damaged_records

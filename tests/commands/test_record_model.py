@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from kedro_pipelinename.batch.lease import Lease, LeaseHeld, lease_path
 from kedro_pipelinename.batch.record_model import RecordError, parse_record, record_data
-from kedro_pipelinename.redaction import redactor_for
+from kedro_pipelinename.relaunch.redaction import redactor_for
 
 RUN_ID = "2026-01-01T00.00.00.000Z"
 
@@ -281,7 +281,8 @@ def test_a_driver_that_lost_its_lease_stops_writing_the_record(tmp_path: Path) -
     from kedro_pipelinename.batch.engine import EngineRun
     from kedro_pipelinename.batch.plan import JobPlan, PlannedJob
     from kedro_pipelinename.batch.record_model import now
-    from kedro_pipelinename.batch.records import RunRecorder, load_record
+    from kedro_pipelinename.batch.record_store import load_record
+    from kedro_pipelinename.batch.records import RunRecorder
     from kedro_pipelinename.batch.settings import BatchSettings
 
     job = PlannedJob(

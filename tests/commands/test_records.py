@@ -8,7 +8,8 @@ import pytest
 
 from kedro_pipelinename.batch.engine import EngineRun, JobState, JobStatus
 from kedro_pipelinename.batch.plan import JobPlan, PlannedJob
-from kedro_pipelinename.batch.records import RunRecorder, load_record, request_cancel
+from kedro_pipelinename.batch.record_store import load_record, request_cancel
+from kedro_pipelinename.batch.records import RunRecorder
 from kedro_pipelinename.batch.settings import BatchSettings
 from kedro_pipelinename.batch.stores import LocalStore
 from kedro_pipelinename.commands.live import view_of

@@ -11,11 +11,15 @@ import attrs
 import pytest
 
 from engines.moto_compute import MotoCompute
-from kedro_pipelinename.batch.aws import AWSBatchEngine, AWSBatchSettings, make_client
 from kedro_pipelinename.batch.engine import Engine, EngineRun
-from kedro_pipelinename.batch.local import LocalBatchEngine, LocalBatchSettings
-from kedro_pipelinename.batch.slurm import SlurmBatchEngine, SlurmBatchSettings
-from kedro_pipelinename.batch.slurm.commands import SlurmCommands
+from kedro_pipelinename.engines.aws.api import make_client
+from kedro_pipelinename.engines.aws.engine import AWSBatchEngine
+from kedro_pipelinename.engines.aws.settings import AWSBatchSettings
+from kedro_pipelinename.engines.local.processes import LocalBatchEngine
+from kedro_pipelinename.engines.local.settings import LocalBatchSettings
+from kedro_pipelinename.engines.slurm.commands import SlurmCommands
+from kedro_pipelinename.engines.slurm.engine import SlurmBatchEngine
+from kedro_pipelinename.engines.slurm.settings import SlurmBatchSettings
 from kedro_pipelinename.testing import EngineHarness
 from support.aws import BatchWorld, StrictLimits
 

@@ -13,13 +13,13 @@ from kedro_pipelinename.batch.engine import (
     EngineBase,
     EngineRun,
     EngineSpec,
-    JobNameRule,
     JobState,
     JobStatus,
     Submission,
     engine_checks,
     engine_problem,
 )
+from kedro_pipelinename.batch.naming import JobNameRule
 from kedro_pipelinename.batch.plan import JobPlan
 from kedro_pipelinename.batch.settings import BatchSettings
 

@@ -24,12 +24,12 @@ from engines.example_package import EXAMPLE, install_example, site_of
 from kedro_pipelinename.batch.engine import (
     EngineRun,
     EngineSpec,
-    JobNameRule,
     JobState,
     JobStatus,
     engine_checks,
     engine_problem,
 )
+from kedro_pipelinename.batch.naming import JobNameRule
 from kedro_pipelinename.batch.plan import JobPlan, PlannedJob
 from kedro_pipelinename.batch.settings import BatchSettings
 from kedro_pipelinename.demo.project import DemoProject, write_demo_project

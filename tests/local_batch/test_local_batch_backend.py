@@ -17,9 +17,10 @@ import pytest
 
 from kedro_pipelinename.batch import BatchSettingsError, LocalBatchRunner
 from kedro_pipelinename.batch.engine import JobStatus, Submission
-from kedro_pipelinename.batch.local import LocalBatchEngine, LocalBatchSettings
-from kedro_pipelinename.batch.local import processes as local
 from kedro_pipelinename.batch.plan import PlannedJob
+from kedro_pipelinename.engines.local import processes as local
+from kedro_pipelinename.engines.local.processes import LocalBatchEngine
+from kedro_pipelinename.engines.local.settings import LocalBatchSettings
 
 RUN_ID = "2026-01-15T10.30.00.000Z"
 DEADLINE = 30.0
@@ -226,7 +227,7 @@ def test_unknown_and_invalid_local_settings_are_errors_naming_them() -> None:
 
 
 def test_ctrl_c_while_a_job_starts_is_raised_once_the_job_is_registered() -> None:
-    from kedro_pipelinename.batch.local.processes import _signals_deferred
+    from kedro_pipelinename.engines.local.processes import _signals_deferred
 
     # As in a terminal: Python's Ctrl-C handler (a pytest started in the
     # background by a non-interactive shell inherits SIGINT ignored).

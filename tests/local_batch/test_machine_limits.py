@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from kedro_pipelinename.batch import BatchRunner
-from kedro_pipelinename.batch.local import LocalBatchRunner
-from kedro_pipelinename.batch.local.processes import machine_parallelism
+from kedro_pipelinename.engines.local.processes import machine_parallelism
+from kedro_pipelinename.engines.local.runner import LocalBatchRunner
 from support.batch_project import PROJECT_DATASETS
 from support.cli import run_command
 from support.projects import write_project
@@ -136,7 +136,7 @@ import os, sys, time
 from pathlib import Path
 from kedro_pipelinename.batch.engine import Submission
 from kedro_pipelinename.batch.errors import BatchError
-from kedro_pipelinename.batch.local import LocalBatchEngine, LocalBatchSettings
+from kedro_pipelinename.engines.local import LocalBatchEngine, LocalBatchSettings
 from kedro_pipelinename.batch.plan import PlannedJob
 
 root = Path(sys.argv[1])

@@ -26,8 +26,8 @@ from kedro_pipelinename import (
     build_run_command,
     build_run_env,
 )
-from kedro_pipelinename.command import params_argument
-from kedro_pipelinename.run_id import (
+from kedro_pipelinename.relaunch.params import params_argument
+from kedro_pipelinename.run.run_id import (
     RUN_ID_ENV_VAR,
     InvalidRunIdError,
     run_id_from_environment,

@@ -11,8 +11,8 @@ import attrs
 import pytest
 
 from kedro_pipelinename import RunContext, current_run
-from kedro_pipelinename._patching import PATCHES
-from kedro_pipelinename.run_context import FrozenMapping
+from kedro_pipelinename.names.patching import PATCHES
+from kedro_pipelinename.run.context import FrozenMapping
 from support.cli import run_command
 from support.rcproj import kedro_env, node_runs
 

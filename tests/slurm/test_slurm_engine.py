@@ -10,14 +10,16 @@ import attrs
 import pytest
 
 from engines.harnesses import SlurmHarness
-from kedro_pipelinename.batch.driver import Driver, RunOutcome
+from kedro_pipelinename.batch.driver import Driver
 from kedro_pipelinename.batch.engine import EngineRun, JobStatus, check_engine
 from kedro_pipelinename.batch.errors import BatchSettingsError
+from kedro_pipelinename.batch.events import RunOutcome
 from kedro_pipelinename.batch.plan import PlannedJob
 from kedro_pipelinename.batch.progress import LogProgress
 from kedro_pipelinename.batch.settings import BatchSettings
-from kedro_pipelinename.batch.slurm import SlurmBatchEngine, SlurmBatchSettings
-from kedro_pipelinename.batch.slurm.commands import QueueRow, SlurmCommands
+from kedro_pipelinename.engines.slurm.commands import QueueRow, SlurmCommands
+from kedro_pipelinename.engines.slurm.engine import SlurmBatchEngine
+from kedro_pipelinename.engines.slurm.settings import SlurmBatchSettings
 from kedro_pipelinename.testing import FAST, EngineHarness, named
 from support.slurm import SlurmCluster
 

@@ -6,8 +6,8 @@ import pytest
 
 from kedro_pipelinename.batch.errors import BatchSettingsError
 from kedro_pipelinename.batch.settings import resolve_settings
-from kedro_pipelinename.batch.slurm import SlurmBatchSettings
-from kedro_pipelinename.batch.slurm.commands import SEPARATOR, parse_squeue
+from kedro_pipelinename.engines.slurm.commands import SEPARATOR, parse_squeue
+from kedro_pipelinename.engines.slurm.settings import SlurmBatchSettings
 
 
 def test_no_setting_is_required() -> None:

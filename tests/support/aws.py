@@ -27,7 +27,8 @@ from typing import Any
 import pytest
 from attrs import define, field
 
-from kedro_pipelinename.batch.aws import AWSBatchSettings, make_client
+from kedro_pipelinename.engines.aws.api import make_client
+from kedro_pipelinename.engines.aws.settings import AWSBatchSettings
 
 MOTO_REGION = "eu-west-1"
 

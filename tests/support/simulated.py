@@ -12,14 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 
-from kedro_pipelinename.batch.engine import (
-    EngineSpec,
-    JobNameRule,
-    JobState,
-    JobStatus,
-    Submission,
-)
+from kedro_pipelinename.batch.engine import EngineSpec, JobState, JobStatus, Submission
 from kedro_pipelinename.batch.errors import EngineUnavailable
+from kedro_pipelinename.batch.naming import JobNameRule
 from kedro_pipelinename.batch.plan import JobPlan
 
 from .plans import plan_of, planned

@@ -1,0 +1,96 @@
+"""The engine kit: everything an engine may import from the batch core.
+
+An engine (ours under ``kedro_pipelinename.engines``, or a third party's)
+imports only from here; ``tests/test_architecture.py`` fails on an engine that
+reaches into another core module, a private name, or another engine. What is
+here is the engine API the core promises to keep, and what the contract suite
+(``kedro_pipelinename.testing``) drives an engine with.
+"""
+
+from __future__ import annotations
+
+from ..relaunch.boundaries import (
+    argv_argument,
+    aws_string,
+    environment_variable,
+    job_script_data,
+    path_component,
+    script_line,
+)
+from .driver import Driver
+from .engine import (
+    Engine,
+    EngineBase,
+    EngineRun,
+    EngineSpec,
+    JobState,
+    JobStatus,
+    Submission,
+    check_engine,
+    chunks,
+    engine_checks,
+    sleep_wait,
+)
+from .engines import installed_engines
+from .errors import BatchError, BatchSettingsError, EngineUnavailable
+from .events import RunOutcome
+from .naming import JobNameRule
+from .pids import is_running, process_start
+from .plan import JobPlan, PlannedJob
+from .progress import LogProgress
+from .runner import BatchRunner
+from .settings import (
+    BatchSettings,
+    check_choice,
+    check_int,
+    check_non_negative_number,
+    check_positive_number,
+    check_str,
+    invalid,
+    setting,
+    to_str_mapping,
+    where_to_set,
+)
+
+__all__ = [
+    "BatchError",
+    "BatchRunner",
+    "BatchSettings",
+    "BatchSettingsError",
+    "Driver",
+    "Engine",
+    "EngineBase",
+    "EngineRun",
+    "EngineSpec",
+    "EngineUnavailable",
+    "JobNameRule",
+    "JobPlan",
+    "JobState",
+    "JobStatus",
+    "LogProgress",
+    "PlannedJob",
+    "RunOutcome",
+    "Submission",
+    "argv_argument",
+    "aws_string",
+    "check_choice",
+    "check_engine",
+    "check_int",
+    "check_non_negative_number",
+    "check_positive_number",
+    "check_str",
+    "chunks",
+    "engine_checks",
+    "environment_variable",
+    "installed_engines",
+    "invalid",
+    "is_running",
+    "job_script_data",
+    "path_component",
+    "process_start",
+    "script_line",
+    "setting",
+    "sleep_wait",
+    "to_str_mapping",
+    "where_to_set",
+]

@@ -1,0 +1,298 @@
+"""AWS Batch's API as the engine uses it: requests, job states, the client.
+
+``boto3`` is imported when a client is made, never on ``import
+kedro_pipelinename.batch``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+from packaging.version import Version
+
+from ...batch.kit import (
+    BatchSettingsError,
+    EngineSpec,
+    JobNameRule,
+    JobState,
+    JobStatus,
+    PlannedJob,
+    Submission,
+    aws_string,
+    environment_variable,
+    where_to_set,
+)
+from .retries import stop_blind_submit_retries
+from .settings import AWSBatchSettings
+
+logger = logging.getLogger(__name__)
+
+#: AWS Batch: a job may name at most 20 jobs in ``dependsOn``.
+MAX_DEPENDS_ON: Final = 20
+#: AWS Batch: ``DescribeJobs`` takes at most 100 job ids.
+MAX_DESCRIBE_JOBS: Final = 100
+#: The tags every job of a run carries (AWS Batch allows 50 per job).
+RUN_ID_TAG: Final = "kedro-pipelinename:run-id"
+JOB_TAG: Final = "kedro-pipelinename:job"
+#: How often one job is sent to SubmitJob at most (each resend only after the
+#: job was looked up and not found, or AWS said it did nothing).
+MAX_SUBMIT_TRIES: Final = 5
+#: botocore reads ``AWS_ENDPOINT_URL`` and ``AWS_ENDPOINT_URL_<SERVICE>`` since 1.31.
+CONFIGURED_ENDPOINTS_SINCE: Final = Version("1.31.0")
+#: AWS Batch's ``statusReason`` of a job failed because a parent failed.
+_DEPENDENCY_FAILED: Final = "dependent job"
+#: AWS Batch's default log group for job output.
+DEFAULT_LOG_GROUP: Final = "/aws/batch/job"
+#: The parameters block of Kedro's AWS Batch guide.
+PARAMETERS_BLOCK: Final = "aws_batch"
+#: Where its settings can be given, for messages.
+BLOCKS: Final = ("batch", PARAMETERS_BLOCK)
+
+#: What the AWS Batch engine declares (see ``engine.py`` of the batch core).
+SPEC: Final = EngineSpec(
+    name="aws",
+    settings=AWSBatchSettings,
+    max_parents=MAX_DEPENDS_ON,
+    # "Up to 128 letters (uppercase and lowercase), numbers, hyphens, and
+    # underscores"; ListJobs' JOB_NAME filter compares case-insensitively.
+    job_names=JobNameRule(max_length=128, characters="A-Za-z0-9_-"),
+    statuses={
+        "SUBMITTED": JobStatus.SUBMITTED,
+        "PENDING": JobStatus.PENDING,
+        "RUNNABLE": JobStatus.QUEUED,
+        "STARTING": JobStatus.STARTING,
+        "RUNNING": JobStatus.RUNNING,
+        "SUCCEEDED": JobStatus.SUCCEEDED,
+        "FAILED": JobStatus.FAILED,
+    },
+    parameters_block=PARAMETERS_BLOCK,
+)
+
+
+class TokenBucket:
+    """At most ``rate`` acquisitions per second, spaced evenly (no burst).
+
+    With a capacity of one token, any one-second window holds at most ``rate``
+    acquisitions (rounded down), which keeps SubmitJob under its quota even when
+    the driver submits hundreds of jobs in a row.
+
+    Args:
+        rate: Acquisitions per second.
+        clock: A monotonic clock (tests pass a fake one).
+        sleep: How to wait (tests pass a fake one).
+
+    Example:
+        >>> bucket = TokenBucket(rate=40)
+        >>> bucket.acquire()  # returns at once; the next waits 25 ms
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._interval = 1.0 / rate
+        self._clock = clock
+        self._sleep = sleep
+        self._next = clock()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        """Wait until the next call may go."""
+        with self._lock:
+            now = self._clock()
+            wait = self._next - now
+            self._next = max(now, self._next) + self._interval
+        if wait > 0:
+            self._sleep(wait)
+
+
+def _merged_resources(job: PlannedJob, settings: AWSBatchSettings) -> dict[str, str]:
+    """The job's resources (``PlannedJob.layered``), as Batch's strings."""
+    merged = job.layered(
+        settings.resources, settings.resources_by_namespace, settings.resources_by_tag
+    )
+    return {kind: str(amount) for kind, amount in merged.items()}
+
+
+def submit_job_request(
+    submission: Submission, settings: AWSBatchSettings, run_id: str
+) -> dict[str, Any]:
+    """The ``SubmitJob`` request for one job.
+
+    Args:
+        submission: The job and the ids of its unfinished parents.
+        settings: The AWS Batch settings.
+        run_id: The run id (tagged on every job, to find them again).
+
+    Returns:
+        Keyword arguments for ``batch.submit_job``.
+
+    Example:
+        >>> submit_job_request(submission, settings, run_id)["dependsOn"]
+        [{'jobId': '8f6c...'}]
+    """
+    job = submission.job
+    # Every value of the job through the AWS boundary: JSON carries any text
+    # verbatim, but a container's argv and environment cannot hold a NUL.
+    source = f"job {job.name!r}"
+    overrides: dict[str, Any] = {
+        "command": [aws_string(part, source=source) for part in job.command],
+        "environment": [
+            {
+                "name": environment_variable(name, value, source=source)[0],
+                "value": aws_string(value, source=source),
+            }
+            for name, value in sorted(job.env.items())
+        ],
+    }
+    resources = _merged_resources(job, settings)
+    if resources:
+        overrides["resourceRequirements"] = [
+            {"type": kind, "value": resources[kind]} for kind in sorted(resources)
+        ]
+    request: dict[str, Any] = {
+        "jobName": job.name,
+        "jobQueue": settings.job_queue,
+        "jobDefinition": settings.job_definition,
+        "containerOverrides": overrides,
+        "tags": {
+            **{
+                aws_string(key, source="the batch setting 'tags'"): aws_string(
+                    value, source=f"the batch setting 'tags' ({key})"
+                )
+                for key, value in settings.tags.items()
+            },
+            RUN_ID_TAG: run_id,
+            JOB_TAG: job.name,
+        },
+    }
+    if submission.depends_on:
+        request["dependsOn"] = [{"jobId": job_id} for job_id in submission.depends_on]
+    retry: dict[str, Any] = {}
+    if settings.retry_attempts is not None:
+        retry["attempts"] = settings.retry_attempts
+    if settings.evaluate_on_exit:
+        retry["evaluateOnExit"] = [
+            {**rule, "action": str(rule["action"]).upper()}
+            for rule in settings.evaluate_on_exit
+        ]
+    if retry:
+        request["retryStrategy"] = retry
+    if settings.attempt_timeout is not None:
+        request["timeout"] = {"attemptDurationSeconds": settings.attempt_timeout}
+    return request
+
+
+def job_state(description: Mapping[str, Any]) -> JobState:
+    """A ``JobState`` from one entry of ``DescribeJobs``.
+
+    The container's reason, exit code and log stream are read from the job's
+    ``container``, falling back to its last attempt's (a job that failed before
+    its final attempt started).
+    """
+    container = description.get("container") or {}
+    attempts = description.get("attempts") or []
+    last_attempt = (attempts[-1].get("container") or {}) if attempts else {}
+    exit_code = container.get("exitCode", last_attempt.get("exitCode"))
+    detail = container.get("reason") or last_attempt.get("reason")
+    stream = container.get("logStreamName") or last_attempt.get("logStreamName")
+    reason = description.get("statusReason")
+    return JobState(
+        job_id=description["jobId"],
+        status=SPEC.status(str(description["status"])),
+        engine_status=str(description["status"]),
+        name=description.get("jobName"),
+        reason=reason,
+        detail=detail,
+        exit_code=exit_code,
+        log_location=(
+            f"CloudWatch Logs stream {stream} (log group {DEFAULT_LOG_GROUP} unless "
+            f"the job definition sets another)"
+            if stream
+            else None
+        ),
+        caused_by_dependency=bool(reason and _DEPENDENCY_FAILED in reason.lower()),
+    )
+
+
+def endpoint_from_environment(
+    settings: AWSBatchSettings, environ: Mapping[str, str], botocore_version: str
+) -> str | None:
+    """The Batch endpoint to pass to the client explicitly.
+
+    The ``endpoint_url`` setting, else (on botocore before 1.31, which ignores
+    them) ``AWS_ENDPOINT_URL_BATCH`` or ``AWS_ENDPOINT_URL``: a user who points
+    the AWS SDKs at another endpoint (moto, LocalStack, a VPC endpoint) must not
+    have the run go to real AWS Batch because the installed botocore is old.
+    ``AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`` turns the variables off, as in
+    botocore 1.31+.
+    """
+    if settings.endpoint_url is not None:
+        return settings.endpoint_url
+    if Version(botocore_version) >= CONFIGURED_ENDPOINTS_SINCE:
+        return None  # botocore reads the variables (and the config file) itself
+    if environ.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "").lower() == "true":
+        return None
+    for variable in ("AWS_ENDPOINT_URL_BATCH", "AWS_ENDPOINT_URL"):
+        if environ.get(variable):
+            logger.info(
+                "botocore %s ignores %s; passing it to the Batch client explicitly.",
+                botocore_version,
+                variable,
+            )
+            return environ[variable]
+    return None
+
+
+def make_client(settings: AWSBatchSettings) -> Any:
+    """A Batch client with botocore's retry mode for throttling, and no blind
+    retry of a SubmitJob whose outcome is unknown (``stop_blind_submit_retries``).
+
+    Raises:
+        BatchSettingsError: When no region is configured anywhere.
+    """
+    import boto3
+    import botocore
+    from botocore.config import Config
+    from botocore.exceptions import NoRegionError, ProfileNotFound
+
+    try:
+        session = boto3.session.Session(
+            profile_name=settings.profile, region_name=settings.region
+        )
+        client = session.client(
+            "batch",
+            endpoint_url=endpoint_from_environment(
+                settings, os.environ, botocore.__version__
+            ),
+            config=Config(
+                retries={
+                    "mode": settings.api_retry_mode,
+                    "total_max_attempts": settings.api_max_attempts,
+                },
+                connect_timeout=settings.api_timeout,
+                read_timeout=settings.api_timeout,
+                user_agent_extra="kedro-pipelinename",
+            ),
+        )
+    except NoRegionError:
+        raise BatchSettingsError(
+            "region",
+            f"No AWS region is configured for AWS Batch. "
+            f"{where_to_set('region', BLOCKS)} "
+            f"(Or set AWS_DEFAULT_REGION.)",
+        ) from None
+    except ProfileNotFound as error:
+        raise BatchSettingsError(
+            "profile", f"{error}. {where_to_set('profile', BLOCKS)}"
+        ) from None
+    stop_blind_submit_retries(client)
+    return client

@@ -1,0 +1,490 @@
+"""The AWS Batch engine: every job of the plan a Batch job.
+
+The whole DAG is submitted up front, each job naming its parents in
+``dependsOn``, so Batch schedules the next job the moment its parents succeed,
+without waiting for the driver. AWS Batch allows at most 20 ``dependsOn`` per
+job; a job with more unfinished parents is *deferred*: the shared driver submits
+it once no more than 20 of its parents are unfinished (no barrier job, which
+would cost a container start and a job definition able to run a no-op).
+
+Limits this engine keeps:
+
+- **SubmitJob: 50 requests per second** per account and region. A token bucket
+  (``submit_rate``, default 40/s, no burst) spaces SubmitJob and TerminateJob
+  calls; throttling that still happens (other clients share the quota) is
+  retried by botocore's ``standard`` or ``adaptive`` retry mode.
+- **No duplicate jobs.** SubmitJob has no client token: one whose answer was
+  lost (a reset, a read timeout, a 5xx) may have created the job. A
+  ``needs-retry`` handler stops botocore from resending it (``retries.py``: it
+  raises, which holds on every botocore; returning ``False`` holds only from
+  1.43.3), and the engine looks the job up by name (``ListJobs``) and the run's
+  tags (``DescribeJobs``), ``lookup_attempts`` times, before it sends it again.
+  A submit interrupted in flight is looked up and terminated by ``cancel`` and
+  ``close``.
+- **Status outages are no failures.** Reads are retried (``status_attempts``,
+  capped backoff), then ``EngineUnavailable``: the driver asks again later.
+- **RUNNABLE forever** is reported (``runnable_warning``) and, with
+  ``runnable_timeout``, ends in a terminated, failed job (``queue_watch.py``).
+- **DescribeJobs: at most 100 ids per call.** One tracker polls every unfinished
+  job of the run in ``ceil(n / 100)`` calls per round, backing off while nothing
+  changes (see ``driver.py``); never a thread or a call per job.
+- **At most 50 tags per job**: the run's two plus at most 48 of the user's.
+
+``boto3`` is imported when an engine is opened, never on ``import
+kedro_pipelinename.batch``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, ClassVar
+
+from ...batch.kit import (
+    BatchError,
+    BatchSettingsError,
+    EngineBase,
+    EngineRun,
+    EngineSpec,
+    JobState,
+    Submission,
+    chunks,
+    where_to_set,
+)
+from .api import (
+    BLOCKS,
+    JOB_TAG,
+    MAX_DESCRIBE_JOBS,
+    MAX_SUBMIT_TRIES,
+    RUN_ID_TAG,
+    SPEC,
+    TokenBucket,
+    job_state,
+    make_client,
+    submit_job_request,
+)
+from .preflight import check_plan, parameter_error
+from .queue_watch import QueueWatch
+from .retries import (
+    MAX_RETRY_DELAY,
+    ErrorKind,
+    backoff,
+    botocore_errors,
+    call_with_retries,
+    kind_of,
+)
+from .settings import AWSBatchSettings
+
+logger = logging.getLogger(__name__)
+
+
+def request_errors() -> tuple[type[Exception], ...]:
+    """What a failed call to Batch raises: botocore's errors, and
+    ``EngineUnavailable`` (a ``BatchError``) once the engine's retries are spent."""
+    return (BatchError, *botocore_errors())
+
+
+class AWSBatchEngine(EngineBase[AWSBatchSettings]):
+    """Submits, tracks and cancels the jobs of one run on AWS Batch.
+
+    Args:
+        settings: The AWS Batch settings.
+        run_id: The run id, tagged on every job.
+        client: A Batch client (default: ``make_client(settings)``); tests pass a
+            stubbed one. It should have the handler of
+            ``veto_blind_submit_retries``.
+        job_name_prefix: The run's ``job_name_prefix`` (``find_jobs`` lists it).
+        run: The run it is opened for, whose jobs ``check`` checks.
+
+    Example:
+        >>> engine = AWSBatchEngine(settings, run_id="2024-01-15T10.30.00.000Z")
+        >>> job_id = engine.submit(Submission(job=planned_job))
+    """
+
+    spec: ClassVar[EngineSpec] = SPEC
+    # wait: EngineBase's sleep (AWS Batch has no change notification).
+
+    def __init__(
+        self,
+        settings: AWSBatchSettings,
+        run_id: str,
+        *,
+        client: Any = None,
+        job_name_prefix: str = "kedro",
+        run: EngineRun | None = None,
+    ) -> None:
+        self._prefix = job_name_prefix
+        self.settings = settings
+        self.run_id = run_id
+        self.client = make_client(settings) if client is None else client
+        self.label = f"AWS Batch queue {settings.job_queue}"
+        self._bucket = TokenBucket(settings.submit_rate)
+        #: Names of jobs whose SubmitJob has not answered (see ``submit``).
+        self._in_flight: set[str] = set()
+        self._queue_watch = QueueWatch(self, settings)
+        #: The run it was opened for (``check`` checks its jobs' requests).
+        self._run = run
+
+    @classmethod
+    def open(cls, run: EngineRun, settings: AWSBatchSettings) -> AWSBatchEngine:
+        """An engine for ``run`` on a new Batch client; no call is made (see
+        ``check``)."""
+        return cls.with_client(run, settings, make_client(settings))
+
+    @classmethod
+    def with_client(
+        cls, run: EngineRun, settings: AWSBatchSettings, client: Any
+    ) -> AWSBatchEngine:
+        """``open`` with a Batch client of your own (event hooks, a session)."""
+        return cls(
+            settings,
+            run_id=run.run_id,
+            client=client,
+            job_name_prefix=run.settings.job_name_prefix,
+            run=run,
+        )
+
+    # --- checks --------------------------------------------------------------------
+
+    def check(self) -> list[BatchSettingsError]:
+        """The run's pre-flight: every problem of the job queue, the job
+        definition and (for an opened engine) each job's SubmitJob; creating
+        nothing. ``DescribeJobQueues`` and ``DescribeJobDefinitions`` once each.
+        """
+        return self.problems(self._run)
+
+    def verify(self, run: EngineRun | None = None) -> None:
+        """``problems(run)``, raised.
+
+        Raises:
+            BatchSettingsError: Listing every problem: the missing queue or
+                definition, and each setting that makes a job AWS Batch refuses.
+        """
+        problems = self.problems(run)
+        if problems:
+            raise BatchSettingsError.combine(problems)
+
+    def problems(self, run: EngineRun | None = None) -> list[BatchSettingsError]:
+        """Whether the job queue and job definition exist, and (given the run)
+        whether AWS Batch would accept every job's SubmitJob: one error per
+        problem; empty when none."""
+        problems: list[BatchSettingsError] = []
+        queues = self.client.describe_job_queues(jobQueues=[self.settings.job_queue])
+        usable = [
+            queue
+            for queue in queues.get("jobQueues", [])
+            if queue.get("state", "ENABLED") == "ENABLED"
+        ]
+        if not usable:
+            problems.append(
+                BatchSettingsError(
+                    "job_queue",
+                    f"AWS Batch job queue {self.settings.job_queue!r} does not exist "
+                    f"or is disabled in this account and region. "
+                    f"{where_to_set('job_queue', BLOCKS)}",
+                )
+            )
+        definition = self.settings.job_definition
+        if ":" in definition:  # name:revision or an ARN
+            found = self.client.describe_job_definitions(jobDefinitions=[definition])
+        else:
+            found = self.client.describe_job_definitions(
+                jobDefinitionName=definition, status="ACTIVE"
+            )
+        if not found.get("jobDefinitions"):
+            problems.append(
+                BatchSettingsError(
+                    "job_definition",
+                    f"AWS Batch job definition {definition!r} does not exist or is "
+                    f"not active. {where_to_set('job_definition', BLOCKS)}",
+                )
+            )
+        if run is not None:
+            problems += check_plan(run, self.settings, self.client)
+        return problems
+
+    # --- Engine ------------------------------------------------------------------
+
+    def submit(self, submission: Submission) -> str:
+        """Submit one job, never twice.
+
+        A SubmitJob whose outcome is unknown (its response was lost, it timed
+        out, AWS answered 5xx) is followed by a look for the job by name and run
+        tags, ``lookup_attempts`` times ``lookup_delay`` apart (ListJobs is
+        eventually consistent), before it is ever sent again. Throttling and
+        failed connections created nothing and are sent again after a backoff.
+
+        Raises:
+            BatchSettingsError: When botocore refuses the request's parameters
+                (naming the setting that made them).
+            botocore.exceptions.ClientError: When AWS Batch rejects the job.
+            BatchError: When it could not be submitted after every try, or it
+                could not be told whether a lost SubmitJob created it.
+        """
+        request = submit_job_request(submission, self.settings, self.run_id)
+        name = submission.job.name
+        # Until SubmitJob answers, Batch may have a job the driver never learns
+        # of: cancel() and close() look for the names still here.
+        self._in_flight.add(name)
+        try:
+            job_id = self._submit(name, request)
+        except (KeyboardInterrupt, SystemExit):
+            # Ctrl-C or SIGTERM (raised as SystemExit by the driver) while the
+            # request was in flight: one quick look now; cancel() and close()
+            # look again, tolerating ListJobs' lag.
+            self._terminate_in_flight("the Kedro driver stopped while submitting", 1)
+            raise
+        self._in_flight.discard(name)
+        return job_id
+
+    def _submit(self, name: str, request: dict[str, Any]) -> str:
+        from botocore.exceptions import ParamValidationError
+
+        last: Exception | None = None
+        for attempt in range(1, MAX_SUBMIT_TRIES + 1):
+            self._bucket.acquire()
+            try:
+                return str(self.client.submit_job(**request)["jobId"])
+            except ParamValidationError as error:
+                self._in_flight.discard(name)
+                raise parameter_error(error, name) from None
+            except Exception as error:
+                kind = kind_of(error)
+                if kind is ErrorKind.REJECTED:
+                    self._in_flight.discard(name)
+                    raise
+                last = error
+                if kind is ErrorKind.UNKNOWN_OUTCOME:
+                    found = self._look_up(name, error)
+                    if found is not None:
+                        self._in_flight.discard(name)
+                        return found
+            if attempt < MAX_SUBMIT_TRIES:
+                delay = backoff(
+                    attempt, first=self.settings.api_retry_delay, cap=MAX_RETRY_DELAY
+                )
+                logger.warning(
+                    "SubmitJob for %s failed (%s: %s) and created no job; sending it "
+                    "again in %.1f s (try %d of %d).",
+                    name,
+                    type(last).__name__,
+                    last,
+                    delay,
+                    attempt + 1,
+                    MAX_SUBMIT_TRIES,
+                )
+                time.sleep(delay)
+        self._in_flight.discard(name)
+        raise BatchError(
+            f"Could not submit job {name!r} to {self.label}: {MAX_SUBMIT_TRIES} tries "
+            f"failed and none created the job (last: {type(last).__name__}: {last})."
+        )
+
+    def _look_up(self, name: str, error: Exception) -> str | None:
+        """The id of the job a SubmitJob of unknown outcome created, or ``None``
+        once ``lookup_attempts`` looks found none.
+
+        Raises:
+            BatchError: When no look could be made (ListJobs failing too): the
+                job may exist, so it must not be sent again.
+        """
+        looked = False
+        for look in range(1, self.settings.lookup_attempts + 1):
+            if look > 1 and self.settings.lookup_delay > 0:
+                time.sleep(self.settings.lookup_delay)
+            try:
+                found = self.find_submitted(name)
+            except request_errors() as lookup_error:
+                logger.warning("Could not look for job %s: %s", name, lookup_error)
+                continue
+            looked = True
+            if found is not None:
+                logger.warning(
+                    "SubmitJob for %s failed (%s) but had created job %s; using it.",
+                    name,
+                    type(error).__name__,
+                    found,
+                )
+                return found
+        if not looked:
+            raise BatchError(
+                f"SubmitJob for {name!r} failed ({type(error).__name__}: {error}) "
+                f"and AWS Batch could not be asked whether it created the job; not "
+                f"sending it again. Look for it in {self.label} (aws batch "
+                f"list-jobs --job-queue {self.settings.job_queue} --filters "
+                f"name=JOB_NAME,values={name})."
+            ) from error
+        return None
+
+    def _terminate_in_flight(self, reason: str, looks: int | None = None) -> None:
+        """Find and terminate the jobs whose SubmitJob never answered."""
+        for name in sorted(self._in_flight):
+            try:
+                found = None
+                for look in range(1, (looks or self.settings.lookup_attempts) + 1):
+                    if look > 1 and self.settings.lookup_delay > 0:
+                        time.sleep(self.settings.lookup_delay)
+                    found = self.find_submitted(name)
+                    if found is not None:
+                        break
+                if found is None:
+                    if looks is None:  # the last look: nothing was created
+                        self._in_flight.discard(name)
+                    continue
+                logger.warning(
+                    "The driver stopped while submitting %s; terminating the job "
+                    "Batch created for it (%s).",
+                    name,
+                    found,
+                )
+                self._in_flight.discard(name)
+                self._terminate([found], reason)
+            except Exception:  # never hide the interruption itself
+                logger.exception(
+                    "Could not check whether job %s was created; look for it in %s.",
+                    name,
+                    self.label,
+                )
+
+    def _read(self, operation: str, call: Callable[[], dict[str, Any]]) -> Any:
+        """A read (DescribeJobs, ListJobs), retried; ``EngineUnavailable`` after."""
+        return call_with_retries(
+            call,
+            operation=operation,
+            where=self.label,
+            attempts=self.settings.status_attempts,
+            first_delay=self.settings.api_retry_delay,
+            max_delay=MAX_RETRY_DELAY,
+        )
+
+    def _jobs_of_run(
+        self, job_name: str, *, max_pages: int, exact: bool
+    ) -> Iterator[dict[str, Any]]:
+        """``DescribeJobs`` entries of this run's jobs that ``ListJobs`` finds by
+        ``job_name`` (a name, or ``<prefix>-*``), 100 ids per call.
+
+        Batch's ``JOB_NAME`` filter ignores case: with ``exact``, only jobs
+        named exactly ``job_name`` are described. A job is this run's when it
+        carries the run's tags.
+        """
+        candidates: list[str] = []
+        arguments: dict[str, Any] = {
+            "jobQueue": self.settings.job_queue,
+            "filters": [{"name": "JOB_NAME", "values": [job_name]}],
+        }
+        # Bounded by max_pages (ListJobs pages hold up to 100 jobs).
+        for _ in range(max_pages):
+            page = self._read("ListJobs", lambda: self.client.list_jobs(**arguments))
+            candidates.extend(
+                summary["jobId"]
+                for summary in page.get("jobSummaryList", [])
+                if not exact or summary.get("jobName") == job_name
+            )
+            token = page.get("nextToken")
+            if not token:
+                break
+            arguments["nextToken"] = token
+        for chunk in chunks(candidates, MAX_DESCRIBE_JOBS):
+            for job in self._describe(chunk):
+                tags = job.get("tags") or {}
+                if tags.get(RUN_ID_TAG) == self.run_id and tags.get(JOB_TAG):
+                    yield job
+
+    def find_submitted(self, name: str) -> str | None:
+        """The id of this run's job called ``name``, if Batch has one."""
+        # 50 pages of one job name is far beyond any run.
+        for job in self._jobs_of_run(name, max_pages=50, exact=True):
+            if job["tags"][JOB_TAG] == name:
+                return str(job["jobId"])
+        return None
+
+    def _describe(self, job_ids: Sequence[str]) -> list[dict[str, Any]]:
+        response = self._read(
+            "DescribeJobs", lambda: self.client.describe_jobs(jobs=list(job_ids))
+        )
+        return list(response.get("jobs", []))
+
+    def poll(self, job_ids: Sequence[str]) -> dict[str, JobState]:
+        """``DescribeJobs`` for ``job_ids``, 100 ids per call.
+
+        Raises:
+            EngineUnavailable: When DescribeJobs kept failing (an outage,
+                throttling, timeouts) after the engine's own retries.
+        """
+        states: dict[str, JobState] = {}
+        for chunk in chunks(list(job_ids), MAX_DESCRIBE_JOBS):
+            for job in self._describe(chunk):
+                state = self._queue_watch.observe(job, job_state(job))
+                states[state.job_id] = state
+        return states
+
+    def find_jobs(self) -> dict[str, JobState]:
+        """This run's jobs in the queue, by job name: for each name the live job
+        (not finished) if there is one, else the newest.
+
+        ``ListJobs`` with the job-name prefix (``<prefix>-*``; Batch keeps
+        finished jobs for about a week), then ``DescribeJobs``, 100 ids per call,
+        keeping the jobs tagged with this run id. A name may have several jobs
+        (an earlier attempt's failed one, then its resubmission): the failed one
+        must never hide the live one, even when ``createdAt`` (milliseconds)
+        ties.
+
+        Raises:
+            EngineUnavailable: When ListJobs or DescribeJobs kept failing.
+        """
+        found: dict[str, tuple[tuple[bool, int], JobState]] = {}
+        # 1,000 pages of 100 jobs is far beyond a week of one queue.
+        pattern = f"{self._prefix}-*"
+        for job in self._jobs_of_run(pattern, max_pages=1000, exact=False):
+            name = job["tags"][JOB_TAG]
+            state = job_state(job)
+            rank = (not state.status.finished, int(job.get("createdAt") or 0))
+            if name not in found or rank >= found[name][0]:
+                found[name] = (rank, state)
+        return {name: state for name, (_, state) in found.items()}
+
+    def cancel(self, job_ids: Sequence[str], reason: str) -> None:
+        """``TerminateJob`` for each job (it cancels jobs that have not started),
+        and for any job a SubmitJob interrupted in flight had created.
+
+        Raises:
+            BatchError: Listing every job that could not be terminated, after
+                trying all of them.
+        """
+        self._terminate_in_flight(reason)
+        self._terminate(job_ids, reason)
+
+    def _terminate(self, job_ids: Sequence[str], reason: str) -> None:
+        failed: list[str] = []
+        for job_id in job_ids:
+            self._bucket.acquire()
+            try:
+                # TerminateJob is idempotent: asking again is safe.
+                call_with_retries(
+                    lambda job_id=job_id: self.client.terminate_job(  # type: ignore[misc]
+                        jobId=job_id, reason=reason[:1024]
+                    ),
+                    operation="TerminateJob",
+                    where=self.label,
+                    attempts=self.settings.status_attempts,
+                    first_delay=self.settings.api_retry_delay,
+                    max_delay=MAX_RETRY_DELAY,
+                )
+            except request_errors() as error:
+                logger.error("Could not terminate AWS Batch job %s: %s", job_id, error)
+                failed.append(job_id)
+        if failed:
+            raise BatchError(
+                f"Could not terminate AWS Batch job(s) {', '.join(failed)}; stop "
+                f"them with `aws batch terminate-job --job-id <id> --reason ...`."
+            )
+
+    def close(self) -> None:
+        """Terminate what an interrupted SubmitJob created, then close the
+        client's connections (botocore 1.34+ has ``close``)."""
+        if self._in_flight:
+            self._terminate_in_flight("the Kedro driver stopped while submitting")
+        close = getattr(self.client, "close", None)
+        if callable(close):
+            close()
