@@ -223,7 +223,7 @@ def _env_source(name: str) -> str:
 def check_values(
     plan: JobPlan, pipeline: Pipeline, environ: Mapping[str, str] | None = None
 ) -> list[str]:
-    """Problems with values no job could receive unchanged (``boundaries.py``).
+    """Problems with values no job could receive unchanged (``relaunch/boundaries.py``).
 
     - Node names and namespaces with a control character (Kedro checks node
       names, not namespaces: a namespace made from data can hold a newline).

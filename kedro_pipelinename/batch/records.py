@@ -1,7 +1,7 @@
 """Run records: what every batch run leaves in ``logs/batch/<run id>/run.json``.
 
 The record's model is ``record_model.py``, its files ``record_store.py``, its
-owner ``lease.py`` and what it may hold ``redaction.py``; this module is the
+owner ``lease.py`` and what it may hold ``relaunch/redaction.py``; this module is the
 driver's side: ``RunRecorder``, the ``RunEvents`` that keeps the record while
 the driver holds the run's lease.
 

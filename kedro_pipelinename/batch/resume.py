@@ -3,7 +3,7 @@
 The first driver builds it (``runner.py``): the run's own ``kedro run`` (its
 pipelines, node filters, env, conf source, ``--params``, load versions, runner
 and runner arguments) and its ``KEDRO_BATCH_*`` variables, secrets replaced by
-``${NAME}`` references (``redaction.py``). The logged hint is ``shell_line`` of
+``${NAME}`` references (``relaunch/redaction.py``). The logged hint is ``shell_line`` of
 the stored command; ``kedro batch resume`` runs ``resolve`` of it: the
 references filled in from its own environment, refused in one line when one is
 not set.

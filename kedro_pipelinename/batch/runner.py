@@ -115,7 +115,7 @@ def _show_progress_logs() -> None:
 
 
 def run_redactor(settings: BatchSettings, context: RunContext) -> Redactor:
-    """What hides the run's secrets (``redaction.py``)."""
+    """What hides the run's secrets (``relaunch/redaction.py``)."""
     return redactor_for(
         extra_env=settings.extra_env,
         public_env=settings.public_env,
@@ -540,7 +540,7 @@ class BatchRunner(AbstractRunner):
         source, ``--params``, load versions), this runner with its arguments
         (``--runner-params`` on Kedro 1.6+, ``KEDRO_BATCH_*`` variables before),
         the run's ``KEDRO_BATCH_*`` variables; secrets as ``${NAME}``
-        references (``redaction.py``). With the same run id the driver
+        references (``relaunch/redaction.py``). With the same run id the driver
         reattaches: it adopts the jobs that succeeded and runs the others
         again, so nothing runs twice and no ``--from-nodes`` must be worked out
         (which jobs cancelled mid-run would make wrong).
@@ -556,7 +556,7 @@ class BatchRunner(AbstractRunner):
             if name.startswith(ENV_PREFIX) and value != ""
         }
         try:
-            # Secret params as references, whatever their length (redaction.py).
+            # Secret params as references, whatever their length (redaction).
             shown = attrs.evolve(
                 context, runtime_params=redactor.data(dict(context.runtime_params))
             )

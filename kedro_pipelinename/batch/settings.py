@@ -246,7 +246,7 @@ class BatchSettings:
         executable: The command that runs the project in a job: ``kedro`` or the
             project's package CLI (its ``[project.scripts]`` entry).
         extra_env: More environment variables for every job. Their values are
-            secret (never written or logged: ``redaction.py``) unless named in
+            secret (never written or logged: ``relaunch/redaction.py``) unless named in
             ``public_env``.
         public_env: Names of ``extra_env`` variables whose values may be
             written and shown (a name that looks secret never is).

@@ -99,7 +99,7 @@ class PlanRunner(BatchRunner):
 
 
 def _redacted(plan: JobPlan, redactor: Redactor) -> JobPlan:
-    """``plan`` as it may be shown: secrets as references (``redaction.py``)."""
+    """``plan`` as it may be shown: secrets as ``${NAME}`` references."""
     return attrs.evolve(plan, jobs=[redacted_job(job, redactor) for job in plan.jobs])
 
 

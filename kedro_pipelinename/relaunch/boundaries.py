@@ -25,7 +25,8 @@ each destination carries and refuses is in ``docs/boundaries.md``.
 - ``exec_size`` / ``exec_problem``: whether one job's argv and environment fit
   the OS's ``ARG_MAX`` (``os.sysconf("SC_ARG_MAX")``).
 
-Imports nothing of this package: the core (``command.py``) and every engine use it.
+Imports nothing of this package: the argv builders (``argv.py``), the batch core
+and every engine (through ``batch/kit.py``) use it.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ pipeline and nodes) into the ``kedro run`` argv that reproduces part of the run 
 another process.
 
 The context lives in a ``contextvars.ContextVar`` that the patches in
-``run_tracking.py`` set while a session runs. This module is the value layer and is
+``tracking.py`` set while a session runs. This module is the value layer and is
 imported on first use, not by ``import kedro_pipelinename``: defining these classes
 is most of the package's import cost (``tests/benchmarks/bench_import.py``).
 """

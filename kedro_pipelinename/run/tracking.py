@@ -8,7 +8,7 @@ its workers (Python 3.10 to 3.13, every Kedro of the matrix), so ``ThreadRunner`
 executor is patched to submit every node in a copy of the runner's context. A
 failed run logs the full command that resumes it.
 
-Kept apart from ``run_context.py`` (the ``RunContext`` value), which is imported
+Kept apart from ``context.py`` (the ``RunContext`` value), which is imported
 only when a run starts, so that ``import kedro_pipelinename`` stays cheap.
 """
 

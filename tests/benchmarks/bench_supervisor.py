@@ -3,7 +3,7 @@
 Run: ``python tests/benchmarks/bench_supervisor.py [--jobs 20]``. Not part of
 the test run: it prints numbers.
 
-Each local job's main process is ``supervise.py`` (``batch/local/supervise.py``),
+Each local job's main process is ``supervise.py`` (``engines/local/supervise.py``),
 which runs the job's command and records its exit code; while the job runs,
 the supervisor's memory is what the engine costs on top of the job's own
 process. This starts ``--jobs`` supervisors exactly as ``LocalBatchEngine``

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from attrs import define
 
-from kedro_pipelinename.batch import (
+from kedro_pipelinename.batch.kit import (
     BatchSettingsError,
     EngineBase,
     EngineRun,
