@@ -296,8 +296,12 @@ def run_preflight(
     catalog: Catalog,
     registry: Mapping[str, Pipeline],
     runner: str,
-) -> None:
+) -> list[str]:
     """Every check; raise once with every problem.
+
+    Returns:
+        The pipeline's outputs no dataset persists (warned about here): the
+        jobs compute them and they are lost when each job ends.
 
     Raises:
         PreflightError: Listing each problem; nothing was submitted.
@@ -320,3 +324,4 @@ def run_preflight(
             "are lost when each job ends.",
             ", ".join(lost),
         )
+    return lost

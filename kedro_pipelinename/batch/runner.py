@@ -34,7 +34,7 @@ from .engines import engine_named, installed_engines
 from .errors import BatchJobError, BatchSettingsError, JobFailure, PreflightError
 from .lease import lease_timeout
 from .plan import JobPlan, plan_jobs
-from .preflight import not_persisted_outputs, require_names, run_preflight
+from .preflight import require_names, run_preflight
 from .progress import Progress, default_progress
 from .record_model import ResumeCommand
 from .records import RunRecorder
@@ -101,17 +101,25 @@ def _every_engine(own: type[Engine] | None) -> tuple[type[Engine], ...]:
     return tuple(engines)
 
 
-def _show_progress_logs() -> None:
-    """Let this package's INFO lines (progress, submissions) through.
+def _show_progress_logs(engine: type[Any] | None = None) -> None:
+    """Let the batch core's and the engine's INFO lines (plan, progress,
+    submissions) through.
 
     Kedro's default logging configuration (every supported version) sets only the
     ``kedro`` logger to INFO; the root stays at WARNING. A level the project's
-    logging.yml gives ``kedro_pipelinename`` is kept.
+    logging.yml gives ``kedro_pipelinename`` or the logger is kept. The engine's
+    logger is its package's (``kedro_pipelinename.engines.local``, or a third
+    party's), found from the class, so the core names no engine.
     """
-    package_logger = logging.getLogger("kedro_pipelinename")
-    batch_logger = logging.getLogger("kedro_pipelinename.batch")
-    if package_logger.level == logging.NOTSET and batch_logger.level == logging.NOTSET:
-        batch_logger.setLevel(logging.INFO)
+    if logging.getLogger("kedro_pipelinename").level != logging.NOTSET:
+        return
+    names = ["kedro_pipelinename.batch"]
+    if engine is not None:
+        names.append(engine.__module__.rpartition(".")[0] or engine.__module__)
+    for name in names:
+        named = logging.getLogger(name)
+        if named.level == logging.NOTSET:
+            named.setLevel(logging.INFO)
 
 
 def run_redactor(settings: BatchSettings, context: RunContext) -> Redactor:
@@ -269,6 +277,7 @@ class BatchRunner(AbstractRunner):
                 ],
             )
         resolved = self.resolve_settings(run_parameters())
+        _show_progress_logs(resolved.engine)
         settings = resolved.settings
         try:
             plan = plan_jobs(
@@ -287,7 +296,7 @@ class BatchRunner(AbstractRunner):
             return
         from kedro.framework.project import pipelines as registry
 
-        run_preflight(plan, pipeline, catalog, registry, label)
+        lost = run_preflight(plan, pipeline, catalog, registry, label)
         if settings.dry_run:
             self._dry_run(plan, settings, run_redactor(settings, context))
         else:
@@ -297,7 +306,7 @@ class BatchRunner(AbstractRunner):
                 project_path=Path(context.project_path or Path.cwd()),
             )
             self._submit_and_track(run, pipeline, context, resolved)
-        self._leave_placeholders(pipeline, catalog)
+        self._leave_placeholders(lost, catalog)
 
     # --- steps ---------------------------------------------------------------------
 
@@ -587,8 +596,9 @@ class BatchRunner(AbstractRunner):
         declared = cls.__dict__.get("public_path")
         return declared or f"{cls.__module__}.{cls.__qualname__}"
 
-    def _leave_placeholders(self, pipeline: Pipeline, catalog: SavingCatalog) -> None:
-        for name in not_persisted_outputs(pipeline, catalog):
+    def _leave_placeholders(self, lost: list[str], catalog: SavingCatalog) -> None:
+        # ``lost``: pre-flight's list of the outputs no dataset persists.
+        for name in lost:
             try:
                 catalog.save(name, RemoteOutput(name))
             except Exception:  # only Kedro 0.19's run() reads them
