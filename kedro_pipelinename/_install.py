@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 import warnings
 from collections.abc import Iterator
 
+from .names.logs import logger_for
 from .names.patching import PATCHES
 from .names.versions import check_supported
 
@@ -16,7 +16,7 @@ DISABLE_ENV_VAR = "KEDRO_PIPELINENAME_DISABLE"
 
 _lock = threading.Lock()
 
-logger = logging.getLogger(__name__)
+logger = logger_for(__name__)
 
 
 def has_native_support() -> bool:

@@ -12,20 +12,20 @@ number of jobs it changed.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Final
 
 from attrs import define
 
+from ..names.logs import logger_for
 from ..relaunch.redaction import Redactor
 from .engine import Engine
 from .record_model import RUN_CANCELLED, RUN_RUNNING, RunRecord, is_finished, now
 from .records import mark_cancelled, observe, shared_state
 from .stores import RecordStore, as_store
 
-logger = logging.getLogger(__name__)
+logger = logger_for(__name__)
 
 #: Jobs cancelled per ``engine.cancel`` call.
 CANCEL_CHUNK: Final = 10

@@ -36,10 +36,10 @@ jobs left (``signals.py``).
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 
+from ..names.logs import logger_for
 from .cancelling import cancel_jobs
 from .engine import Engine, JobState, JobStatus, Submission
 from .errors import EngineUnavailable, JobFailure, RunCancelled
@@ -50,7 +50,7 @@ from .progress import Progress, summarise
 from .settings import BatchSettings
 from .signals import Interrupts
 
-logger = logging.getLogger(__name__)
+logger = logger_for(__name__)
 
 #: Statuses in which a job may change whatever its parents do.
 _UNDER_WAY = frozenset({JobStatus.QUEUED, JobStatus.STARTING, JobStatus.RUNNING})

@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import abc
 import enum
-import logging
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -63,6 +62,7 @@ from typing import (
 
 from attrs import define, field
 
+from ..names.logs import logger_for
 from .errors import BatchSettingsError, to_str_tuple
 from .naming import JobNameRule
 
@@ -70,7 +70,7 @@ if TYPE_CHECKING:
     from .plan import JobPlan, PlannedJob
     from .settings import BatchSettings
 
-logger = logging.getLogger(__name__)
+logger = logger_for(__name__)
 
 
 class JobStatus(str, enum.Enum):

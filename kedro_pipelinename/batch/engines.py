@@ -13,14 +13,14 @@ imports the engine's module only, never its client library (boto3).
 
 from __future__ import annotations
 
-import logging
 from importlib.metadata import EntryPoint, entry_points
 from typing import Final
 
+from ..names.logs import logger_for
 from .engine import Engine, engine_problem
 from .errors import BatchSettingsError
 
-logger = logging.getLogger(__name__)
+logger = logger_for(__name__)
 
 #: The entry-point group engines register in.
 ENTRY_POINT_GROUP: Final = "kedro_pipelinename.batch_engines"

@@ -9,6 +9,7 @@ here is the engine API the core promises to keep, and what the contract suite
 
 from __future__ import annotations
 
+from ..names.logs import logger_for
 from ..relaunch.boundaries import (
     argv_argument,
     aws_string,
@@ -86,6 +87,7 @@ __all__ = [
     "invalid",
     "is_running",
     "job_script_data",
+    "logger_for",
     "path_component",
     "process_start",
     "script_line",

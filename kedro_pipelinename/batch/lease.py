@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import os
 import socket
 from collections.abc import Iterator
@@ -35,12 +34,13 @@ from typing import Final
 
 from attrs import define
 
+from ..names.logs import logger_for
 from .errors import BatchError
 from .pids import is_running, process_start
 from .record_model import now, parse_time
 from .record_store import atomic_write, make_run_dir, run_dir
 
-logger = logging.getLogger(__name__)
+logger = logger_for(__name__)
 
 LEASE_FILE: Final = "lease"
 #: Tries to take a lease that others race for (each try either wins, finds a

@@ -10,14 +10,14 @@ gives up only after ``outage_timeout`` seconds without an answer.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 
+from ..names.logs import logger_for
 from .errors import EngineUnavailable
 from .settings import where_to_set
 
-logger = logging.getLogger(__name__)
+logger = logger_for(__name__)
 
 #: Seconds between two warnings of one outage: often enough to show the run is
 #: alive, rarely enough not to bury the log of a 15-minute outage.

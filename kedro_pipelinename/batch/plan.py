@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import heapq
 import json
-import logging
 import shlex
 from collections.abc import Hashable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from attrs import define, field
 
+from ..names.logs import logger_for
 from .errors import BatchSettingsError, to_str_tuple
 from .naming import JobNameRule
 from .settings import BatchSettings
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
     from ..run.context import RunContext
 
-logger = logging.getLogger(__name__)
+logger = logger_for(__name__)
 
 #: The rule of a plan made without an engine (tests, tools): 128 letters, digits,
 #: '-' and '_', which every engine here accepts.

@@ -18,11 +18,11 @@ Dataset factory patterns are resolved by those same calls.
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
+from ..names.logs import logger_for
 from ..relaunch.boundaries import (
     BoundaryError,
     argv_argument,
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
     from ..run.catalog import Catalog, Dataset
 
-logger = logging.getLogger(__name__)
+logger = logger_for(__name__)
 
 #: How to give a pipeline its names, for the error that finds none.
 HOW_TO_NAME = (

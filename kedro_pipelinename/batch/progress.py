@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 import time
 from collections import Counter
 from collections.abc import Collection, Mapping
 from typing import Any, Protocol
 
+from ..names.logs import logger_for
 from .engine import JobStatus
 
-logger = logging.getLogger(__name__)
+logger = logger_for(__name__)
 
 #: The columns of the summary, in life-cycle order (every engine's statuses map
 #: onto the shared ``JobStatus``; starting jobs count as running).

@@ -23,7 +23,6 @@ command that asks never writes the record a live driver is writing.
 
 from __future__ import annotations
 
-import logging
 import os
 import socket
 from collections.abc import Iterable, Mapping
@@ -32,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
+from ..names.logs import logger_for
 from ..relaunch.redaction import Redactor, looks_secret, reference
 from .engine import JobState, JobStatus
 from .errors import RunCancelled
@@ -103,7 +103,7 @@ __all__ = [
     "write_record",
 ]
 
-logger = logging.getLogger(__name__)
+logger = logger_for(__name__)
 
 #: Why an unfinished attempt of a dead driver ends when its job is submitted again.
 REPLACED: Final = "its driver was gone; the job was submitted again"

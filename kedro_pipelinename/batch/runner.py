@@ -26,6 +26,7 @@ import attrs
 from attrs import define
 from kedro.runner import AbstractRunner
 
+from ..names.logs import logger_for
 from ..relaunch.redaction import Redactor, redacted_logs, redactor_for
 from ..run.run_id import run_id_from_environment
 from .driver import Driver
@@ -60,7 +61,7 @@ if TYPE_CHECKING:
     from ..run.catalog import SavingCatalog
     from ..run.context import RunContext
 
-logger = logging.getLogger(__name__)
+logger = logger_for(__name__)
 
 #: Kedro 0.19's ``AbstractRunner.__init__`` takes ``extra_dataset_patterns``; 1.0
 #: removed it.

@@ -26,12 +26,12 @@ anything is written.
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import Iterator
 from typing import Any, Final
 
 from attrs import define, field
 
+from ..names.logs import logger_for
 from ..run.run_id import InvalidRunIdError, check_safe_run_id
 from .lease import (
     _TRIES,
@@ -51,7 +51,7 @@ from .record_store import (
     record_text,
 )
 
-logger = logging.getLogger(__name__)
+logger = logger_for(__name__)
 
 LEASE_KEY: Final = "lease"
 #: The PutObject parameters the lease needs.

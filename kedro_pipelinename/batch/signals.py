@@ -19,14 +19,15 @@ there only), and only over Python's own ``SIGINT`` handler and the default
 from __future__ import annotations
 
 import contextlib
-import logging
 import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from types import FrameType
 from typing import Any
 
-logger = logging.getLogger(__name__)
+from ..names.logs import logger_for
+
+logger = logger_for(__name__)
 
 #: What ``signal.getsignal`` returns (typeshed's private ``_HANDLER``).
 Handler = Callable[[int, FrameType | None], Any] | int | None

@@ -12,12 +12,13 @@ silently drop theirs, so we warn and leave it.
 from __future__ import annotations
 
 import inspect
-import logging
 import threading
 import warnings
 from typing import Any, Final, NamedTuple
 
-logger = logging.getLogger(__name__)
+from .logs import logger_for
+
+logger = logger_for(__name__)
 
 
 class _Absent:

@@ -15,11 +15,12 @@ never be read as an option.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Final
 
 import attrs
+
+from ..names.logs import logger_for
 
 if TYPE_CHECKING:
     from kedro.pipeline import Pipeline
@@ -40,7 +41,7 @@ from .selection import (
     pipelines_arguments,
 )
 
-logger = logging.getLogger(__name__)
+logger = logger_for(__name__)
 
 
 def _carried(argv: list[str]) -> list[str]:

@@ -11,11 +11,11 @@ not with them, because it needs this layer's argv builders.
 from __future__ import annotations
 
 import functools
-import logging
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ..names.logs import logger_for
 from ..names.patching import PATCHES
 from ..run.run_id import RUN_ID_ENV_VAR
 from ..run.state import CURRENT_RUN
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from ..run.catalog import RunnerCatalog
     from ..run.context import RunContext
 
-logger = logging.getLogger(__name__)
+logger = logger_for(__name__)
 
 
 def resume_hint(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Any, Protocol, cast
+
+from ..names.logs import logger_for
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
         unparameterised as it has one type parameter in 0.19 and two in 1.x."""
 
 
-logger = logging.getLogger(__name__)
+logger = logger_for(__name__)
 
 
 class Catalog(Protocol):

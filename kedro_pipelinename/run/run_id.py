@@ -27,13 +27,13 @@ run id), three patches make every process of the run share one version:
 from __future__ import annotations
 
 import functools
-import logging
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, cast
 
+from ..names.logs import logger_for
 from ..names.patching import PATCHES
 from .catalog import dataset_in
 
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
     from .catalog import Catalog, VersionedDataset
 
-logger = logging.getLogger(__name__)
+logger = logger_for(__name__)
 
 #: The environment variable naming the run every process of a run belongs to.
 RUN_ID_ENV_VAR: Final = "KEDRO_PIPELINENAME_RUN_ID"

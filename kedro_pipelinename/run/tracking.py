@@ -17,13 +17,13 @@ from __future__ import annotations
 import contextvars
 import functools
 import inspect
-import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Executor, ThreadPoolExecutor
 from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, cast
 
+from ..names.logs import logger_for
 from ..names.patching import PATCHES, bind_call
 from ..names.stamping import requested_names
 from .run_id import run_id_from_environment
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
     from .context import RunContext
 
-logger = logging.getLogger(__name__)
+logger = logger_for(__name__)
 
 
 # --- building the context from a session ---------------------------------------

@@ -58,3 +58,23 @@ def test_a_failed_job_is_one_block_with_the_resume_command(project: Path) -> Non
     assert "\nTo resume the run: " in error
     assert "Traceback" not in output
     assert "╭" not in output
+
+
+def test_a_failed_jobs_log_lines_are_logged_verbatim_not_as_markup(
+    project: Path, tmp_path: Path
+) -> None:
+    # Kedro's RichHandler reads markup by default: "[bold]" and "[red]" vanished
+    # from the driver's ERROR line, "[client_1.X]" too.
+    line = "KeyError: 'missing columns [bold] and [red] in [client_1.X]'"
+    job = tmp_path / "job"
+    job.write_text(f'#!/bin/sh\necho "{line}" >&2\nexit 1\n')
+    job.chmod(0o755)
+
+    code, output = _run(
+        project, {"KEDRO_BATCH_EXECUTABLE": str(job), "COLUMNS": "1000"}
+    )
+
+    assert code == 1
+    logged = output[: output.index("\nError: ")]
+    assert line in logged
+    assert "missing columns  and  in" not in output

@@ -6,7 +6,6 @@ kedro_pipelinename.batch``.
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 import time
@@ -25,12 +24,13 @@ from ...batch.kit import (
     Submission,
     aws_string,
     environment_variable,
+    logger_for,
     where_to_set,
 )
 from .retries import stop_blind_submit_retries
 from .settings import AWSBatchSettings
 
-logger = logging.getLogger(__name__)
+logger = logger_for(__name__)
 
 #: AWS Batch: a job may name at most 20 jobs in ``dependsOn``.
 MAX_DEPENDS_ON: Final = 20

@@ -36,7 +36,6 @@ kedro_pipelinename.batch``.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar
@@ -50,6 +49,7 @@ from ...batch.kit import (
     JobState,
     Submission,
     chunks,
+    logger_for,
     where_to_set,
 )
 from .api import (
@@ -76,7 +76,7 @@ from .retries import (
 )
 from .settings import AWSBatchSettings
 
-logger = logging.getLogger(__name__)
+logger = logger_for(__name__)
 
 
 def request_errors() -> tuple[type[Exception], ...]:

@@ -14,17 +14,16 @@ waiting.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from attrs import evolve
 
-from ...batch.kit import JobState, JobStatus
+from ...batch.kit import JobState, JobStatus, logger_for
 from .settings import AWSBatchSettings
 
-logger = logging.getLogger(__name__)
+logger = logger_for(__name__)
 
 RUNNABLE = "RUNNABLE"
 

@@ -20,15 +20,14 @@ mode), but for two things its retries are not enough:
 from __future__ import annotations
 
 import enum
-import logging
 import random
 import time
 from collections.abc import Callable
 from typing import Any, Final, TypeVar
 
-from ...batch.kit import EngineUnavailable
+from ...batch.kit import EngineUnavailable, logger_for
 
-logger = logging.getLogger(__name__)
+logger = logger_for(__name__)
 
 T = TypeVar("T")
 

@@ -39,7 +39,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
-import logging
 import os
 import shlex
 import shutil
@@ -69,13 +68,14 @@ from ...batch.kit import (
     argv_argument,
     environment_variable,
     is_running,
+    logger_for,
     path_component,
     process_start,
     where_to_set,
 )
 from .settings import LocalBatchSettings
 
-logger = logging.getLogger(__name__)
+logger = logger_for(__name__)
 
 #: How often ``wait`` looks for a job that exited (seconds): a finished job's
 #: children start within this, whatever the driver's poll interval.

@@ -8,7 +8,6 @@ accounting storage is enabled, so every reader here copes without it.
 
 from __future__ import annotations
 
-import logging
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -22,10 +21,11 @@ from ...batch.kit import (
     BatchSettingsError,
     EngineUnavailable,
     chunks,
+    logger_for,
     where_to_set,
 )
 
-logger = logging.getLogger(__name__)
+logger = logger_for(__name__)
 
 #: Where the engine's settings can be given, for messages.
 BLOCKS: Final = ("slurm_batch", "batch")

@@ -26,7 +26,6 @@ the moment one failed, whatever the driver does. What it keeps to:
 from __future__ import annotations
 
 import json
-import logging
 import os
 import shlex
 import sys
@@ -46,6 +45,7 @@ from ...batch.kit import (
     JobState,
     JobStatus,
     Submission,
+    logger_for,
     path_component,
     where_to_set,
 )
@@ -62,7 +62,7 @@ from .script import (
 )
 from .settings import RESOURCE_OPTIONS, SlurmBatchSettings
 
-logger = logging.getLogger(__name__)
+logger = logger_for(__name__)
 
 #: SLURM has no documented limit on ``afterok`` ids; 100 keeps each job's
 #: dependency test in slurmctld (and the argv) small. A larger fan-in waits in
