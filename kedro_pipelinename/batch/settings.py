@@ -25,7 +25,7 @@ import difflib
 import json
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Final, TypeVar
 
 import attrs
@@ -464,21 +464,83 @@ def _given(
     defaults: Mapping[str, Any],
 ) -> tuple[Any, str] | None:
     """The value of one setting and where it came from, or ``None`` if unset."""
+    return next(_every_given(attribute, arguments, blocks, environ, defaults), None)
+
+
+def _every_given(
+    attribute: attrs.Attribute[Any],
+    arguments: Mapping[str, Any],
+    blocks: Blocks,
+    environ: Mapping[str, str],
+    defaults: Mapping[str, Any],
+) -> Iterator[tuple[Any, str]]:
+    """Every place that gives one setting, first (the one used) first.
+
+    Raises:
+        BatchSettingsError: When a place's value cannot be read (a variable that
+            is no valid int, bool or JSON), on reaching that place.
+    """
     name = attribute.name
     if name in arguments:
-        return arguments[name], f"the runner argument {name}={arguments[name]!r}"
+        yield arguments[name], f"the runner argument {name}={arguments[name]!r}"
     for block_name, block in blocks:
         for key in (name, *attribute.metadata.get("aliases", ())):
             if key in block:
-                return block[key], f"the parameter {block_name}.{key}"
+                yield block[key], f"the parameter {block_name}.{key}"
     variable = env_var_name(name)
     if environ.get(variable, "") != "":
         parse = attribute.metadata.get("parse", "str")
         value = _parse_env(name, variable, environ[variable], parse)
-        return value, f"the environment variable {variable}"
+        yield value, f"the environment variable {variable}"
     if name in defaults:
-        return defaults[name], "the runner's default"
-    return None
+        yield defaults[name], "the runner's default"
+
+
+def _shadowed_problems(
+    attribute: attrs.Attribute[Any],
+    arguments: Mapping[str, Any],
+    blocks: Blocks,
+    environ: Mapping[str, str],
+    used: str,
+    block_names: Sequence[str],
+) -> list[BatchSettingsError]:
+    """Problems with the values a setting's first place shadows.
+
+    A shadowed value is not used in this run, but it is used by every run where
+    the place that shadows it is not set (another env, a ``--params`` left
+    out): an invalid one is refused now, naming both places, rather than on
+    the day it surfaces.
+    """
+    problems: list[BatchSettingsError] = []
+    places = _every_given(attribute, arguments, blocks, environ, {})
+    try:
+        next(places, None)  # the place used, checked by the caller
+        for value, source in places:
+            try:
+                _checked(attribute, value)
+            except BatchSettingsError as error:
+                problems.append(
+                    _shadowed(attribute.name, error, source, used, block_names)
+                )
+    except BatchSettingsError as error:  # a shadowed variable that does not parse
+        problems.append(_shadowed(attribute.name, error, None, used, block_names))
+    return problems
+
+
+def _shadowed(
+    name: str,
+    error: BatchSettingsError,
+    source: str | None,
+    used: str,
+    block_names: Sequence[str],
+) -> BatchSettingsError:
+    where = f" (from {source})" if source else ""
+    return BatchSettingsError(
+        error.setting,
+        f"{error}{where}. It is shadowed in this run by {used}, but would be used "
+        f"wherever that is not set: fix or remove it. "
+        f"{where_to_set(name, block_names)}",
+    )
 
 
 def _checked(attribute: attrs.Attribute[Any], value: Any) -> Any:
@@ -546,6 +608,9 @@ def resolve_settings(
                 continue
             values[name], sources[name] = found
             _checked(attribute, values[name])
+            problems += _shadowed_problems(
+                attribute, arguments, blocks, environ, sources[name], block_names
+            )
         except BatchSettingsError as error:
             if name in sources:
                 error = BatchSettingsError(

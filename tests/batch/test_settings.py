@@ -320,3 +320,50 @@ def test_the_generic_runner_without_an_engine_says_how_to_choose_one() -> None:
 def test_an_engine_runner_refuses_another_engine() -> None:
     with pytest.raises(BatchSettingsError, match="runs on the engine 'local'"):
         LocalBatchRunner().resolve_settings({"batch": {"engine": "aws"}})
+
+
+def test_every_unknown_key_of_the_shared_batch_block_is_named_too() -> None:
+    # The shared block is checked like the engine's own (a mutation skipping
+    # it passed every other settings test).
+    runner = LocalBatchRunner()
+
+    with pytest.raises(BatchSettingsError) as caught:
+        runner.resolve_settings({"batch": {"max_paralel": 2, "grouping": "none"}})
+
+    assert "'max_paralel' in the parameters block 'batch'. Did you mean " in str(
+        caught.value
+    )
+    assert len(caught.value.problems) == 1
+
+
+def test_an_invalid_value_a_parameter_shadows_is_refused_naming_both_places(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Alone, KEDRO_BATCH_GROUPING=per-node is refused; shadowed by batch.grouping
+    # it was accepted silently, to surface in the first run without the block.
+    monkeypatch.setenv("KEDRO_BATCH_GROUPING", "per-node")
+    runner = LocalBatchRunner()
+
+    with pytest.raises(BatchSettingsError) as caught:
+        runner.resolve_settings({"batch": {"grouping": "namespace"}})
+
+    (problem,) = caught.value.problems
+    assert "got 'per-node'" in problem
+    assert "(from the environment variable KEDRO_BATCH_GROUPING)" in problem
+    assert "shadowed in this run by the parameter batch.grouping" in problem
+
+
+def test_a_valid_shadowed_value_is_accepted_and_the_first_place_wins(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("KEDRO_BATCH_GROUPING", "none")
+    monkeypatch.setenv("KEDRO_BATCH_MAX_PARALLEL", "not a number")
+    runner = AWSBatchRunner(max_parallel=3, **REQUIRED)
+
+    with pytest.raises(BatchSettingsError, match="KEDRO_BATCH_MAX_PARALLEL='not a"):
+        runner.resolve_settings({"batch": {"grouping": "namespace"}})
+
+    monkeypatch.setenv("KEDRO_BATCH_MAX_PARALLEL", "8")
+    settings = runner.resolve_settings({"batch": {"grouping": "namespace"}}).settings
+
+    assert (settings.grouping, settings.max_parallel) == ("namespace", 3)
