@@ -93,3 +93,27 @@ def test_a_record_left_by_a_dead_driver_is_decided_by_its_jobs(tmp_path: Path) -
     assert [job.state for job in half.jobs] == ["SUCCEEDED", "PENDING"]
     assert half.state == "failed"  # nothing runs the rest: `kedro batch resume`
     assert running.state == "running"  # the engine still runs a job
+
+
+def test_an_engine_setting_named_like_a_secret_is_stored_as_a_reference(
+    tmp_path: Path,
+) -> None:
+    # A third-party engine's `api_token` setting: no variable or param marks it
+    # secret, only its name does; the record must hold ${API_TOKEN}, not it.
+    import attrs
+
+    @attrs.define
+    class TokenSettings:
+        api_token: str
+        queue: str
+
+    run = _run(tmp_path, 1)
+    recorder = RunRecorder(run, "token-engine", TokenSettings("s3cr3t-v4lue", "q"))
+    recorder.started(run.plan, "token engine")
+
+    text = (tmp_path / "logs" / "batch" / RUN_ID / "run.json").read_text()
+    assert "s3cr3t-v4lue" not in text
+    assert load_record(tmp_path, RUN_ID).engine_settings == {
+        "api_token": "${API_TOKEN}",
+        "queue": "q",
+    }
