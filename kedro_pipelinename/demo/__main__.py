@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -154,7 +155,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "path",
         nargs="?",
         type=Path,
-        help="Where to write the project (default: a new temp dir).",
+        help=(
+            "Where to write the project, kept after the run (default: a temp dir, "
+            "removed after the run unless --keep)."
+        ),
+    )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="Keep the temp project (when no PATH is given).",
     )
     parser.add_argument(
         "--engine",
@@ -164,7 +173,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     arguments = parser.parse_args(argv)
     runner, logs = RUNNERS[arguments.engine]
+    temporary = arguments.path is None
     path = arguments.path or Path(tempfile.mkdtemp(prefix="kedro-pipelinename-demo-"))
+    try:
+        return _demo(path, runner, logs, parser)
+    finally:
+        if temporary and not arguments.keep:
+            shutil.rmtree(path, ignore_errors=True)
+            _print(
+                f"\nRemoved the temp project {path} (give a PATH or --keep to keep it)."
+            )
+
+
+def _demo(path: Path, runner: str, logs: str, parser: argparse.ArgumentParser) -> int:
     try:
         project = write_demo_project(path)
     except ValueError as error:

@@ -58,3 +58,20 @@ def test_demo_refuses_a_directory_that_is_not_a_demo_project(tmp_path: Path) -> 
     assert "is not empty and holds no demo project" in result.stderr
     assert (tmp_path / "pyproject.toml").read_text() == '[project]\nname = "mine"\n'
     assert sorted(path.name for path in tmp_path.iterdir()) == ["pyproject.toml"]
+
+
+def test_without_a_path_the_demo_removes_its_temp_project(tmp_path: Path) -> None:
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+
+    result = run_command(
+        [sys.executable, "-m", "kedro_pipelinename.demo"],
+        cwd=tmp_path,
+        env={"COLUMNS": "1000", "TMPDIR": str(temp)},
+        timeout=120,
+    )
+
+    output = result.stdout + result.stderr
+    assert "Outputs of client_1_train" in output
+    assert "Removed the temp project" in output
+    assert list(temp.glob("kedro-pipelinename-demo-*")) == []
