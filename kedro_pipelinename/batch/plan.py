@@ -22,7 +22,7 @@ from __future__ import annotations
 import heapq
 import json
 import shlex
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Collection, Hashable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from attrs import define, field
@@ -246,12 +246,71 @@ def _strongly_connected(graph: Mapping[_V, set[_V]]) -> list[list[_V]]:
     return components
 
 
-def group_nodes(pipeline: Pipeline, grouping: str) -> list[tuple[Group, list[Node]]]:
+def _merged_in_memory(
+    nodes: list[Node],
+    parents_of: Mapping[Node, set[Node]],
+    key_of: dict[Node, Group],
+    in_memory: Collection[str],
+) -> dict[Node, Group]:
+    """``key_of`` with groups joined by an in-memory dataset made one group.
+
+    A dataset kept in memory exists only in the process that made it, so its
+    producer and every consumer must be one job. Joining groups can close a
+    circle of jobs (a job feeding, through a persisted dataset, a job that the
+    join put before it); every such circle becomes one job too. A joined group
+    is named after its first node's group (in topological order).
+    """
+    position = {node: number for number, node in enumerate(nodes)}
+    leader: dict[Group, Group] = {key: key for key in key_of.values()}
+
+    def find(key: Group) -> Group:
+        # Bounded: each step moves to a leader nearer the root, and paths are
+        # halved as they are walked.
+        while leader[key] != key:
+            leader[key] = leader[leader[key]]
+            key = leader[key]
+        return key
+
+    def join(first: Group, second: Group) -> None:
+        first, second = find(first), find(second)
+        if first != second:
+            leader[second] = first
+
+    producer = {output: node for node in nodes for output in node.outputs}
+    for node in nodes:
+        for dataset in node.inputs:
+            made_by = producer.get(dataset)
+            if made_by is not None and dataset in in_memory:
+                join(key_of[made_by], key_of[node])
+    # Bounded: a round either finds no circle or makes at least two groups one.
+    for _ in range(len(nodes) + 1):
+        graph: dict[Group, set[Group]] = {find(key): set() for key in key_of.values()}
+        for node in nodes:
+            for parent in parents_of.get(node, ()):
+                if find(key_of[parent]) != find(key_of[node]):
+                    graph[find(key_of[node])].add(find(key_of[parent]))
+        cyclic = [c for c in _strongly_connected(graph) if len(c) > 1]
+        if not cyclic:
+            break
+        for component in cyclic:
+            for key in component[1:]:
+                join(component[0], key)
+    first_key: dict[Group, Group] = {}
+    for node in sorted(nodes, key=position.__getitem__):
+        first_key.setdefault(find(key_of[node]), key_of[node])
+    return {node: first_key[find(key)] for node, key in key_of.items()}
+
+
+def group_nodes(
+    pipeline: Pipeline, grouping: str, in_memory: Collection[str] = ()
+) -> list[tuple[Group, list[Node]]]:
     """The pipeline's nodes grouped into jobs, groups in topological order.
 
     Args:
         pipeline: The pipeline to run.
         grouping: ``namespace`` or ``none``.
+        in_memory: Datasets kept in memory: the nodes each one joins share a job
+            (``group_in_memory``).
 
     Returns:
         ``[(group key, [nodes in topological order]), ...]``, every group after
@@ -282,6 +341,13 @@ def group_nodes(pipeline: Pipeline, grouping: str) -> list[tuple[Group, list[Nod
             node: ("node", node.name) if key in split else key
             for node, key in key_of.items()
         }
+    if in_memory:
+        key_of = _merged_in_memory(nodes, parents_of, key_of, in_memory)
+        graph = {key: set() for key in key_of.values()}
+        for node in nodes:
+            for parent in parents_of.get(node, ()):
+                if key_of[parent] != key_of[node]:
+                    graph[key_of[node]].add(key_of[parent])
     members: dict[Group, list[Node]] = {}
     for node in nodes:
         members.setdefault(key_of[node], []).append(node)
@@ -319,6 +385,7 @@ def plan_jobs(
     settings: BatchSettings,
     context: RunContext,
     job_names: JobNameRule = DEFAULT_JOB_NAMES,
+    in_memory: Collection[str] = (),
 ) -> JobPlan:
     """Group ``pipeline`` into jobs and give each its command and environment.
 
@@ -327,6 +394,9 @@ def plan_jobs(
         settings: The batch settings (grouping, executable, prefix, extra env).
         context: The run's ``RunContext`` (``current_run()`` in a runner).
         job_names: The engine's job-name rule.
+        in_memory: The pipeline's datasets kept in memory (``in_memory_datasets``
+            of pre-flight); with ``settings.group_in_memory`` the nodes each one
+            joins share a job.
 
     Returns:
         The plan.
@@ -342,7 +412,9 @@ def plan_jobs(
     """
     from ..relaunch.argv import build_run_commands, build_run_env
 
-    groups = group_nodes(pipeline, settings.grouping)
+    groups = group_nodes(
+        pipeline, settings.grouping, in_memory if settings.group_in_memory else ()
+    )
     names = job_names.names(settings.job_name_prefix, [key[1] for key, _ in groups])
     job_of_node = {
         node: name

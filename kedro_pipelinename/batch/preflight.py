@@ -192,9 +192,16 @@ def check_persisted(plan: JobPlan, pipeline: Pipeline, catalog: Catalog) -> list
                 f"Dataset {dataset!r} {problem}; it is written by job "
                 f"{producers[dataset]!r} and read by job(s) "
                 f"{', '.join(sorted(consumers[dataset]))}. Declare it in the catalog "
-                f"with a persisted type (or a dataset factory that matches it)."
+                f"with a persisted type (or a dataset factory that matches it), or "
+                f"set group_in_memory: true to run its nodes in one job."
             )
     return problems
+
+
+def in_memory_datasets(pipeline: Pipeline, catalog: Catalog) -> set[str]:
+    """The datasets between two nodes of ``pipeline`` that only live in memory."""
+    between = pipeline.all_outputs() & pipeline.all_inputs()
+    return {name for name in between if persistence_problem(catalog, name)}
 
 
 def not_persisted_outputs(pipeline: Pipeline, catalog: Catalog) -> list[str]:

@@ -35,7 +35,7 @@ from .engines import engine_named, installed_engines
 from .errors import BatchJobError, BatchSettingsError, JobFailure, PreflightError
 from .lease import lease_timeout
 from .plan import JobPlan, plan_jobs
-from .preflight import require_names, run_preflight
+from .preflight import in_memory_datasets, require_names, run_preflight
 from .progress import Progress, default_progress
 from .record_model import ResumeCommand
 from .records import RunRecorder
@@ -286,6 +286,7 @@ class BatchRunner(AbstractRunner):
                 settings=settings,
                 context=context,
                 job_names=resolved.engine.spec.job_names,
+                in_memory=in_memory_datasets(pipeline, catalog),
             )
         except RunCommandError as error:
             raise PreflightError(

@@ -240,6 +240,10 @@ class BatchSettings:
             ``BatchRunner``. An engine's own runner (``AWSBatchRunner``) fixes it.
         grouping: ``"namespace"`` (one job per top-level namespace; nodes without
             one get a job each) or ``"none"`` (one job per node).
+        group_in_memory: Put nodes joined by a dataset kept in memory (one the
+            catalog does not declare, or a ``MemoryDataset``) in one job, as
+            kedro-airflow's ``--group-in-memory`` does, on top of ``grouping``.
+            Off, such a dataset between two jobs is a pre-flight error.
         max_parallel: At most this many jobs of the run unfinished at once;
             ``None`` for no limit (AWS Batch: the whole DAG is submitted up front).
             Kedro's guide calls it ``max_workers``, which is accepted too.
@@ -271,6 +275,9 @@ class BatchSettings:
     engine: str | None = setting(None, validator=check_str(optional=True))
     record_uri: str | None = setting(None, validator=check_record_uri)
     grouping: str = setting("namespace", validator=check_choice(GROUPINGS))
+    # On by default: it changes only plans that pre-flight would refuse without
+    # it (an in-memory dataset between two jobs), so Kedro's own starters run.
+    group_in_memory: bool = setting(True, validator=check_bool, parse="bool")
     max_parallel: int | None = setting(
         None, validator=check_int(1), parse="int", aliases=("max_workers",)
     )
