@@ -44,3 +44,22 @@ def test_loading_the_entry_point_does_not_patch_kedro() -> None:
     assert probe["patched_after_load"] is False
     assert probe["subcommands"] == ["cancel", "plan", "resume", "runs", "status"]
     assert probe["patched_after_lookup"] is True
+
+
+def test_in_a_process_a_batch_run_started_loading_it_installs_the_patch() -> None:
+    # Each job's `kedro run` carries the run id: without the patch there (a
+    # project whose settings.py lacks the line, as Kedro's starters), its
+    # versioned outputs were saved under a version of their own.
+    import os
+
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+        env={**os.environ, "KEDRO_PIPELINENAME_RUN_ID": "2026-12-05T10.00.00.000Z"},
+    )
+
+    probe = json.loads(result.stdout.strip().splitlines()[-1])
+    assert probe["patched_after_load"] is True

@@ -67,14 +67,14 @@ def fit_model(train_rows, smoothing):
 
 
 def _run_with_local_batch(
-    project: DemoProject, *, check: bool = True
+    project: DemoProject, *, check: bool = True, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     return kedro_cli(
         project.path,
         "run",
         *pipelines_option("client_1_train"),
         f"--runner={RUNNER}",
-        env=WIDE,
+        env={**WIDE, **(env or {})},
         check=check,
         timeout=DEADLINE,
     )
@@ -319,16 +319,22 @@ def test_a_stopped_driver_leaves_no_job_alive_and_its_own_command_finishes_the_r
 
 
 def test_preflight_failure_starts_no_job(demo_project: DemoProject) -> None:
-    # An in-memory dataset between two jobs: the reading job would never see it.
+    # An in-memory dataset between two jobs: the reading job would never see it
+    # (with group_in_memory, the default, its nodes would share one job).
     (demo_project.path / "conf" / "local" / "catalog.yml").write_text(
         "client_1.train_rows:\n  type: MemoryDataset\n"
     )
 
-    result = _run_with_local_batch(demo_project, check=False)
+    result = _run_with_local_batch(
+        demo_project,
+        check=False,
+        env={"KEDRO_BATCH_GROUPING": "none", "KEDRO_BATCH_GROUP_IN_MEMORY": "false"},
+    )
 
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert "Dataset 'client_1.train_rows' is a MemoryDataset" in output
+    assert "group_in_memory: true" in output
     assert not (demo_project.path / "logs" / "local_batch").exists()
     assert read_outputs(demo_project) == {}
 
