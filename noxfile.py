@@ -80,6 +80,34 @@ AWS_TESTS = (
 )
 
 
+#: What Kedro's spaceflights-pandas starter needs (its requirements.txt, less
+#: the notebook and viz tools its pipelines do not import).
+STARTER_REQUIREMENTS = (
+    "kedro-datasets[pandas-csvdataset,pandas-exceldataset,pandas-parquetdataset,"
+    "plotly-plotlydataset,plotly-jsondataset,matplotlib-matplotlibdataset]>=3.0",
+    "scikit-learn",
+    "seaborn",
+)
+
+
+@nox.session
+def starters(session: nox.Session) -> None:
+    """Kedro's own spaceflights-pandas starter, unchanged, on the batch engines
+    (``tests/starters``; the starter is read from ``../shared/kedro-starters``)."""
+    latest = _tested_kedro()[-1]
+    session.install("-e", ".[test]", f"kedro=={latest}", *STARTER_REQUIREMENTS)
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "tests/starters",
+        *session.posargs,
+    )
+
+
 @nox.session
 def aws_floor(session: nox.Session) -> None:
     """The AWS engine's tests on the oldest boto3/botocore allowed.

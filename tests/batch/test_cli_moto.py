@@ -92,10 +92,10 @@ def test_preflight_lists_every_memory_dataset_between_jobs_and_submits_nothing(
     batch_world: BatchWorld, tmp_path: Path
 ) -> None:
     project = write_batch_project(tmp_path / "proj", catalog=MEMORY_CATALOG)
+    # group_in_memory (the default) would run every job's nodes as one job.
+    env = _batch_env(batch_world, KEDRO_BATCH_GROUP_IN_MEMORY="false")
 
-    result = kedro_cli(
-        project, *_run_arguments(), env=_batch_env(batch_world), check=False
-    )
+    result = kedro_cli(project, *_run_arguments(), env=env, check=False)
 
     output = result.stdout + result.stderr
     assert result.returncode != 0
