@@ -131,5 +131,18 @@ def is_installed() -> bool:
 
 def disabled_by_environment() -> bool:
     """Whether ``KEDRO_PIPELINENAME_DISABLE`` asks the import not to install."""
-    value = os.environ.get(DISABLE_ENV_VAR, "").strip().lower()
-    return value in {"1", "true", "yes", "on"}
+    value = os.environ.get(DISABLE_ENV_VAR, "")
+    if not value.strip():
+        return False
+    # Only when the variable is set: the batch core's one boolean parser.
+    from .batch.settings import parse_bool
+
+    try:
+        return parse_bool(value)
+    except ValueError as error:
+        warnings.warn(
+            f"{DISABLE_ENV_VAR}: {error}; installing the patches. Set it to 1 to "
+            f"disable them, or unset it.",
+            stacklevel=3,
+        )
+        return False

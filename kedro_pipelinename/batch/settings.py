@@ -423,6 +423,30 @@ def check_environment_names(
         raise BatchSettingsError.combine(problems)
 
 
+#: The words a boolean variable takes (any case, blanks around them ignored).
+BOOLEAN_WORDS: Final = {
+    **dict.fromkeys(("1", "true", "yes", "on"), True),
+    **dict.fromkeys(("0", "false", "no", "off"), False),
+}
+
+
+def parse_bool(text: str) -> bool:
+    """The boolean an environment variable's ``text`` means: every ``KEDRO_BATCH_*``
+    boolean setting and ``KEDRO_PIPELINENAME_DISABLE`` read it this one way.
+
+    Raises:
+        ValueError: For anything but ``BOOLEAN_WORDS``, naming the words taken.
+
+    Example:
+        >>> parse_bool(" Yes "), parse_bool("0")
+        (True, False)
+    """
+    try:
+        return BOOLEAN_WORDS[text.strip().lower()]
+    except KeyError:
+        raise ValueError(f"{text!r} is none of {', '.join(BOOLEAN_WORDS)}") from None
+
+
 def _parse_env(name: str, variable: str, text: str, parse: str) -> Any:
     try:
         if parse == "int":
@@ -430,12 +454,7 @@ def _parse_env(name: str, variable: str, text: str, parse: str) -> Any:
         if parse == "float":
             return float(text)
         if parse == "bool":
-            lowered = text.strip().lower()
-            if lowered in ("1", "true", "yes", "on"):
-                return True
-            if lowered in ("0", "false", "no", "off"):
-                return False
-            raise ValueError(text)
+            return parse_bool(text)
         if parse == "json":
             return json.loads(text)
     except ValueError as error:

@@ -80,6 +80,39 @@ def test_boolean_environment_values(text: str, expected: bool) -> None:
     assert settings.dry_run is expected
 
 
+@pytest.mark.parametrize(
+    "text", ["1", "true", "YES", " on ", "0", "False", "no", "off", "maybe", "2"]
+)
+def test_the_disable_switch_and_boolean_settings_read_a_word_alike(
+    monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    import warnings
+
+    from kedro_pipelinename import _install
+
+    monkeypatch.setenv(_install.DISABLE_ENV_VAR, text)
+    try:
+        as_setting: bool | None = resolve_settings(
+            BatchSettings,
+            arguments={},
+            blocks=[],
+            environ={"KEDRO_BATCH_DRY_RUN": text},
+        ).dry_run
+    except BatchSettingsError as error:
+        assert f"KEDRO_BATCH_DRY_RUN={text!r}" in str(error)
+        as_setting = None
+    with warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")
+        disabled = _install.disabled_by_environment()
+
+    # A word that is no boolean is refused as a setting and is a warning naming
+    # it (the patches still install) for the switch: never read as "no" unsaid.
+    assert disabled is bool(as_setting)
+    assert [repr(text) in str(w.message) for w in warned] == (
+        [True] if as_setting is None else []
+    )
+
+
 def test_missing_required_setting_names_it_and_every_place_to_set_it() -> None:
     with pytest.raises(BatchSettingsError) as caught:
         resolve_settings(
