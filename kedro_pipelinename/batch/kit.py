@@ -39,6 +39,7 @@ from .naming import JobNameRule
 from .pids import is_running, process_start
 from .plan import JobPlan, PlannedJob
 from .progress import LogProgress
+from .record_store import atomic_write
 from .runner import BatchRunner
 from .settings import (
     BatchSettings,
@@ -73,6 +74,7 @@ __all__ = [
     "RunOutcome",
     "Submission",
     "argv_argument",
+    "atomic_write",
     "aws_string",
     "check_choice",
     "check_engine",

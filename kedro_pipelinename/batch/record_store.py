@@ -60,26 +60,36 @@ def make_run_dir(project_path: Path, run_id: str) -> Path:
     return directory
 
 
-def atomic_write(path: Path, text: str, *, exclusive: bool = False) -> None:
-    """Write ``text`` to ``path`` as a whole, mode 0600.
+def atomic_write(
+    path: Path, content: str | bytes, *, exclusive: bool = False, mode: int = FILE_MODE
+) -> None:
+    """Write ``content`` to ``path`` as a whole: a reader sees the old file or the
+    new one, never part of one, and a writer killed midway leaves no new file.
+
+    The one way files are replaced in the core and the engines (records, leases,
+    the local engine's job files, SLURM's job data); only the local engine's
+    supervisor, which cannot import the package, writes its own.
 
     Args:
-        path: The file.
-        text: Its new content.
+        path: The file; its directory must exist.
+        content: Its new content (text is written as UTF-8).
         exclusive: Fail with ``FileExistsError`` when ``path`` exists: the
             file is linked in place (``link(2)`` is atomic on local file
             systems and NFS), so of two racing writers exactly one wins.
+        mode: Its permissions, whatever the umask (default 0600: records and
+            job files may name the run's variables).
     """
     # Unique per writer: two processes (or threads) never share a temporary file.
     writer = f"{os.getpid()}.{threading.get_ident()}"
     temporary = path.with_name(f".{path.name}.{writer}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    data = content.encode() if isinstance(content, str) else content
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(text)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(temporary, FILE_MODE)  # O_CREAT's mode is masked by the umask
+        os.chmod(temporary, mode)  # O_CREAT's mode is masked by the umask
         if exclusive:
             os.link(temporary, path)
         else:

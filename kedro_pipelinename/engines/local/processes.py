@@ -66,6 +66,7 @@ from ...batch.kit import (
     JobStatus,
     Submission,
     argv_argument,
+    atomic_write,
     environment_variable,
     is_running,
     logger_for,
@@ -381,9 +382,7 @@ def _recorded_log(log_dir: Path, name: str) -> Path:
 
 
 def _write_record(path: Path, record: Mapping[str, Any]) -> None:
-    temporary = path.with_suffix(".json.tmp")
-    temporary.write_text(json.dumps(record))
-    os.replace(temporary, path)
+    atomic_write(path, json.dumps(record))
 
 
 class LocalBatchEngine(EngineBase[LocalBatchSettings]):

@@ -18,6 +18,9 @@ import sys
 
 
 def _record(path: str, returncode: int) -> None:
+    # The kit's atomic_write, by hand: this process runs under `python -I -S`
+    # and imports nothing of the package (see the module doc), and the exit
+    # file is the one file it writes.
     temporary = f"{path}.tmp"
     with open(temporary, "w") as handle:
         handle.write(f'{{"exit_code": {returncode}}}')

@@ -22,13 +22,13 @@ lines; the user's ``extra_directives`` are the script's ``#SBATCH`` lines.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any, Final
 
 from ...batch.kit import (
     PlannedJob,
     Submission,
+    atomic_write,
     job_script_data,
     path_component,
     script_line,
@@ -166,13 +166,7 @@ def write_private(path: Path, content: bytes, *, mode: int = 0o600) -> None:
     environment, which may hold secrets."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     path.parent.chmod(0o700)
-    temporary = path.with_name(f"{path.name}.tmp")
-    temporary.unlink(missing_ok=True)
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(content)
-    os.chmod(temporary, mode)  # O_CREAT's mode is masked by the umask
-    os.replace(temporary, path)
+    atomic_write(path, content, mode=mode)
 
 
 def sbatch_arguments(
