@@ -1,41 +1,62 @@
-"""The ``kedro batch`` entry point, importable without patching Kedro.
+"""The ``kedro batch`` entry point and its one click group, importable without
+patching Kedro.
 
 Kedro loads every ``kedro.project_commands`` entry point for every ``kedro``
 command in a project, ``kedro run`` and ``kedro --help`` included. Importing
 anything under ``kedro_pipelinename`` runs its ``install()``, so an entry point
 there would patch Kedro in projects that never added the one line to
-``settings.py``. This module stands in front: it names the ``batch`` group and
-imports ``kedro_pipelinename.commands.cli`` only when a ``kedro batch`` command
-is looked up (which needs the patch anyway), and installs the patch in a process
-that a batch run started (see the end of the module).
+``settings.py``. This module stands in front: it is the ``batch`` group, lists
+its commands from ``_COMMANDS`` (so ``kedro batch --help`` imports nothing of
+the package either), and imports ``kedro_pipelinename.commands.cli`` only when
+a command is looked up to run or to show its own help (which needs the patch
+anyway), and installs the patch in a process that a batch run started (see the
+end of the module).
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Final
 
 import click
 
-_HELP = (
+_HELP: Final = (
     "Plan, follow, stop and resume batch runs (local processes, AWS Batch, SLURM "
     "and every installed engine)."
 )
 
+#: ``kedro batch``'s commands and the line ``kedro batch --help`` gives each;
+#: each is the click command of the same name in ``kedro_pipelinename.commands.cli``.
+_COMMANDS: Final = {
+    "plan": "The jobs a `kedro run` with the same options would submit.",
+    "runs": "Recent batch runs of this project, newest first.",
+    "status": "The live state of every job of a run.",
+    "cancel": "Stop every unfinished job of a run, from any terminal.",
+    "resume": "Run a run's recorded command again with its run id.",
+}
 
-class _BatchGroup(click.Group):
-    """``kedro batch``, its subcommands loaded on first lookup."""
 
-    def _real(self) -> click.Group:
-        from kedro_pipelinename.commands.cli import batch
-
-        return batch
+class _LazyGroup(click.Group):
+    """A group whose commands are imported when one is looked up."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return self._real().list_commands(ctx)
+        return list(_COMMANDS)
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> Any:
-        return self._real().get_command(ctx, cmd_name)
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in _COMMANDS:
+            return None
+        from kedro_pipelinename.commands import cli
+
+        command: click.Command = getattr(cli, cmd_name)
+        command.short_help = _COMMANDS[cmd_name]
+        return command
+
+    def format_commands(
+        self, ctx: click.Context, formatter: click.HelpFormatter
+    ) -> None:
+        # click's own would look every command up (importing the package).
+        with formatter.section("Commands"):
+            formatter.write_dl(list(_COMMANDS.items()))
 
 
 @click.group(name="kedro-pipelinename")
@@ -43,7 +64,7 @@ def commands() -> None:
     """kedro-pipelinename's project commands."""
 
 
-commands.add_command(_BatchGroup(name="batch", help=_HELP, short_help=_HELP))
+commands.add_command(_LazyGroup(name="batch", help=_HELP, short_help=_HELP))
 
 
 # A ``kedro`` process started by a batch run (each job, and the printed resume

@@ -1,4 +1,5 @@
-"""The ``kedro batch`` command group (entry point ``kedro.project_commands``).
+"""The ``kedro batch`` commands; their group is the entry point's
+(``kedro_pipelinename_commands``), which imports this module on first lookup.
 
 Each command is thin: ``planning.py`` builds plans, ``graph.py`` draws them,
 ``live.py`` asks a run's engine, ``control.py`` cancels and resumes,
@@ -65,18 +66,7 @@ def _run_id_argument(
         raise click.BadParameter(str(error).split(": a run id")[0]) from error
 
 
-@click.group(name="kedro-pipelinename")
-def commands() -> None:
-    """kedro-pipelinename's project commands."""
-
-
-@commands.group(name="batch")
-def batch() -> None:
-    """Plan, follow, stop and resume batch runs (local processes, AWS Batch,
-    SLURM and every installed engine)."""
-
-
-@batch.command(name="plan")
+@click.command(name="plan")
 @click.option(
     "--engine",
     default=None,
@@ -126,7 +116,7 @@ def plan(
 plan.params[:0] = run_options()
 
 
-@batch.command(name="runs")
+@click.command(name="runs")
 @click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True)
 @click.option("--json", "json_output", is_flag=True, help="A JSON list.")
 @click.pass_context
@@ -144,7 +134,7 @@ def runs(context: click.Context, limit: int, json_output: bool) -> None:
         click.echo(f"Skipped: {' '.join(problem.split())}", err=True)
 
 
-@batch.command(name="status")
+@click.command(name="status")
 @click.argument("run_id", required=False, callback=_run_id_argument)
 @click.option("--json", "json_output", is_flag=True, help="The run as JSON.")
 @click.option("--watch", is_flag=True, help="Refresh until the run ends.")
@@ -178,7 +168,7 @@ def status(
             record = store.load_record(record.run_id)
 
 
-@batch.command(name="cancel")
+@click.command(name="cancel")
 @click.argument("run_id", callback=_run_id_argument)
 @click.pass_context
 def cancel(context: click.Context, run_id: str) -> None:
@@ -187,7 +177,7 @@ def cancel(context: click.Context, run_id: str) -> None:
         cancel_run(_store(context), run_id, click.echo)
 
 
-@batch.command(name="resume")
+@click.command(name="resume")
 @click.argument("run_id", callback=_run_id_argument)
 @click.pass_context
 def resume(context: click.Context, run_id: str) -> None:

@@ -1,6 +1,6 @@
 """Kedro loads the ``kedro batch`` entry point for every ``kedro`` command in a
-project; loading it must not patch Kedro (only ``settings.py``'s import, or a
-``kedro batch`` command itself, does)."""
+project; loading it, and ``kedro batch --help``, must not patch Kedro (only
+``settings.py``'s import, or a ``kedro batch`` command itself, does)."""
 
 from __future__ import annotations
 
@@ -22,10 +22,16 @@ listed = group.list_commands(context)
 after_load = "kedro_pipelinename" in sys.modules
 batch = group.get_command(context, "batch")
 subcommands = batch.list_commands(click.Context(batch))
+batch_help = batch.get_help(click.Context(batch, info_name="batch"))
+after_help = "kedro_pipelinename" in sys.modules
+status = batch.get_command(click.Context(batch), "status")
 print(json.dumps({
     "listed": listed,
     "patched_after_load": after_load,
     "subcommands": sorted(subcommands),
+    "help": batch_help,
+    "patched_after_help": after_help,
+    "status_help": status.get_short_help_str(),
     "patched_after_lookup": "kedro_pipelinename" in sys.modules,
 }))
 """
@@ -43,6 +49,11 @@ def test_loading_the_entry_point_does_not_patch_kedro() -> None:
     assert probe["listed"] == ["batch"]
     assert probe["patched_after_load"] is False
     assert probe["subcommands"] == ["cancel", "plan", "resume", "runs", "status"]
+    # `kedro batch --help` lists every command with its line, patching nothing.
+    assert "status  The live state of every job of a run." in probe["help"]
+    assert probe["patched_after_help"] is False
+    # Looking a command up to run it imports it (and so patches Kedro).
+    assert probe["status_help"] == "The live state of every job of a run."
     assert probe["patched_after_lookup"] is True
 
 

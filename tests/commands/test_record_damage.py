@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from kedro_pipelinename.batch.record_model import RecordError, parse_record
 from kedro_pipelinename.commands import control
-from kedro_pipelinename.commands.cli import commands
+from kedro_pipelinename_commands import commands
 from strategies import RECORD_RUN_ID, damaged_records
 
 from .conftest import batch, json_of, write_commands_project
