@@ -38,6 +38,7 @@ from .events import RunOutcome
 from .naming import JobNameRule
 from .pids import is_running, process_start
 from .plan import JobPlan, PlannedJob
+from .plan_render import as_text as plan_text
 from .progress import LogProgress
 from .record_store import atomic_write
 from .runner import BatchRunner
@@ -91,6 +92,7 @@ __all__ = [
     "job_script_data",
     "logger_for",
     "path_component",
+    "plan_text",
     "process_start",
     "script_line",
     "setting",

@@ -14,13 +14,15 @@ the jobs on them are split into one job per node, which can never cycle; the
 rest of the grouping is kept.
 
 Job names follow the engine's ``JobNameRule`` (``naming.py``): ``<prefix>-<group>``
-made valid, unique within the run, and the same for the same pipeline.
+made valid, unique within the run, and the same for the same pipeline. A plan is
+rendered (text, JSON, Mermaid, dot) by ``plan_render.py`` only.
 """
 
 from __future__ import annotations
 
 import heapq
 import json
+import logging
 import shlex
 from collections.abc import Collection, Hashable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final, TypeVar
@@ -93,19 +95,6 @@ class PlannedJob:
             merged.update(by_tag.get(tag, {}))
         return merged
 
-    def to_dict(self) -> dict[str, object]:
-        """The job as plain JSON data."""
-        return {
-            "name": self.name,
-            "group": self.group,
-            "namespace": self.namespace,
-            "nodes": list(self.nodes),
-            "tags": list(self.tags),
-            "depends_on": list(self.depends_on),
-            "command": list(self.command),
-            "env": dict(self.env),
-        }
-
 
 def _to_job_tuple(jobs: Iterable[PlannedJob]) -> tuple[PlannedJob, ...]:
     return tuple(jobs)
@@ -133,47 +122,6 @@ class JobPlan:
             if job.name == name:
                 return job
         raise KeyError(name)
-
-    def to_dict(self) -> dict[str, object]:
-        """The plan as plain JSON data (what a dry run writes)."""
-        return {
-            "run_id": self.run_id,
-            "pipeline_names": list(self.pipeline_names),
-            "grouping": self.grouping,
-            "jobs": [job.to_dict() for job in self.jobs],
-        }
-
-    def to_json(self) -> str:
-        """The plan as indented JSON."""
-        return json.dumps(self.to_dict(), indent=2) + "\n"
-
-    def table_rows(self) -> list[tuple[str, str, str, str, str]]:
-        """One row per job: job, nodes, command, environment, dependencies."""
-        return [
-            (
-                job.name,
-                "\n".join(job.nodes),
-                shlex.join(job.command),
-                "\n".join(f"{key}={value}" for key, value in job.env.items()),
-                "\n".join(job.depends_on) or "-",
-            )
-            for job in self.jobs
-        ]
-
-    def render_text(self) -> str:
-        """The plan as a plain-text table (for logs and non-terminals)."""
-        headers = ("job", "nodes", "command", "env", "depends on")
-        lines = [
-            f"Plan of run {self.run_id} ({', '.join(self.pipeline_names)}): "
-            f"{len(self.jobs)} job(s), grouping={self.grouping}"
-        ]
-        for row in self.table_rows():
-            lines.append("")
-            for header, value in zip(headers, row, strict=True):
-                first, *rest = value.split("\n")
-                lines.append(f"  {header:<11} {first}")
-                lines.extend(f"  {'':<11} {line}" for line in rest)
-        return "\n".join(lines)
 
 
 # --- grouping ------------------------------------------------------------------

@@ -22,6 +22,7 @@ from attrs import Attribute, define, field
 from ..run.run_id import InvalidRunIdError, check_safe_run_id
 from .errors import BatchError
 from .plan import JobPlan, PlannedJob
+from .plan_render import job_data
 
 #: The record format written; format 1 is read and migrated.
 FORMAT_VERSION: Final = 2
@@ -337,7 +338,8 @@ def _converter() -> cattrs.Converter:
     converter = cattrs.Converter()
     for kind in (str, int, float, bool):
         converter.register_structure_hook(kind, _strict(kind))
-    converter.register_unstructure_hook(PlannedJob, lambda job: job.to_dict())
+    # The plan document's job schema (plan_render.py): one schema for both.
+    converter.register_unstructure_hook(PlannedJob, job_data)
     converter.register_structure_hook(
         PlannedJob,
         lambda data, _: _planned_job(data),

@@ -4,7 +4,8 @@ An engine's runner names its engine (``engine = AWSBatchEngine``), or the
 generic ``BatchRunner`` takes it from the ``engine`` setting (any engine of the
 ``kedro_pipelinename.batch_engines`` entry points). Everything else (settings
 resolution, planning, pre-flight, dry run, the driver loop, the failure error and
-the resume hint) lives here, so every engine behaves the same.
+the resume hint) lives here, so every engine behaves the same; the dry run's plan
+is rendered by ``plan_render.py``.
 
 It works with the stock ``kedro run --runner <module.Class>`` of every supported
 Kedro: the CLI constructs the class with ``is_async`` only (and, on Kedro 1.6+,
@@ -36,9 +37,11 @@ from .errors import BatchJobError, BatchSettingsError, JobFailure, PreflightErro
 from .lease import lease_timeout
 from .plan import JobPlan, plan_jobs
 from .preflight import in_memory_datasets, require_names, run_preflight
+from .plan_render import as_json, plan_blocks
+from .preflight import not_persisted_outputs, require_names, run_preflight
 from .progress import Progress, default_progress
 from .record_model import ResumeCommand
-from .records import RunRecorder
+from .records import RunRecorder, redacted_job
 from .resume import shell_line
 from .settings import (
     ENV_PREFIX,
@@ -300,7 +303,7 @@ class BatchRunner(AbstractRunner):
 
         lost = run_preflight(plan, pipeline, catalog, registry, label)
         if settings.dry_run:
-            self._dry_run(plan, settings, run_redactor(settings, context))
+            self._dry_run(plan, resolved, run_redactor(settings, context))
         else:
             run = EngineRun(
                 plan=plan,
@@ -437,25 +440,19 @@ class BatchRunner(AbstractRunner):
         return block
 
     def _dry_run(
-        self, plan: JobPlan, settings: BatchSettings, redactor: Redactor
+        self, plan: JobPlan, resolved: ResolvedSettings, redactor: Redactor
     ) -> None:
-        from rich.console import Console
-        from rich.table import Table
+        """Show the plan (redacted), write it as JSON to ``plan_file``, submit
+        nothing."""
+        from .tables import show
 
-        table = Table(
-            title=f"{self._label()} dry run: {len(plan.jobs)} job(s) of run "
-            f"{plan.run_id} ({', '.join(plan.pipeline_names)})",
-            title_justify="left",
-            show_lines=True,
-        )
-        for column in ("job", "nodes", "command", "env", "depends on"):
-            table.add_column(column, overflow="fold")
-        for row in plan.table_rows():
-            table.add_row(*(redactor.text(cell) for cell in row))
-        Console().print(table)
+        engine = resolved.engine.spec.name
+        shown = redacted_plan(plan, redactor)
+        show(plan_blocks(shown, engine, f"; {self._label()} dry run"))
+        settings = resolved.settings
         path = Path(settings.plan_file or f"batch-plan-{plan.run_id}.json")
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(redactor.text(plan.to_json()))
+        path.write_text(as_json(shown, engine))
         logger.warning(
             "Dry run: nothing was submitted. The plan of %d job(s) is in %s.",
             len(plan.jobs),
@@ -607,6 +604,11 @@ class BatchRunner(AbstractRunner):
                 logger.debug(
                     "Could not leave a placeholder for %s", name, exc_info=True
                 )
+
+
+def redacted_plan(plan: JobPlan, redactor: Redactor) -> JobPlan:
+    """``plan`` as it may be shown: secrets as references (``redaction.py``)."""
+    return attrs.evolve(plan, jobs=[redacted_job(job, redactor) for job in plan.jobs])
 
 
 def redacted_failure(failure: JobFailure, redactor: Redactor) -> JobFailure:

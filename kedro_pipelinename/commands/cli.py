@@ -18,17 +18,20 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.live import Live
 
 from ..batch.errors import BatchError
+from ..batch.plan_render import FORMATS, plan_blocks, render
 from ..batch.record_model import RUN_RUNNING
 from ..batch.settings import env_var_name
 from ..batch.stores import RecordStore, open_store
+from ..batch.tables import console_for, plain_text, renderable, show
 from ..run.run_id import InvalidRunIdError, check_safe_run_id
 from .control import cancel_run, resume_run
-from .graph import FORMATS, PICTURES, GraphvizMissing, draw, render
-from .live import current_view
+from .graph import PICTURES, GraphvizMissing, draw
+from .live import RunView, current_view
 from .planning import DEFAULT_ENGINE, build_plan, run_options
-from .views import as_json, run_summary, runs_text, status_text
+from .views import as_json, run_summary, runs_blocks, status_blocks
 
 
 def _project_path(context: click.Context) -> Path:
@@ -103,7 +106,11 @@ def plan(
             raise click.ClickException(str(error)) from error
         click.echo(f"Wrote the job graph of {len(job_plan.jobs)} job(s) to {output}.")
         return
-    text = render(job_plan, engine_name, output_format)
+    note = "; nothing was submitted"
+    if output is None and output_format == "text":
+        show(plan_blocks(job_plan, engine_name, note))  # rich on a terminal
+        return
+    text = render(job_plan, engine_name, output_format, note)
     if output is None:
         click.echo(text, nl=False)
         return
@@ -129,14 +136,49 @@ def runs(context: click.Context, limit: int, json_output: bool) -> None:
         summaries = [
             run_summary(current_view(store, record)) for record in found.records[:limit]
         ]
-    click.echo(as_json(summaries) if json_output else runs_text(summaries), nl=False)
+    if json_output:
+        click.echo(as_json(summaries), nl=False)
+    else:
+        show(runs_blocks(summaries))
     for problem in found.skipped:
         click.echo(f"Skipped: {' '.join(problem.split())}", err=True)
 
 
+def _rounds(store: RecordStore, view: RunView, interval: float) -> Iterator[RunView]:
+    """``view``, then the run again every ``interval`` seconds until it ends."""
+    yield view
+    # Bounded by the run: each round either sees it ended, or waits.
+    while view.state == RUN_RUNNING:
+        time.sleep(interval)
+        view = current_view(store, store.load_record(view.record.run_id), strict=True)
+        yield view
+
+
+def _watch(views: Iterator[RunView]) -> None:
+    """The run's table, kept up to date in place on a terminal (rich's ``Live``);
+    elsewhere (a pipe, a file) printed again each round it changed."""
+    console = console_for()
+    if not console.is_terminal:
+        shown = None
+        for view in views:
+            text = plain_text(status_blocks(view))
+            if text != shown:
+                click.echo(text, nl=False)
+                shown = text
+        return
+    with Live(console=console, auto_refresh=False) as live:
+        for view in views:
+            live.update(renderable(status_blocks(view)), refresh=True)
+
+
 @click.command(name="status")
 @click.argument("run_id", required=False, callback=_run_id_argument)
-@click.option("--json", "json_output", is_flag=True, help="The run as JSON.")
+@click.option(
+    "--json",
+    "json_output",
+    is_flag=True,
+    help="The run as JSON; with --watch, one JSON document per line and round.",
+)
 @click.option("--watch", is_flag=True, help="Refresh until the run ends.")
 @click.option(
     "--interval",
@@ -156,16 +198,19 @@ def status(
     """The live state of every job of a run (default: the newest run)."""
     with _user_errors():
         store = _store(context)
-        record = store.load_record(run_id)
-        # Bounded by the run: each round either sees it ended, or waits.
-        while True:
-            view = current_view(store, record, strict=True)
-            text = as_json(view.to_dict()) if json_output else status_text(view)
-            click.echo(text, nl=False)
-            if not watch or view.state != RUN_RUNNING:
-                return
-            time.sleep(interval)
-            record = store.load_record(record.run_id)
+        view = current_view(store, store.load_record(run_id), strict=True)
+        if not watch:
+            if json_output:
+                click.echo(as_json(view.to_dict()), nl=False)
+            else:
+                show(status_blocks(view))
+            return
+        views = _rounds(store, view, interval)
+        if json_output:
+            for each in views:
+                click.echo(as_json(each.to_dict(), indent=None), nl=False)
+        else:
+            _watch(views)
 
 
 @click.command(name="cancel")

@@ -17,12 +17,10 @@ import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
-import attrs
 import click
 
 from ..batch.errors import BatchError
-from ..batch.records import redacted_job
-from ..batch.runner import BatchRunner, ResolvedSettings, run_redactor
+from ..batch.runner import BatchRunner, ResolvedSettings, redacted_plan, run_redactor
 from ..batch.settings import SHARED_BLOCK, BatchSettings, given_setting
 from ..relaunch.redaction import Redactor
 
@@ -79,10 +77,10 @@ class PlanRunner(BatchRunner):
         return super().resolve_settings(parameters)
 
     def _dry_run(
-        self, plan: JobPlan, settings: BatchSettings, redactor: Redactor
+        self, plan: JobPlan, resolved: ResolvedSettings, redactor: Redactor
     ) -> None:
         _Request.plans.append(
-            (_redacted(plan, redactor), settings.engine or DEFAULT_ENGINE)
+            (redacted_plan(plan, redactor), resolved.engine.spec.name)
         )
 
     def _submit_and_track(
@@ -94,7 +92,7 @@ class PlanRunner(BatchRunner):
     ) -> None:
         redactor = run_redactor(run.settings, context)
         _Request.plans.append(
-            (_redacted(run.plan, redactor), resolved.engine.spec.name)
+            (redacted_plan(run.plan, redactor), resolved.engine.spec.name)
         )
 
 

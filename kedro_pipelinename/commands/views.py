@@ -1,4 +1,5 @@
-"""``runs`` and ``status`` as text tables and as JSON."""
+"""``runs`` and ``status`` as tables (``batch/tables.py``: rich on a terminal,
+plain columns elsewhere) and as JSON."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..batch.record_model import FAILED
-from .graph import columns
+from ..batch.tables import Block, Sheet
 from .live import RunView
 
 
@@ -35,12 +36,12 @@ def run_summary(view: RunView) -> dict[str, Any]:
     }
 
 
-def runs_text(summaries: Sequence[dict[str, Any]]) -> str:
-    """The runs, newest first, one line each."""
+def runs_blocks(summaries: Sequence[dict[str, Any]]) -> list[Block]:
+    """The runs, newest first, one row each."""
     if not summaries:
-        return "No batch runs recorded in this project.\n"
-    rows = [("RUN ID", "ENGINE", "PIPELINES", "STARTED", "STATE", "JOBS")]
-    rows += [
+        return ["No batch runs recorded in this project."]
+    headers = ("RUN ID", "ENGINE", "PIPELINES", "STARTED", "STATE", "JOBS")
+    rows = [
         (
             run["run_id"],
             run["engine"],
@@ -51,20 +52,20 @@ def runs_text(summaries: Sequence[dict[str, Any]]) -> str:
         )
         for run in summaries
     ]
-    return columns(rows) + "\n"
+    return [Sheet(headers, rows)]
 
 
-def status_text(view: RunView) -> str:
+def status_blocks(view: RunView) -> list[Block]:
     """The run's jobs; then, for each failed one, its reason, exit code and log."""
     record = view.record
-    lines = [
+    blocks: list[Block] = [
         f"Run {record.run_id} ({', '.join(record.pipeline_names)}) on "
         f"{record.engine_label}: {view.state}, "
         f"{view.succeeded}/{len(view.jobs)} "
         f"job(s) succeeded"
     ]
-    rows = [("JOB", "NODES", "STATE", "STARTED", "DURATION", "ENGINE ID")]
-    rows += [
+    headers = ("JOB", "NODES", "STATE", "STARTED", "DURATION", "ENGINE ID")
+    rows = [
         (
             job.name,
             ", ".join(job.nodes),
@@ -75,14 +76,13 @@ def status_text(view: RunView) -> str:
         )
         for job in view.jobs
     ]
-    lines.append(columns(rows))
+    blocks.append(Sheet(headers, rows))
     for job in view.jobs:
         if len(job.attempts) > 1 or any(a.state == FAILED for a in job.attempts):
-            lines.append(f"Attempts of {job.name}:")
-            attempt_rows = [("  #", "DRIVER", "STATE", "ENGINE ID", "REASON", "LOG")]
-            attempt_rows += [
+            blocks.append(f"Attempts of {job.name}:")
+            attempt_rows = [
                 (
-                    f"  {attempt.number}",
+                    str(attempt.number),
                     str(attempt.driver),
                     attempt.state,
                     attempt.job_id,
@@ -91,17 +91,18 @@ def status_text(view: RunView) -> str:
                 )
                 for attempt in job.attempts
             ]
-            lines.append(columns(attempt_rows))
+            attempt_headers = ("#", "DRIVER", "STATE", "ENGINE ID", "REASON", "LOG")
+            blocks.append(Sheet(attempt_headers, attempt_rows, indent=2))
     for job in view.jobs:
         if job.state == FAILED:
             exit_code = "unknown" if job.exit_code is None else job.exit_code
-            lines.append(
+            blocks.append(
                 f"{job.name} failed: {job.reason or 'no reason given'}; exit code "
                 f"{exit_code}; log: {job.log or 'unknown'}"
             )
-    return "\n".join(lines) + "\n"
+    return blocks
 
 
-def as_json(data: object) -> str:
-    """Indented JSON with a final newline."""
-    return json.dumps(data, indent=2) + "\n"
+def as_json(data: object, *, indent: int | None = 2) -> str:
+    """JSON with a final newline: indented, or one line (``indent=None``)."""
+    return json.dumps(data, indent=indent) + "\n"

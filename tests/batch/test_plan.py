@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import io
+import json
+import re
+import shlex
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,12 +19,15 @@ from kedro_pipelinename.batch import naming as naming_module
 from kedro_pipelinename.batch.errors import BatchSettingsError, PreflightError
 from kedro_pipelinename.batch.naming import JobNameRule
 from kedro_pipelinename.batch.plan import plan_jobs
+from kedro_pipelinename.batch.plan_render import as_json, as_text, plan_blocks, render
 from kedro_pipelinename.batch.preflight import (
     check_persisted,
     check_reproducible,
     require_names,
 )
+from kedro_pipelinename.batch.record_model import JobRecord, RunRecord, record_data
 from kedro_pipelinename.batch.settings import BatchSettings
+from kedro_pipelinename.batch.tables import show
 from kedro_pipelinename.engines.aws import SPEC as AWS_SPEC
 from kedro_pipelinename.engines.local import SPEC as LOCAL_SPEC
 from kedro_pipelinename.relaunch.argv import build_run_command, build_run_commands
@@ -210,9 +218,13 @@ def test_namespace_interrupted_by_another_job_is_split_so_jobs_never_cycle() -> 
 def test_plan_json_has_every_job_with_command_env_and_dependencies() -> None:
     plan = plan_jobs(_train(), settings=BatchSettings(), context=CONTEXT)
 
-    data = plan.to_dict()
+    data = json.loads(as_json(plan, "local"))
 
-    assert data["run_id"] == RUN_ID
+    assert (data["run_id"], data["engine"], data["grouping"]) == (
+        RUN_ID,
+        "local",
+        "namespace",
+    )
     assert data["jobs"][2] == {
         "name": "kedro-report",
         "group": "report",
@@ -223,6 +235,56 @@ def test_plan_json_has_every_job_with_command_env_and_dependencies() -> None:
         "command": list(plan.jobs[2].command),
         "env": {"KEDRO_PIPELINENAME_RUN_ID": RUN_ID, "KEDRO_ENV": "prod"},
     }
+
+
+def test_the_run_record_stores_the_plan_document_of_kedro_batch_plan() -> None:
+    plan = plan_jobs(_train(), settings=BatchSettings(), context=CONTEXT)
+    record = RunRecord(
+        run_id=plan.run_id,
+        engine="local",
+        engine_label="local processes",
+        project_path="/project",
+        pipeline_names=plan.pipeline_names,
+        grouping=plan.grouping,
+        settings={},
+        engine_settings=None,
+        jobs=[JobRecord(job=job) for job in plan.jobs],
+    )
+
+    document = json.loads(render(plan, "local", "json"))
+    stored = record_data(record)
+
+    # One schema: the record's run fields and jobs[].job are the document's.
+    assert {
+        **{key: stored[key] for key in document if key != "jobs"},
+        "jobs": [job["job"] for job in stored["jobs"]],
+    } == document
+
+
+MARKUP = "[red]x[/red] [link=https://evil.example]y[/link]"
+
+
+@pytest.mark.parametrize("terminal", [False, True], ids=["pipe", "terminal"])
+def test_plan_text_shows_every_command_verbatim_never_as_rich_markup(
+    monkeypatch: pytest.MonkeyPatch, terminal: bool
+) -> None:
+    context = attrs.evolve(CONTEXT, runtime_params={"note": MARKUP})
+    plan = plan_jobs(_train(), settings=BatchSettings(), context=context)
+    monkeypatch.setenv("COLUMNS", "1000")
+    if terminal:
+        monkeypatch.setenv("FORCE_COLOR", "1")
+    else:
+        monkeypatch.delenv("FORCE_COLOR", raising=False)
+    shown = io.StringIO()
+
+    show(plan_blocks(plan, "local"), shown)
+
+    text = re.sub(r"\x1b\[[0-9;]*m", "", shown.getvalue())
+    assert ("\x1b" in shown.getvalue()) is terminal
+    assert "\x1b]8;" not in shown.getvalue()  # no hyperlink made of [link=...]
+    assert all(MARKUP in shlex.join(job.command) for job in plan.jobs)
+    assert text.count(MARKUP) == len(plan.jobs)
+    assert as_text(plan, "local").count(MARKUP) == len(plan.jobs)
 
 
 # --- job names ---------------------------------------------------------------------

@@ -38,7 +38,15 @@ def test_plan_json_is_the_plan_a_run_would_submit(project: Path) -> None:
         ).stdout
     )
 
-    assert (plan["engine"], plan["pipeline_names"]) == ("aws", ["train"])
+    assert (plan["engine"], plan["pipeline_names"], plan["grouping"]) == (
+        "aws",
+        ["train"],
+        "namespace",
+    )
+    # The run record's job schema (record_model.py): every field of a job.
+    assert {tuple(job) for job in plan["jobs"]} == {
+        ("name", "group", "namespace", "nodes", "tags", "depends_on", "command", "env")
+    }
     assert [(job["name"], job["nodes"], job["depends_on"]) for job in plan["jobs"]] == [
         ("kedro-client_1", ["client_1.prepare", "client_1.fit"], []),
         ("kedro-client_2", ["client_2.prepare", "client_2.fit"], []),
@@ -66,7 +74,9 @@ def test_plan_text_dot_and_picture(project: Path, tmp_path: Path) -> None:
         r"kedro-report\s+report\s+kedro-client_1, kedro-client_2\s+\S+ -m kedro run",
         text,
     ), text
-    assert "on local; nothing was submitted" in text
+    assert "3 job(s) of train on local, grouping namespace; nothing was submitted" in (
+        text
+    )
     dot = dot_file.read_text()
     assert dot.startswith("digraph jobs {")
     assert '"kedro-client_1" -> "kedro-report";' in dot

@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kedro_pipelinename.batch.lease import Lease, LeaseHeld, lease_path
+from kedro_pipelinename.batch.plan_render import job_data
 from kedro_pipelinename.batch.record_model import RecordError, parse_record, record_data
 from kedro_pipelinename.relaunch.redaction import redactor_for
 
@@ -107,7 +108,7 @@ def test_a_format_1_record_is_migrated_without_loss() -> None:
     for old, job in zip(FORMAT_1["jobs"], record.jobs, strict=True):  # type: ignore[arg-type]
         attempt = job.latest
         assert attempt is not None
-        assert job.job.to_dict() == {key: old[key] for key in job.job.to_dict()}
+        assert job_data(job.job) == {key: old[key] for key in job_data(job.job)}
         assert (job.state, job.reason) == (old["state"], old["reason"])
         assert (
             attempt.job_id,

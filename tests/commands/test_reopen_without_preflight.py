@@ -65,13 +65,21 @@ def _preflight_calls(proxy: FaultProxy) -> dict[str, int]:
 
 
 def _rounds(watched: Path) -> int:
-    """How many documents ``status --watch --json`` printed (each starts ``{``)."""
-    return watched.read_text().splitlines().count("{")
+    """How many documents ``status --watch --json`` printed (one per line)."""
+    return sum(
+        line.startswith('{"run_id"') for line in watched.read_text().splitlines()
+    )
 
 
 def _states(project: Path, run_id: str, *options: str) -> dict[str, str]:
     result = batch(project, "status", run_id, "--json", *options)
-    return {job["name"]: job["state"] for job in json_of(result.stdout)["jobs"]}
+    # With --watch, one document per line and round: the last is the run's end.
+    watched = "--watch" in options
+    document = json.loads(result.stdout.splitlines()[-1]) if watched else None
+    return {
+        job["name"]: job["state"]
+        for job in (document or json_of(result.stdout))["jobs"]
+    }
 
 
 def test_status_and_cancel_on_aws_work_without_the_definition_and_queue(

@@ -71,6 +71,7 @@ from ...batch.kit import (
     is_running,
     logger_for,
     path_component,
+    plan_text,
     process_start,
     where_to_set,
 )
@@ -477,7 +478,7 @@ class LocalBatchEngine(EngineBase[LocalBatchSettings]):
             if not self._startable(program, path)
         ]
         if not problems:
-            logger.info("%s", run.plan.render_text())
+            logger.info("%s", plan_text(run.plan, self.spec.name).rstrip())
             logger.info(
                 "Running %d job(s) as local processes, at most %s at once; job logs "
                 "in %s",

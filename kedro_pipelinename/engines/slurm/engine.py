@@ -47,6 +47,7 @@ from ...batch.kit import (
     Submission,
     logger_for,
     path_component,
+    plan_text,
     where_to_set,
 )
 from .commands import BLOCKS, QueueRow, SlurmCommands
@@ -209,7 +210,7 @@ class SlurmBatchEngine(EngineBase[SlurmBatchSettings]):
         problems = self.problems(self._plan)
         if not problems and self._plan.jobs:
             # Here, not in open: `kedro batch status` opens the engine too.
-            logger.info("%s", self._plan.render_text())
+            logger.info("%s", plan_text(self._plan, self.spec.name).rstrip())
             logger.info(
                 "Submitting %d job(s) to %s; scripts and outputs in %s",
                 len(self._plan.jobs),
