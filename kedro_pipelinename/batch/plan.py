@@ -21,8 +21,6 @@ rendered (text, JSON, Mermaid, dot) by ``plan_render.py`` only.
 from __future__ import annotations
 
 import heapq
-import json
-import logging
 import shlex
 from collections.abc import Collection, Hashable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final, TypeVar

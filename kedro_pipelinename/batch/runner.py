@@ -36,9 +36,8 @@ from .engines import engine_named, installed_engines
 from .errors import BatchJobError, BatchSettingsError, JobFailure, PreflightError
 from .lease import lease_timeout
 from .plan import JobPlan, plan_jobs
-from .preflight import in_memory_datasets, require_names, run_preflight
 from .plan_render import as_json, plan_blocks
-from .preflight import not_persisted_outputs, require_names, run_preflight
+from .preflight import in_memory_datasets, require_names, run_preflight
 from .progress import Progress, default_progress
 from .record_model import ResumeCommand
 from .records import RunRecorder, redacted_job

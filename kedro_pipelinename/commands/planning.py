@@ -96,11 +96,6 @@ class PlanRunner(BatchRunner):
         )
 
 
-def _redacted(plan: JobPlan, redactor: Redactor) -> JobPlan:
-    """``plan`` as it may be shown: secrets as ``${NAME}`` references."""
-    return attrs.evolve(plan, jobs=[redacted_job(job, redactor) for job in plan.jobs])
-
-
 def _kedro_run() -> click.Command:
     from kedro.framework.cli.project import run
 
