@@ -93,7 +93,15 @@ def test_plan_lists_every_preflight_problem_and_exits_non_zero(tmp_path: Path) -
     project = write_commands_project(tmp_path / "proj")
     (project / "conf" / "base" / "catalog.yml").write_text(MEMORY_CATALOG)
 
-    result = batch(project, "plan", f"{pipelines_flag()}=train", check=False)
+    # With group_in_memory (the default) the in-memory metrics' nodes would
+    # share one job: off, they are datasets between jobs, which pre-flight refuses.
+    result = batch(
+        project,
+        "plan",
+        f"{pipelines_flag()}=train",
+        env={"KEDRO_BATCH_GROUP_IN_MEMORY": "false"},
+        check=False,
+    )
 
     assert result.returncode != 0
     for client in ("client_1", "client_2"):
