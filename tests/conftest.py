@@ -6,28 +6,22 @@ Tests that uninstall or re-install it must leave it as they found it; the
 autouse fixture below puts it back if one does not, so one leaky test cannot
 change what every later test sees.
 
-The shared helpers are the package ``support`` (``tests/support/``); this file
-puts ``tests/`` on ``sys.path`` for it however pytest is run, and ``tests/batch``
-after everything else for the old ``from batch_support import ...``. The moto
+The shared helpers are ``tests.support`` (``tests/`` is a package; the
+repository root is on ``sys.path`` by pytest's ``pythonpath`` option in
+``pyproject.toml``). The moto
 fixtures (``moto_endpoint``, ``aws_environment``, ``batch_world``) are here so
 that every folder can use them; see ``support/aws.py`` for what moto does.
 """
 
 from __future__ import annotations
 
-import sys
 import warnings
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 import kedro_pipelinename
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.append(str(Path(__file__).resolve().parent / "batch"))
-
-from support.aws import (
+from tests.support.aws import (
     MOTO_REGION,
     BatchWorld,
     create_batch_resources,

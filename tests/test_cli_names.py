@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 from attrs import define
 
-from support.cli import kedro_cli, run_flags
-from support.outputs import read_json_lines
-from support.projects import write_project
+from tests.support.cli import kedro_cli, run_flags
+from tests.support.outputs import read_json_lines
+from tests.support.projects import write_project
 
 pytestmark = pytest.mark.slow
 

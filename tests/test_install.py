@@ -34,8 +34,8 @@ from kedro_pipelinename.names.versions import (
     check_supported,
     is_supported,
 )
-from strategies import combine
-from support.cli import run_command
+from tests.strategies import combine
+from tests.support.cli import run_command
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -25,7 +25,7 @@ from kedro_pipelinename.names.pipeline import (
     with_names,
 )
 from kedro_pipelinename.names.stamping import stamp_key
-from strategies import combine
+from tests.strategies import combine
 
 
 def two_nodes() -> Pipeline:

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from support.aws import BatchWorld
-from support.fault_proxy import FaultProxy, fault_proxy
+from tests.support.aws import BatchWorld
+from tests.support.fault_proxy import FaultProxy, fault_proxy
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 
 import pytest
-from through_proxy import engine_through, settings_through
 
 from kedro_pipelinename.batch.engine import EngineRun, Submission, check_engine
 from kedro_pipelinename.batch.errors import BatchSettingsError
@@ -16,9 +15,10 @@ from kedro_pipelinename.engines.aws.api import endpoint_from_environment, make_c
 from kedro_pipelinename.engines.aws.engine import AWSBatchEngine
 from kedro_pipelinename.engines.aws.runner import AWSBatchRunner
 from kedro_pipelinename.engines.aws.settings import AWSBatchSettings
-from support.aws import BatchWorld
-from support.fault_proxy import FaultProxy
-from support.plans import plan_of, planned
+from tests.aws_faults.through_proxy import engine_through, settings_through
+from tests.support.aws import BatchWorld
+from tests.support.fault_proxy import FaultProxy
+from tests.support.plans import plan_of, planned
 
 
 def _namespace_job(nodes: int) -> list[str]:

@@ -13,16 +13,16 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from through_proxy import engine_through
 
 from kedro_pipelinename.batch.driver import Driver
 from kedro_pipelinename.batch.engine import Submission
 from kedro_pipelinename.batch.errors import BatchError
 from kedro_pipelinename.batch.progress import LogProgress
 from kedro_pipelinename.batch.settings import BatchSettings
-from support.aws import BatchWorld
-from support.fault_proxy import SERVICE_UNAVAILABLE, THROTTLED, Fault, FaultProxy
-from support.plans import plan_of, planned
+from tests.aws_faults.through_proxy import engine_through
+from tests.support.aws import BatchWorld
+from tests.support.fault_proxy import SERVICE_UNAVAILABLE, THROTTLED, Fault, FaultProxy
+from tests.support.plans import plan_of, planned
 
 FAST = BatchSettings(poll_interval=0.01, max_poll_interval=0.05)
 EMPTY_LIST = b'{"jobSummaryList": []}'

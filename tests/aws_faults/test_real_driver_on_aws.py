@@ -22,12 +22,13 @@ from pathlib import Path
 
 import pytest
 
-from engines.moto_compute import MotoCompute
-from support.aws import BatchWorld
-from support.background import DEADLINE, background_driver, wait_until
-from support.batch_project import write_batch_project
-from support.cli import kedro_cli, pipelines_flag
-from support.fault_proxy import Fault, FaultProxy
+from tests.support.aws import BatchWorld
+from tests.support.background import background_driver
+from tests.support.batch_project import write_batch_project
+from tests.support.cli import kedro_cli, pipelines_flag
+from tests.support.fault_proxy import Fault, FaultProxy
+from tests.support.moto_compute import MotoCompute
+from tests.support.waiting import DEADLINE, wait_until
 
 pytestmark = pytest.mark.slow
 

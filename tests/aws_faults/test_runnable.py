@@ -9,17 +9,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from through_proxy import engine_through
 
-from engines.moto_compute import MotoCompute
 from kedro_pipelinename.batch.driver import Driver
 from kedro_pipelinename.batch.engine import Submission
 from kedro_pipelinename.batch.events import RunOutcome
 from kedro_pipelinename.batch.progress import LogProgress
 from kedro_pipelinename.batch.settings import BatchSettings
-from support.aws import BatchWorld
-from support.fault_proxy import FaultProxy
-from support.plans import plan_of, planned
+from tests.aws_faults.through_proxy import engine_through
+from tests.support.aws import BatchWorld
+from tests.support.fault_proxy import FaultProxy
+from tests.support.moto_compute import MotoCompute
+from tests.support.plans import plan_of, planned
 
 FAST = BatchSettings(poll_interval=0.02, max_poll_interval=0.05)
 #: The longest a run of these tests may take (seconds).

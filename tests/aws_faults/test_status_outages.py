@@ -9,16 +9,16 @@ whole run rides out an outage of several polls and terminates nothing.
 from __future__ import annotations
 
 import pytest
-from through_proxy import engine_through
 
 from kedro_pipelinename.batch.driver import Driver
 from kedro_pipelinename.batch.engine import JobStatus, Submission
 from kedro_pipelinename.batch.errors import EngineUnavailable
 from kedro_pipelinename.batch.progress import LogProgress
 from kedro_pipelinename.batch.settings import BatchSettings
-from support.aws import BatchWorld
-from support.fault_proxy import SERVICE_UNAVAILABLE, Fault, FaultProxy
-from support.plans import plan_of, planned
+from tests.aws_faults.through_proxy import engine_through
+from tests.support.aws import BatchWorld
+from tests.support.fault_proxy import SERVICE_UNAVAILABLE, Fault, FaultProxy
+from tests.support.plans import plan_of, planned
 
 INTERNAL_ERROR = b'{"__type": "ServerException", "message": "internal error"}'
 

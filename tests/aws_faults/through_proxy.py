@@ -7,9 +7,9 @@ from typing import Any
 from kedro_pipelinename.engines.aws.api import make_client
 from kedro_pipelinename.engines.aws.engine import AWSBatchEngine
 from kedro_pipelinename.engines.aws.settings import AWSBatchSettings
-from support.aws import BatchWorld, StrictLimits
-from support.fault_proxy import FaultProxy
-from support.plans import RUN_ID
+from tests.support.aws import BatchWorld, StrictLimits
+from tests.support.fault_proxy import FaultProxy
+from tests.support.plans import RUN_ID
 
 
 def settings_through(

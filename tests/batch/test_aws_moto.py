@@ -19,8 +19,8 @@ from kedro_pipelinename.batch.engine import Submission
 from kedro_pipelinename.batch.progress import LogProgress
 from kedro_pipelinename.batch.settings import BatchSettings
 from kedro_pipelinename.engines.aws.engine import AWSBatchEngine
-from support.aws import AWS_JOB_NAME, BatchWorld, StrictLimits
-from support.plans import RUN_ID, plan_of, planned, wide_dag
+from tests.support.aws import AWS_JOB_NAME, BatchWorld, StrictLimits
+from tests.support.plans import RUN_ID, plan_of, planned, wide_dag
 
 FAST = BatchSettings(poll_interval=0.01, max_poll_interval=0.05)
 

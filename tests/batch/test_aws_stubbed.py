@@ -33,7 +33,7 @@ from kedro_pipelinename.engines.aws.api import (
 )
 from kedro_pipelinename.engines.aws.engine import AWSBatchEngine
 from kedro_pipelinename.engines.aws.settings import AWSBatchSettings
-from support.plans import RUN_ID, plan_of, planned
+from tests.support.plans import RUN_ID, plan_of, planned
 
 FAST = BatchSettings(poll_interval=0.001, max_poll_interval=0.004)
 

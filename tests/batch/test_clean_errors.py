@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from support.batch_project import write_batch_project
-from support.cli import kedro_cli, pipelines_option
+from tests.support.batch_project import write_batch_project
+from tests.support.cli import kedro_cli, pipelines_option
 
 RUNNER = "kedro_pipelinename.batch.LocalBatchRunner"
 

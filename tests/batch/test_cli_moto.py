@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from support.aws import BatchWorld
-from support.batch_project import MEMORY_CATALOG, write_batch_project
-from support.cli import kedro_cli, pipelines_flag, run_options
+from tests.support.aws import BatchWorld
+from tests.support.batch_project import MEMORY_CATALOG, write_batch_project
+from tests.support.cli import kedro_cli, pipelines_flag, run_options
 
 pytestmark = pytest.mark.slow
 

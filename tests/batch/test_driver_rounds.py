@@ -18,8 +18,8 @@ from kedro_pipelinename.batch.events import NoEvents
 from kedro_pipelinename.batch.progress import LogProgress
 from kedro_pipelinename.batch.settings import BatchSettings
 from kedro_pipelinename.batch.signals import ForcedExit
-from support.plans import plan_of, planned, wide_dag
-from support.simulated import SimulatedEngine, chain_plan
+from tests.support.plans import plan_of, planned, wide_dag
+from tests.support.simulated import SimulatedEngine, chain_plan
 
 SETTINGS = BatchSettings(poll_interval=0.1, max_poll_interval=8.0)
 

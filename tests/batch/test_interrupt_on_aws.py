@@ -24,18 +24,14 @@ from typing import Any
 
 import pytest
 
-from engines.moto_compute import MotoCompute
-from support.aws import BatchWorld
-from support.background import (
-    DEADLINE,
-    background_driver,
-    printed_resume_command,
-    wait_until,
-)
-from support.batch_project import PROJECT_DATASETS, write_batch_project
-from support.cli import kedro_cli, pipelines_flag, run_command, run_options
-from support.projects import write_project
-from support.recorded import HOLD, job_statuses, node_runs, record_node_runs
+from tests.support.aws import BatchWorld
+from tests.support.background import background_driver, printed_resume_command
+from tests.support.batch_project import PROJECT_DATASETS, write_batch_project
+from tests.support.cli import kedro_cli, pipelines_flag, run_command, run_options
+from tests.support.moto_compute import MotoCompute
+from tests.support.projects import write_project
+from tests.support.recorded import HOLD, job_statuses, node_runs, record_node_runs
+from tests.support.waiting import DEADLINE, wait_until
 
 pytestmark = pytest.mark.slow
 

@@ -33,9 +33,9 @@ from kedro_pipelinename.engines.local import SPEC as LOCAL_SPEC
 from kedro_pipelinename.relaunch.argv import build_run_command, build_run_commands
 from kedro_pipelinename.relaunch.errors import RunCommandError
 from kedro_pipelinename.run.context import RunContext
-from support.batch_project import persisted_dataset_type
-from support.cli import run_options
-from support.plans import RUN_ID
+from tests.support.batch_project import persisted_dataset_type
+from tests.support.cli import run_options
+from tests.support.plans import RUN_ID
 
 CONTEXT = RunContext(
     run_id=RUN_ID, pipeline_names=("train",), env="prod", runtime_params={"alpha": 1}

@@ -14,7 +14,7 @@ from kedro_pipelinename.relaunch.kedro_cli import option_for as _option
 from kedro_pipelinename.relaunch.kedro_cli import parse_value as _parse
 from kedro_pipelinename.relaunch.params import runner_params_argument
 from kedro_pipelinename.relaunch.resume_hint import resume_hint
-from support.cli import run_options
+from tests.support.cli import run_options
 
 ARGUMENTS: dict[str, Any] = {
     "max_parallel": 3,

@@ -1,6 +1,6 @@
 """AWS Batch API calls and driver CPU: ``AWSBatchRunner``'s driver vs per-job polling.
 
-Run: ``python tests/benchmarks/bench_batch.py [--sizes 50 500] [--interval 0.2]``.
+Run: ``python -m tests.benchmarks.bench_batch [--sizes 50 500] [--interval 0.2]``.
 
 Both strategies run the same DAG (layers of 50 jobs, each job depending on 3 of
 the layer before, and a final job with a fan-in of 30) against moto's server,
@@ -32,12 +32,7 @@ import sys
 import time
 import urllib.request
 from collections import Counter
-from pathlib import Path
 from typing import Any
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "batch"))
-
-from batch_support import RUN_ID, create_batch_resources, wide_dag
 
 from kedro_pipelinename.batch.driver import Driver
 from kedro_pipelinename.batch.plan import JobPlan
@@ -46,6 +41,8 @@ from kedro_pipelinename.batch.settings import BatchSettings
 from kedro_pipelinename.engines.aws.api import make_client
 from kedro_pipelinename.engines.aws.engine import AWSBatchEngine
 from kedro_pipelinename.engines.aws.settings import AWSBatchSettings
+from tests.support.aws import create_batch_resources
+from tests.support.plans import RUN_ID, wide_dag
 
 REGION = "eu-west-1"
 DESCRIBE_RATIO_TARGET = 50.0

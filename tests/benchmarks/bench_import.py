@@ -1,6 +1,6 @@
 """What ``import kedro_pipelinename`` in settings.py adds to a Kedro process's start.
 
-Run: ``python tests/benchmarks/bench_import.py [--repeats N]``.
+Run: ``python -m tests.benchmarks.bench_import [--repeats N]``.
 
 Each sample is a fresh interpreter that times (CPU time, inside the process) either
 ``import kedro.framework.session`` (baseline: what every ``kedro`` command imports

@@ -1,6 +1,6 @@
 """Patched vs stock Kedro on a 5,000-node pipeline, measured in one process.
 
-Run: ``python tests/benchmarks/bench_pipeline.py [--repeats N]``.
+Run: ``python -m tests.benchmarks.bench_pipeline [--repeats N]``.
 
 For each operation the stock and patched timings are taken alternately (stock
 with ``kedro_pipelinename.uninstall()``, patched after ``install()``, in ABBA

@@ -1,6 +1,6 @@
 """Plan + pre-flight of a batch run: linear in jobs and edges.
 
-Run: ``python tests/benchmarks/bench_plan.py [--sizes 10 1000 4000 8000]
+Run: ``python -m tests.benchmarks.bench_plan [--sizes 10 1000 4000 8000]
 [--repeats 3] [--profile N]``.
 
 Each case builds its pipeline in this process (``kedro_pipelinename`` installed,
@@ -39,12 +39,8 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "batch"))
-
-from batch_support import RUN_ID, persisted_dataset_type
 from kedro.io import DataCatalog
 from kedro.pipeline import Pipeline, node
 
@@ -53,6 +49,8 @@ from kedro_pipelinename.batch.plan import JobPlan, plan_jobs
 from kedro_pipelinename.batch.preflight import run_preflight
 from kedro_pipelinename.batch.settings import BatchSettings
 from kedro_pipelinename.run.context import RunContext
+from tests.support.batch_project import persisted_dataset_type
+from tests.support.plans import RUN_ID
 
 CONTEXT = RunContext(
     run_id=RUN_ID, pipeline_names=("train",), env="prod", runtime_params={"alpha": 1}

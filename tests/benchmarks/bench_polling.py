@@ -1,7 +1,7 @@
 """Parent-aware polling: DescribeJobs calls per DAG level, vs per-job polling, and
 driver CPU per job, for ``AWSBatchRunner``'s driver on jobs that take time.
 
-Run: ``python tests/benchmarks/bench_polling.py [--chain 400] [--wide 500]
+Run: ``python -m tests.benchmarks.bench_polling [--chain 400] [--wide 500]
 [--duration 0.25]``. Not part of the test run: it prints numbers.
 
 moto's server and ``MotoCompute`` (tests/engines/moto_compute.py: a job waits
@@ -42,20 +42,16 @@ from typing import Any
 
 import attrs
 
-TESTS = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(TESTS))
-sys.path.insert(0, str(TESTS / "engines"))
-
-from kedro_pipelinename.batch.driver import Driver  # noqa: E402
-from kedro_pipelinename.batch.engine import Engine, EngineRun, JobState  # noqa: E402
-from kedro_pipelinename.batch.plan import JobPlan  # noqa: E402
-from kedro_pipelinename.batch.progress import LogProgress  # noqa: E402
-from kedro_pipelinename.batch.settings import BatchSettings  # noqa: E402
-from kedro_pipelinename.engines.aws.api import make_client  # noqa: E402
-from kedro_pipelinename.engines.aws.engine import AWSBatchEngine  # noqa: E402
-from kedro_pipelinename.engines.aws.settings import AWSBatchSettings  # noqa: E402
-from support.aws import StrictLimits, create_batch_resources  # noqa: E402
-from support.plans import RUN_ID, plan_of, planned, wide_dag  # noqa: E402
+from kedro_pipelinename.batch.driver import Driver
+from kedro_pipelinename.batch.engine import Engine, EngineRun, JobState
+from kedro_pipelinename.batch.plan import JobPlan
+from kedro_pipelinename.batch.progress import LogProgress
+from kedro_pipelinename.batch.settings import BatchSettings
+from kedro_pipelinename.engines.aws.api import make_client
+from kedro_pipelinename.engines.aws.engine import AWSBatchEngine
+from kedro_pipelinename.engines.aws.settings import AWSBatchSettings
+from tests.support.aws import StrictLimits, create_batch_resources
+from tests.support.plans import RUN_ID, plan_of, planned, wide_dag
 
 REGION = "eu-west-1"
 CALLS_PER_LEVEL_TARGET = 1.2
@@ -69,7 +65,8 @@ ENDPOINT_MARK = "moto endpoint: "
 def serve(workdir: str) -> None:
     """The server process: moto's server with MotoCompute until stdin closes."""
     from moto.server import ThreadedMotoServer
-    from moto_compute import MotoCompute
+
+    from tests.support.moto_compute import MotoCompute
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -239,7 +236,13 @@ def main() -> int:
     workdir = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-polling-{os.getpid()}"
     workdir.mkdir(parents=True, exist_ok=True)
     server = subprocess.Popen(
-        [sys.executable, __file__, "--serve", str(workdir)],
+        [
+            sys.executable,
+            "-m",
+            "tests.benchmarks.bench_polling",
+            "--serve",
+            str(workdir),
+        ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,

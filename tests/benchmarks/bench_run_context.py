@@ -1,6 +1,6 @@
 """What the run-context patches cost, against stock Kedro in the same process.
 
-Run: ``python tests/benchmarks/bench_run_context.py [--repeats N]``.
+Run: ``python -m tests.benchmarks.bench_run_context [--repeats N]``.
 
 1. Loading a versioned dataset (``resolve_load_version`` asks first whether the
    run's own version exists): patched vs ``uninstall()``-ed, with 50 older

@@ -1,6 +1,6 @@
 """Per-job overhead of the SLURM engine against the local engine, same plan.
 
-Run: ``python tests/benchmarks/bench_slurm.py [--jobs 12]`` (as root where the
+Run: ``python -m tests.benchmarks.bench_slurm [--jobs 12]`` (as root where the
 SLURM packages can be installed: it starts the tests' one-node cluster,
 ``tests/support/slurm.py``, and stops it after).
 
@@ -31,8 +31,6 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from kedro_pipelinename.batch.driver import Driver
 from kedro_pipelinename.batch.engine import Engine, EngineRun
 from kedro_pipelinename.batch.plan import PlannedJob
@@ -44,7 +42,7 @@ from kedro_pipelinename.engines.slurm.commands import SlurmCommands
 from kedro_pipelinename.engines.slurm.engine import SlurmBatchEngine
 from kedro_pipelinename.engines.slurm.settings import SlurmBatchSettings
 from kedro_pipelinename.testing import EngineHarness
-from support.slurm import SLURM_CONF, running_cluster
+from tests.support.slurm import SLURM_CONF, running_cluster
 
 SETTINGS = BatchSettings(max_parallel=2, poll_interval=0.05, max_poll_interval=0.2)
 

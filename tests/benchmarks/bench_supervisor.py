@@ -1,6 +1,6 @@
 """The local engine's supervisor: its own memory (RSS) per running job.
 
-Run: ``python tests/benchmarks/bench_supervisor.py [--jobs 20]``. Not part of
+Run: ``python -m tests.benchmarks.bench_supervisor [--jobs 20]``. Not part of
 the test run: it prints numbers.
 
 Each local job's main process is ``supervise.py`` (``engines/local/supervise.py``),

@@ -44,7 +44,7 @@ from kedro_pipelinename.engines.slurm.script import JobFiles, batch_script, job_
 from kedro_pipelinename.engines.slurm.settings import SlurmBatchSettings
 from kedro_pipelinename.relaunch.argv import build_run_command, build_run_env
 from kedro_pipelinename.relaunch.boundaries import MAX_ARG_STRLEN, BoundaryError
-from strategies import combine, hostile_file_name, hostile_text, job_values
+from tests.strategies import combine, hostile_file_name, hostile_text, job_values
 
 FUZZ_EXAMPLES = int(os.environ.get("KEDRO_PIPELINENAME_FUZZ_EXAMPLES", "25"))
 FUZZ = settings(

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from support.batch_project import PROJECT_DATASETS
-from support.cli import kedro_cli, pipelines_option
-from support.projects import write_project
+from tests.support.batch_project import PROJECT_DATASETS
+from tests.support.cli import kedro_cli, pipelines_option
+from tests.support.projects import write_project
 
 pytestmark = pytest.mark.slow
 

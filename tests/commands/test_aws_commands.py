@@ -16,14 +16,12 @@ from typing import Any
 
 import pytest
 
-from engines.moto_compute import MotoCompute
 from kedro_pipelinename.batch.record_model import parse_record
 from kedro_pipelinename.batch.record_store import write_record
 from kedro_pipelinename.commands.live import ask_engine
-from support.aws import BatchWorld, StrictLimits
-from support.cli import kedro_cli
-
-from .conftest import (
+from tests.support.aws import BatchWorld, StrictLimits
+from tests.support.cli import kedro_cli
+from tests.support.commands_project import (
     AWS_RUNNER,
     EXPECTED_OUTPUTS,
     ONE_RUN_OF_EACH_NODE,
@@ -34,9 +32,10 @@ from .conftest import (
     record,
     run_arguments,
     run_ids,
-    wait_until,
     write_commands_project,
 )
+from tests.support.moto_compute import MotoCompute
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 

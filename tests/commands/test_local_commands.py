@@ -9,9 +9,8 @@ from typing import Any
 import pytest
 
 from kedro_pipelinename.batch.pids import is_running
-from support.cli import kedro_cli
-
-from .conftest import (
+from tests.support.cli import kedro_cli
+from tests.support.commands_project import (
     EXPECTED_OUTPUTS,
     LOCAL_RUNNER,
     ONE_RUN_OF_EACH_NODE,
@@ -22,9 +21,9 @@ from .conftest import (
     record,
     run_arguments,
     run_ids,
-    wait_until,
     write_commands_project,
 )
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 

@@ -9,10 +9,14 @@ from pathlib import Path
 import pytest
 
 from kedro_pipelinename.demo.project import write_demo_project
-from support.batch_project import MEMORY_CATALOG
-from support.cli import pipelines_flag
-
-from .conftest import batch, json_of, run_ids, write_commands_project
+from tests.support.batch_project import MEMORY_CATALOG
+from tests.support.cli import pipelines_flag
+from tests.support.commands_project import (
+    batch,
+    json_of,
+    run_ids,
+    write_commands_project,
+)
 
 pytestmark = pytest.mark.slow
 

@@ -25,9 +25,12 @@ from hypothesis import strategies as st
 from kedro_pipelinename.batch.record_model import RecordError, parse_record
 from kedro_pipelinename.commands import control
 from kedro_pipelinename_commands import commands
-from strategies import RECORD_RUN_ID, damaged_records
-
-from .conftest import batch, json_of, write_commands_project
+from tests.strategies import RECORD_RUN_ID, damaged_records
+from tests.support.commands_project import (
+    batch,
+    json_of,
+    write_commands_project,
+)
 
 #: A healthy run beside the damaged one: ``runs`` must keep listing it.
 HEALTHY_RUN_ID = "2025-06-01T00.00.00.000Z"

@@ -21,22 +21,21 @@ from typing import Any
 
 import pytest
 
-from engines.moto_compute import MotoCompute
-from support.aws import BatchWorld
-from support.cli import cli_env, kedro_cli
-from support.fault_proxy import FaultProxy, fault_proxy
-from support.slurm import SlurmCluster, slurm_cluster  # noqa: F401 (the fixture)
-
-from .conftest import (
+from tests.support.aws import BatchWorld
+from tests.support.cli import cli_env, kedro_cli
+from tests.support.commands_project import (
     AWS_RUNNER,
     batch,
     json_of,
     record,
     run_arguments,
     run_ids,
-    wait_until,
     write_commands_project,
 )
+from tests.support.fault_proxy import FaultProxy, fault_proxy
+from tests.support.moto_compute import MotoCompute
+from tests.support.slurm import SlurmCluster, slurm_cluster  # noqa: F401 (the fixture)
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 

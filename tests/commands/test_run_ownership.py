@@ -14,11 +14,9 @@ from typing import Any
 import pytest
 
 from kedro_pipelinename.batch.pids import is_running
-from support.background import background_driver
-from support.background import wait_until as wait_for_driver
-from support.cli import kedro_cli
-
-from .conftest import (
+from tests.support.background import background_driver
+from tests.support.cli import kedro_cli
+from tests.support.commands_project import (
     EXPECTED_OUTPUTS,
     LOCAL_RUNNER,
     ONE_RUN_OF_EACH_NODE,
@@ -29,9 +27,9 @@ from .conftest import (
     record,
     run_arguments,
     run_ids,
-    wait_until,
     write_commands_project,
 )
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -130,7 +128,7 @@ def test_a_killed_drivers_lease_is_taken_over_and_the_takeover_logged(
     with background_driver(
         argv, cwd=project, log=tmp_path / "first.log", env=ENV
     ) as driver:
-        wait_for_driver(
+        wait_until(
             (project / "data" / "report_waiting").exists, "the report job", driver
         )
         (run_id,) = run_ids(project)
@@ -194,7 +192,7 @@ def test_after_kill_9_runs_status_and_cancel_agree_and_leave_no_job_running(
     with background_driver(
         argv, cwd=project, log=tmp_path / "driver.log", env=ENV
     ) as driver:
-        wait_for_driver(
+        wait_until(
             (project / "data" / "report_waiting").exists, "the report job", driver
         )
         (run_id,) = run_ids(project)
@@ -231,7 +229,7 @@ def test_after_ctrl_c_the_last_progress_line_counts_no_running_job(
     argv = [sys.executable, "-m", "kedro", *run_arguments(LOCAL_RUNNER)]
     log = tmp_path / "driver.log"
     with background_driver(argv, cwd=project, log=log, env=ENV) as driver:
-        wait_for_driver(
+        wait_until(
             (project / "data" / "report_waiting").exists, "the report job", driver
         )
         driver.send_signal(signal.SIGINT)

@@ -14,19 +14,14 @@ from typing import Any
 import boto3
 import pytest
 
-from engines.moto_compute import MotoCompute
 from kedro_pipelinename.batch.lease import LeaseHeld
 from kedro_pipelinename.batch.record_model import RecordError
 from kedro_pipelinename.batch.s3_store import S3Store, check_conditional_writes
-from support.aws import MOTO_REGION, BatchWorld
-from support.background import DEADLINE, background_driver
-from support.background import wait_until as wait_for_driver
-from support.batch_project import write_batch_project
-from support.cli import kedro_cli, pipelines_flag
-from support.recorded import HOLD, record_node_runs
-from support.recorded import node_runs as recorded_node_runs
-
-from .conftest import (
+from tests.support.aws import MOTO_REGION, BatchWorld
+from tests.support.background import background_driver
+from tests.support.batch_project import write_batch_project
+from tests.support.cli import kedro_cli, pipelines_flag
+from tests.support.commands_project import (
     AWS_RUNNER,
     EXPECTED_OUTPUTS,
     LOCAL_RUNNER,
@@ -36,9 +31,12 @@ from .conftest import (
     node_runs,
     outputs,
     run_arguments,
-    wait_until,
     write_commands_project,
 )
+from tests.support.moto_compute import MotoCompute
+from tests.support.recorded import HOLD, record_node_runs
+from tests.support.recorded import node_runs as recorded_node_runs
+from tests.support.waiting import DEADLINE, wait_until
 
 RUN_ID = "2026-01-02T03.04.05.678Z"
 OLD_HEARTBEAT = "2020-01-01T00:00:00.000000+00:00"
@@ -210,7 +208,7 @@ def test_two_aws_batch_drivers_sharing_an_s3_store_run_each_job_once(
         with background_driver(
             [sys.executable, "-m", "kedro", *argv], cwd=project, log=log, env=env
         ) as first:
-            wait_for_driver(started.exists, "the report job started", first)
+            wait_until(started.exists, "the report job started", first)
             second = kedro_cli(project, *argv, env=env, check=False)
             runs = batch(elsewhere, "runs", "--json", env=env)
             (project / "data" / "release").write_text("")

@@ -17,9 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from support.cli import cli_env, pipelines_flag
-
-from .conftest import LOCAL_RUNNER, run_ids, write_commands_project
+from tests.support.cli import cli_env, pipelines_flag
+from tests.support.commands_project import (
+    LOCAL_RUNNER,
+    run_ids,
+    write_commands_project,
+)
 
 pytestmark = pytest.mark.slow
 

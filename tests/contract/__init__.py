@@ -1,4 +1,4 @@
 """The ``Pipeline.name`` contract, runnable against any implementation.
 
-See ``conftest.py`` for the switch (``KEDRO_PIPELINENAME_CONTRACT_IMPL``).
+See ``implementations.py`` for the switch (``KEDRO_PIPELINENAME_CONTRACT_IMPL``).
 """

@@ -9,7 +9,7 @@ from typing import Any
 from kedro.pipeline import Pipeline, node, pipeline
 from kedro.pipeline.node import Node
 
-from strategies import combine
+from tests.strategies import combine
 
 
 def alpha_nodes() -> list[Node]:

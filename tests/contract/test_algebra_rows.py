@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 from kedro.pipeline import Pipeline, node, pipeline
 
-from contract.conftest import Implementation
-from contract.pipelines import (
+from tests.contract.implementations import Implementation
+from tests.contract.pipelines import (
     alpha_nodes,
     beta_nodes,
     fingerprint,
@@ -32,7 +32,7 @@ from contract.pipelines import (
     named,
     pipeline_function_first_keyword,
 )
-from strategies import combine, filter_namespace_keyword
+from tests.strategies import combine, filter_namespace_keyword
 
 #: The names of ``self`` each family test runs with: one, several, none.
 SELF_NAMES = [("alpha",), ("alpha", "beta"), ()]

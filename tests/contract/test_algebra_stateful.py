@@ -40,9 +40,9 @@ from hypothesis.stateful import (
 from kedro.pipeline import Pipeline, pipeline
 from kedro.pipeline.node import Node
 
-from contract.conftest import Implementation
-from contract.pipelines import fingerprint, has_method
-from strategies import (
+from tests.contract.implementations import Implementation
+from tests.contract.pipelines import fingerprint, has_method
+from tests.strategies import (
     PIPELINE_NAMES,
     TAGS,
     filter_kwargs,

@@ -17,7 +17,7 @@ from kedro.io import AbstractDataset, DataCatalog, MemoryDataset
 from kedro.pipeline import Pipeline, node
 from kedro.runner import AbstractRunner, SequentialRunner, ThreadRunner
 
-from strategies import combine
+from tests.strategies import combine
 
 
 class StoredDataset(AbstractDataset[Any, Any]):

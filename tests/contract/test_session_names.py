@@ -17,10 +17,9 @@ from typing import Any
 
 import pytest
 
-from support.cli import run_command
-from support.projects import write_project
-
-from .conftest import IMPL_ENV_VAR
+from tests.contract.implementations import IMPL_ENV_VAR
+from tests.support.cli import run_command
+from tests.support.projects import write_project
 
 NODES = """
 def one():
@@ -156,7 +155,12 @@ def seen(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         settings=SETTINGS,
     )
     (root / "check_sessions.py").write_text(SCRIPT)
-    env = {"PYTHONPATH": os.pathsep.join([str(root / "src"), *sys.path])}
+    # The project's package first; a native Kedro comes on the PYTHONPATH the
+    # suite was started with (see implementations.py).
+    inherited = os.environ.get("PYTHONPATH")
+    env = {
+        "PYTHONPATH": os.pathsep.join([str(root / "src"), *filter(None, [inherited])])
+    }
     if os.environ.get(IMPL_ENV_VAR) == "native":
         env["KEDRO_PIPELINENAME_DISABLE"] = "1"
     result = run_command([sys.executable, "check_sessions.py"], cwd=root, env=env)

@@ -10,7 +10,6 @@ from typing import Any
 import attrs
 import pytest
 
-from engines.moto_compute import MotoCompute
 from kedro_pipelinename.batch.engine import Engine, EngineRun
 from kedro_pipelinename.engines.aws.api import make_client
 from kedro_pipelinename.engines.aws.engine import AWSBatchEngine
@@ -21,7 +20,8 @@ from kedro_pipelinename.engines.slurm.commands import SlurmCommands
 from kedro_pipelinename.engines.slurm.engine import SlurmBatchEngine
 from kedro_pipelinename.engines.slurm.settings import SlurmBatchSettings
 from kedro_pipelinename.testing import EngineHarness
-from support.aws import BatchWorld, StrictLimits
+from tests.support.aws import BatchWorld, StrictLimits
+from tests.support.moto_compute import MotoCompute
 
 
 class LocalHarness(EngineHarness):

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from engines.harnesses import AWSHarness, LocalHarness, SlurmHarness
 from kedro_pipelinename.testing import EngineContract
-from support.slurm import slurm_cluster  # noqa: F401 (the fixture)
+from tests.engines.harnesses import AWSHarness, LocalHarness, SlurmHarness
+from tests.support.slurm import slurm_cluster  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.slow
 

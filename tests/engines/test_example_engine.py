@@ -20,7 +20,6 @@ from typing import Any, ClassVar
 
 import pytest
 
-from engines.example_package import EXAMPLE, install_example, site_of
 from kedro_pipelinename.batch.engine import (
     EngineRun,
     EngineSpec,
@@ -33,8 +32,9 @@ from kedro_pipelinename.batch.naming import JobNameRule
 from kedro_pipelinename.batch.plan import JobPlan, PlannedJob
 from kedro_pipelinename.batch.settings import BatchSettings
 from kedro_pipelinename.demo.project import DemoProject, write_demo_project
-from support.cli import kedro_cli, pipelines_option
-from support.demo import CLIENT_1_TRAIN_OUTPUTS, read_outputs
+from tests.engines.example_package import EXAMPLE, install_example, site_of
+from tests.support.cli import kedro_cli, pipelines_option
+from tests.support.demo import CLIENT_1_TRAIN_OUTPUTS, read_outputs
 
 pytestmark = pytest.mark.slow
 

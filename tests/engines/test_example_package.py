@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from engines.example_package import install_example
 from kedro_pipelinename.testing import EngineContract
+from tests.engines.example_package import install_example
 
 pytestmark = pytest.mark.slow
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from kedro_pipelinename.demo.project import DemoProject, write_demo_project
-from support.cli import kedro_cli, pipelines_option
+from tests.support.cli import kedro_cli, pipelines_option
 
 
 @pytest.fixture

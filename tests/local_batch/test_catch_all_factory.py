@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from kedro_pipelinename.demo.project import DemoProject
-from support.cli import kedro_cli, pipelines_option
-from support.demo import CLIENT_1_TRAIN_OUTPUTS, read_outputs
+from tests.support.cli import kedro_cli, pipelines_option
+from tests.support.demo import CLIENT_1_TRAIN_OUTPUTS, read_outputs
 
 pytestmark = pytest.mark.slow
 

@@ -21,6 +21,8 @@ from kedro_pipelinename.batch.plan import PlannedJob
 from kedro_pipelinename.engines.local import processes as local
 from kedro_pipelinename.engines.local.processes import LocalBatchEngine
 from kedro_pipelinename.engines.local.settings import LocalBatchSettings
+from tests.support.processes import group_exists, is_alive
+from tests.support.waiting import wait_until
 
 RUN_ID = "2026-01-15T10.30.00.000Z"
 DEADLINE = 30.0
@@ -39,30 +41,6 @@ def _job(name: str, script: str) -> Submission:
             env={"JOB_MARKER": name},
         )
     )
-
-
-def _alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-
-
-def _group_exists(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
-def _wait_until(condition: object, what: str) -> None:
-    deadline = time.monotonic() + DEADLINE
-    while not condition():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise AssertionError(f"Expected: {what} within {DEADLINE} s")
-        time.sleep(0.02)
 
 
 def _finished(backend: LocalBatchEngine, job_id: str) -> JobStatus:
@@ -122,7 +100,11 @@ def test_processes_a_job_leaves_behind_are_killed_when_it_exits(
     assert _finished(backend, job_id) is JobStatus.SUCCEEDED
     child = int(pid_file.read_text())
     try:
-        _wait_until(lambda: not _alive(child), "the job's leftover child was killed")
+        wait_until(
+            lambda: not is_alive(child),
+            "the job's leftover child was killed",
+            timeout=DEADLINE,
+        )
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.kill(child, signal.SIGKILL)
@@ -138,7 +120,7 @@ def test_terminate_sends_sigterm_then_kills_a_group_that_ignores_it(
         f"touch {ready}; wait; wait"
     )
     job_id = backend.submit(_job("d", script))
-    _wait_until(ready.exists, "the job started")
+    wait_until(ready.exists, "the job started", timeout=DEADLINE)
 
     backend.cancel([job_id], "test")
 
@@ -148,7 +130,9 @@ def test_terminate_sends_sigterm_then_kills_a_group_that_ignores_it(
     assert state.exit_code == -signal.SIGKILL
     pgid = backend.process_group(job_id)
     # The group's processes may linger a moment as zombies until init reaps them.
-    _wait_until(lambda: not _group_exists(pgid), "the job's group is gone")
+    wait_until(
+        lambda: not group_exists(pgid), "the job's group is gone", timeout=DEADLINE
+    )
 
 
 def test_terminate_lets_a_job_finish_its_sigterm_handler(tmp_path: Path) -> None:
@@ -162,7 +146,7 @@ def test_terminate_lets_a_job_finish_its_sigterm_handler(tmp_path: Path) -> None
         _job("f", f"trap 'sleep 0.2; exit 7' TERM; touch {ready}; sleep 300 & wait")
     )
     try:
-        _wait_until(ready.exists, "the job started")
+        wait_until(ready.exists, "the job started", timeout=DEADLINE)
 
         backend.cancel([job_id], "test")
 

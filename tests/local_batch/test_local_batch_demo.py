@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from kedro_pipelinename.demo.project import DemoProject
-from support.cli import run_command
-from support.demo import CLIENT_1_TRAIN_OUTPUTS, read_outputs
+from tests.support.cli import run_command
+from tests.support.demo import CLIENT_1_TRAIN_OUTPUTS, read_outputs
 
 pytestmark = pytest.mark.slow
 

@@ -11,21 +11,27 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from kedro_pipelinename.demo.project import DemoProject, write_demo_project
-from support.background import background_driver, printed_resume_command
-from support.cli import (
+from tests.support.background import background_driver, printed_resume_command
+from tests.support.cli import (
     kedro_cli,
     pipelines_option,
     run_command,
     run_options,
 )
-from support.demo import node_runs, read_outputs, version_directories
+from tests.support.demo import (
+    SLOW_PROFILE,
+    node_runs,
+    read_outputs,
+    version_directories,
+)
+from tests.support.processes import descendants, group_gone, is_alive
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -36,20 +42,6 @@ DEADLINE = 120
 
 #: Rich wraps log lines at COLUMNS; the job log paths under pytest's tmp are long.
 WIDE = {"COLUMNS": "1000"}
-
-#: Appended to the project's nodes.py, these replace ``profile_rows``: it records
-#: its process group in logs/slow_job.json, then sleeps far beyond any test.
-SLOW_PROFILE = """
-
-def profile_rows(raw):
-    import json, os, time
-    from pathlib import Path
-
-    Path("logs/slow_job.json").write_text(
-        json.dumps({"pid": os.getpid(), "pgid": os.getpgid(0)})
-    )
-    time.sleep(600)
-"""
 
 #: And this ``fit_model`` fails, once the slow job is running (bounded wait).
 FAILING_FIT = """
@@ -78,64 +70,6 @@ def _run_with_local_batch(
         check=check,
         timeout=DEADLINE,
     )
-
-
-def _group_alive(pgid: int) -> bool:
-    """Whether process group ``pgid`` still has a member, within a few seconds.
-
-    Members a killed job leaves behind are zombies until init reaps them.
-    """
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(pgid, 0)
-        except ProcessLookupError:
-            return False
-        time.sleep(0.05)
-    return True
-
-
-def _alive(pid: int) -> bool:
-    """Whether ``pid`` exists and is not a zombie (read from /proc, no psutil)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    state = stat.rsplit(")", 1)[1].split()[0]
-    return state not in ("Z", "X")
-
-
-def _descendants(root: int) -> set[int]:
-    """Every live process below ``root`` in the process tree (from /proc)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(parent, []).append(int(entry.name))
-    found: set[int] = set()
-    todo = [root]
-    # Bounded: every pid is visited once.
-    while todo:
-        for child in children.get(todo.pop(), ()):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
-
-
-def _wait_for(path: Path, process: subprocess.Popen[str] | None = None) -> None:
-    deadline = time.monotonic() + DEADLINE
-    while not path.exists():
-        if process is not None and process.poll() is not None:
-            raise AssertionError(f"The driver exited ({process.returncode}) early.")
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{path} did not appear within {DEADLINE} s.")
-        time.sleep(0.1)
 
 
 def _driver_argv() -> list[str]:
@@ -216,7 +150,7 @@ def test_failing_job_terminates_the_others_and_its_resume_command_finishes_the_r
         f"Terminating job process group {pgid} (kedro-client_1-profile): "
         f"fail_fast: job kedro-client_1-fit of the same run failed"
     ) in " ".join(output.split())
-    assert _group_alive(pgid) is False
+    assert group_gone(pgid)
     assert not (demo_project.data_dir / "client_1" / "profile.json").exists()
     # The error names the job, its exit and log, and shows the log's last lines.
     assert "Job 'kedro-client_1-fit' (nodes: client_1.fit) failed" in output
@@ -240,19 +174,6 @@ def plain_run_with_own_flags(tmp_path_factory: pytest.TempPathFactory) -> DemoPr
     return project
 
 
-def _wait_for_exit_record(
-    project: DemoProject, job: str, driver: subprocess.Popen[str]
-) -> None:
-    """Until the local engine recorded that ``job`` of the (only) run exited."""
-    deadline = time.monotonic() + DEADLINE
-    while not list((project.path / "logs" / "local_batch").glob(f"*/{job}.exit")):
-        if driver.poll() is not None:
-            raise AssertionError(f"The driver exited ({driver.returncode}) early.")
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{job} did not finish within {DEADLINE} s.")
-        time.sleep(0.1)
-
-
 @pytest.mark.usefixtures("kill_slow_job")
 @pytest.mark.parametrize(
     "stop_signal",
@@ -271,6 +192,7 @@ def test_a_stopped_driver_leaves_no_job_alive_and_its_own_command_finishes_the_r
     fixed_source = nodes_py.read_text()
     nodes_py.write_text(fixed_source + SLOW_PROFILE)
     marker = demo_project.path / "logs" / "slow_job.json"
+    exit_records = demo_project.path / "logs" / "local_batch"
     jobs: set[int] = set()
     try:
         with background_driver(
@@ -279,18 +201,22 @@ def test_a_stopped_driver_leaves_no_job_alive_and_its_own_command_finishes_the_r
             log=tmp_path / "driver.log",
             env=WIDE,
         ) as driver:
-            _wait_for(marker, driver)
-            _wait_for_exit_record(demo_project, "kedro-client_1-fit", driver)
-            jobs = _descendants(driver.pid)
+            wait_until(marker.exists, "the slow job to start", driver)
+            wait_until(
+                lambda: list(exit_records.glob("*/kedro-client_1-fit.exit")),
+                "kedro-client_1-fit to finish",
+                driver,
+            )
+            jobs = descendants(driver.pid)
             assert jobs, "the driver has no job processes"
 
             # SIGINT is what Ctrl-C in a terminal sends; SIGTERM what CI sends.
             driver.send_signal(stop_signal)
             driver.wait(timeout=DEADLINE)
 
-        assert sorted(pid for pid in jobs if _alive(pid)) == []
+        assert sorted(pid for pid in jobs if is_alive(pid)) == []
         pgid = json.loads(marker.read_text())["pgid"]
-        assert _group_alive(pgid) is False
+        assert group_gone(pgid)
         assert driver.returncode != 0
     finally:
         for pid in jobs:
@@ -381,12 +307,12 @@ def test_a_killed_drivers_command_run_again_adopts_what_finished(
     with background_driver(
         _driver_argv(), cwd=demo_project.path, log=tmp_path / "driver.log", env=run_id
     ) as driver:
-        _wait_for(marker, driver)
+        wait_until(marker.exists, "the slow job to start", driver)
         # What an OOM killer or `kill -9` does: the driver cleans up nothing.
         driver.kill()
         driver.wait(timeout=DEADLINE)
     orphan = json.loads(marker.read_text())["pgid"]
-    assert _group_alive(orphan) is True, "the slow job should outlive its driver"
+    assert not group_gone(orphan), "the slow job should outlive its driver"
     jobs = (
         demo_project.path / "logs" / "local_batch" / run_id["KEDRO_PIPELINENAME_RUN_ID"]
     )
@@ -394,7 +320,8 @@ def test_a_killed_drivers_command_run_again_adopts_what_finished(
     # The other jobs the first driver started end on their own, driverless.
     for started in jobs.glob("*.json"):
         if started.stem != slow:
-            _wait_for(started.with_suffix(".exit"))
+            exited = started.with_suffix(".exit")
+            wait_until(exited.exists, f"{exited.name} to be written")
     finished = sorted(path.stem for path in jobs.glob("*.exit"))
 
     nodes_py.write_text(fixed_source)
@@ -406,7 +333,7 @@ def test_a_killed_drivers_command_run_again_adopts_what_finished(
     assert "kedro-client_1-prepare" in finished
     assert slow not in finished
     assert "still running without its driver; killing its process group" in output
-    assert _group_alive(orphan) is False
+    assert group_gone(orphan)
     # What the first driver's jobs finished was adopted, not run again; the
     # killed slow job ran again.
     ran = [record["node"] for record in node_runs(demo_project)]

@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 
 from kedro_pipelinename.demo.project import DemoProject
-from support.cli import kedro_cli
-from support.demo import CLIENT_1_TRAIN_OUTPUTS, node_runs, read_outputs
+from tests.support.cli import kedro_cli
+from tests.support.demo import CLIENT_1_TRAIN_OUTPUTS, node_runs, read_outputs
 
 pytestmark = pytest.mark.slow
 

@@ -14,9 +14,9 @@ import pytest
 from kedro_pipelinename.batch import BatchRunner
 from kedro_pipelinename.engines.local.processes import machine_parallelism
 from kedro_pipelinename.engines.local.runner import LocalBatchRunner
-from support.batch_project import PROJECT_DATASETS
-from support.cli import run_command
-from support.projects import write_project
+from tests.support.batch_project import PROJECT_DATASETS
+from tests.support.cli import run_command
+from tests.support.projects import write_project
 
 RUNNER = "kedro_pipelinename.batch.LocalBatchRunner"
 

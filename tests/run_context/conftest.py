@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import kedro_pipelinename
-from support.rcproj import PARAMS_OPTION, kedro, make_project, read_outputs
+from tests.support.rcproj import PARAMS_OPTION, kedro, make_project, read_outputs
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ from kedro_pipelinename.run.run_id import (
     run_id_from_environment,
     validate_run_id,
 )
-from support.cli import run_flags
+from tests.support.cli import run_flags
 
 RUN_ID = "2030-01-01T00.00.00.000Z"
 

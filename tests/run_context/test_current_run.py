@@ -13,8 +13,8 @@ import pytest
 from kedro_pipelinename import RunContext, current_run
 from kedro_pipelinename.names.patching import PATCHES
 from kedro_pipelinename.run.context import FrozenMapping
-from support.cli import run_command
-from support.rcproj import kedro_env, node_runs
+from tests.support.cli import run_command
+from tests.support.rcproj import kedro_env, node_runs
 
 #: Runs sessions in one process the ways a notebook or a service does, and prints
 #: what ``current_run()`` said between them. The project's hook records what it

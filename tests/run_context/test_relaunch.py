@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from support.cli import CLI_TIMEOUT_SECONDS, cli_env, run_command
-from support.rcproj import (
+from tests.support.cli import CLI_TIMEOUT_SECONDS, cli_env, run_command
+from tests.support.rcproj import (
     PARAMS_OPTION,
     RUNTIME_PARAMS,
     kedro,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from kedro_pipelinename.demo.project import DemoProject, write_demo_project
-from support.slurm import slurm_cluster  # noqa: F401 (the fixture)
+from tests.support.slurm import slurm_cluster  # noqa: F401 (the fixture)
 
 
 @pytest.fixture

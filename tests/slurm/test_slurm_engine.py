@@ -9,7 +9,6 @@ from pathlib import Path
 import attrs
 import pytest
 
-from engines.harnesses import SlurmHarness
 from kedro_pipelinename.batch.driver import Driver
 from kedro_pipelinename.batch.engine import EngineRun, JobStatus, check_engine
 from kedro_pipelinename.batch.errors import BatchSettingsError
@@ -21,7 +20,8 @@ from kedro_pipelinename.engines.slurm.commands import QueueRow, SlurmCommands
 from kedro_pipelinename.engines.slurm.engine import SlurmBatchEngine
 from kedro_pipelinename.engines.slurm.settings import SlurmBatchSettings
 from kedro_pipelinename.testing import FAST, EngineHarness, named
-from support.slurm import SlurmCluster
+from tests.engines.harnesses import SlurmHarness
+from tests.support.slurm import SlurmCluster
 
 pytestmark = [pytest.mark.slow, pytest.mark.slurm]
 

@@ -13,17 +13,22 @@ import json
 import re
 import signal
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from kedro_pipelinename.demo.project import DemoProject, write_demo_project
-from local_batch.test_local_batch_runner import SLOW_PROFILE
-from support.background import background_driver, wait_until
-from support.cli import kedro_cli, pipelines_option
-from support.demo import CLIENT_1_TRAIN_OUTPUTS, node_runs, read_outputs
-from support.slurm import SlurmCluster
+from tests.support.background import background_driver
+from tests.support.cli import kedro_cli, pipelines_option
+from tests.support.demo import (
+    CLIENT_1_TRAIN_OUTPUTS,
+    SLOW_PROFILE,
+    node_runs,
+    read_outputs,
+)
+from tests.support.processes import eventually_dead
+from tests.support.slurm import SlurmCluster
+from tests.support.waiting import poll_until, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.slurm]
 
@@ -69,30 +74,8 @@ def _run_id(project: DemoProject) -> str:
 def _jobs_left(cluster: SlurmCluster, run_id: str) -> list[tuple[str, str]]:
     """The run's jobs still in squeue (pending, running, completing), once
     cancelled ones had time to go (bounded: 20 s, SLURM's KillWait is 5 s)."""
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        left = cluster.queued(f"run={run_id} ")
-        if not left:
-            return []
-        time.sleep(0.2)
+    poll_until(lambda: not cluster.queued(f"run={run_id} "), timeout=20, interval=0.2)
     return cluster.queued(f"run={run_id} ")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rpartition(")")[2].split()[0] not in ("Z", "X")
-
-
-def _eventually_dead(pid: int) -> bool:
-    # Bounded: 10 s.
-    for _ in range(100):
-        if not _alive(pid):
-            return True
-        time.sleep(0.1)
-    return False
 
 
 @pytest.fixture(scope="module")
@@ -212,7 +195,7 @@ def test_a_failed_node_fails_the_run_and_cancels_the_rest(
     assert "fail_fast: job kedro-client_1-prepare of the same run failed" in output
     assert _jobs_left(slurm_cluster, run_id) == []
     slow = json.loads((demo_project.path / "logs" / "slow_job.json").read_text())
-    assert _eventually_dead(slow["pid"])
+    assert eventually_dead(slow["pid"])
     assert not (demo_project.data_dir / "client_1" / "metrics.json").exists()
 
 
@@ -233,7 +216,7 @@ def test_ctrl_c_cancels_every_job_of_the_run(
     assert returncode != 0, output[-3000:]
     assert "Cancelling SLURM job(s)" in output
     assert _jobs_left(slurm_cluster, _run_id(demo_project)) == []
-    assert _eventually_dead(json.loads(marker.read_text())["pid"])
+    assert eventually_dead(json.loads(marker.read_text())["pid"])
     assert not (demo_project.data_dir / "client_1" / "metrics.json").exists()
 
 

@@ -17,5 +17,11 @@
     The three projects: the batch tests' ``proj``, the demo's scenario project
     and the run-context tests' ``rcproj``.
 
-``tests/`` is on ``sys.path`` (``tests/conftest.py``), so this is ``support``.
+Also: ``waiting`` (every bounded wait), ``processes`` (psutil: alive, trees,
+groups), ``background`` (a driver to signal), ``commands_project`` (the ``kedro
+batch`` tests' project), ``moto_compute`` (moto Batch jobs that run),
+``fault_proxy``, ``slurm``, ``recorded``, ``simulated``.
+
+Import it as ``tests.support`` (the repository root is on ``sys.path``:
+pytest's ``pythonpath`` option, or ``python -m`` from the root).
 """

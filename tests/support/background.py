@@ -15,14 +15,11 @@ import shlex
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from .cli import cli_env
-
-#: Every wait on a background driver is bounded by this (seconds).
-DEADLINE = 120.0
+from .waiting import DEADLINE
 
 
 def _ctrl_c_as_in_a_terminal() -> None:
@@ -53,21 +50,6 @@ def background_driver(
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(driver.pid, signal.SIGKILL)
             driver.wait(timeout=DEADLINE)
-
-
-def wait_until(
-    condition: Callable[[], object], what: str, driver: subprocess.Popen[str]
-) -> None:
-    """Until ``condition()`` holds; fails if the driver exits first or after
-    ``DEADLINE`` seconds."""
-    deadline = time.monotonic() + DEADLINE
-    while time.monotonic() < deadline:  # bounded by DEADLINE
-        if condition():
-            return
-        if driver.poll() is not None:
-            raise AssertionError(f"the driver exited {driver.returncode} before {what}")
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {DEADLINE:g} s waiting for {what}")
 
 
 def printed_resume_command(output: str) -> tuple[list[str], dict[str, str]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from support.projects import write_project
+from .projects import write_project
 
 PROJECT_DATASETS = '''
 import json

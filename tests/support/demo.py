@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from kedro_pipelinename.demo.project import DemoProject
-from support.outputs import read_json_files, read_json_lines, version_names
+
+from .outputs import read_json_files, read_json_lines, version_names
 
 #: What ``kedro run --pipelines client_1_train`` writes (see the project's nodes.py).
 CLIENT_1_TRAIN_OUTPUTS: dict[str, Any] = {
@@ -34,3 +35,19 @@ def version_directories(project: DemoProject) -> set[str]:
 def node_runs(project: DemoProject) -> list[dict[str, Any]]:
     """The records the project's hook wrote: one per node run."""
     return read_json_lines(project.node_runs_log)
+
+
+#: Appended to the scenario project's nodes.py, this replaces ``profile_rows``:
+#: it records its pid and process group in logs/slow_job.json, then sleeps far
+#: beyond any test.
+SLOW_PROFILE = """
+
+def profile_rows(raw):
+    import json, os, time
+    from pathlib import Path
+
+    Path("logs/slow_job.json").write_text(
+        json.dumps({"pid": os.getpid(), "pgid": os.getpgid(0)})
+    )
+    time.sleep(600)
+"""

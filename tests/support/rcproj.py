@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from kedro_pipelinename.demo import datasets as demo_datasets
-from support.cli import kedro_cli
-from support.outputs import read_json_files, read_json_lines
-from support.projects import write_project
+
+from .cli import kedro_cli
+from .outputs import read_json_files, read_json_lines
+from .projects import write_project
 
 #: The runtime params the end-to-end tests pass: a nested float, and a string
 #: that YAML would read as a number unless the command quotes it.

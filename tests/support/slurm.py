@@ -20,7 +20,7 @@ At teardown it cancels every job of its cluster, waits (bounded) for them to
 leave, and stops exactly the daemons it started, by their pid files; job
 processes (``slurmstepd`` and what it runs) outlive a stopped ``slurmd``, so
 the jobs are cancelled first and any step daemon of this cluster left over is
-killed by the pid it has in this cluster's spool directory.
+killed (found with psutil: it runs in this cluster's directory).
 
 When the cluster cannot start, the tests that need it are skipped with the
 reason, except under CI (``CI`` set), where that is an error: CI must run them.
@@ -36,12 +36,15 @@ import signal
 import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 from attrs import define
+
+from .processes import eventually_dead
+from .waiting import poll_until
 
 #: The packages that make a one-node cluster (Debian bookworm: SLURM 22.05).
 PACKAGES = ("slurmctld", "slurmd", "slurm-client", "munge")
@@ -278,12 +281,8 @@ def _start_munged(root: Path) -> Path:
 
 
 def _wait_for(ready: Callable[[], bool], what: str, logs: Path) -> None:
-    # Bounded: START_TIMEOUT seconds in steps of 0.1 s.
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if ready():
-            return
-        time.sleep(0.1)
+    if poll_until(ready, timeout=START_TIMEOUT, interval=0.1):
+        return
     tails = []
     for log in sorted(logs.glob("*.log")):
         with contextlib.suppress(OSError):
@@ -307,40 +306,27 @@ def _stop(pid_file: Path) -> None:
         return
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_TIMEOUT
-    # Bounded by the deadline.
-    while time.monotonic() < deadline:
-        if not Path(f"/proc/{pid}").exists() or _is_zombie(pid):
-            return
-        time.sleep(0.1)
+    if eventually_dead(pid, timeout=STOP_TIMEOUT):
+        return
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
 
 
-def _is_zombie(pid: int) -> bool:
-    try:
-        return (
-            Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] == "Z"
-        )
-    except OSError:
-        return True
-
-
-def _step_daemons(spool: Path) -> list[int]:
-    """Pids of this cluster's ``slurmstepd`` processes (their command line names
-    the job; their open files are under this cluster's spool directory)."""
+def _step_daemons(root: Path) -> list[int]:
+    """Pids of this cluster's ``slurmstepd`` processes: their command line names
+    the job, and they run in this cluster's directory and write its
+    ``slurmd.log``."""
     pids = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
+    for process in psutil.process_iter(["cmdline"]):
+        command = process.info["cmdline"] or []
+        if not command or not command[0].startswith("slurmstepd"):
             continue
         try:
-            if not (proc / "cmdline").read_bytes().startswith(b"slurmstepd"):
-                continue
-            cwd_files = [os.readlink(fd) for fd in (proc / "fd").iterdir()]
-        except OSError:
+            paths = [process.cwd(), *(opened.path for opened in process.open_files())]
+        except psutil.Error:
             continue
-        if any(path.startswith(str(spool)) for path in cwd_files):
-            pids.append(int(proc.name))
+        if any(Path(path).is_relative_to(root) for path in paths):
+            pids.append(process.pid)
     return pids
 
 
@@ -382,15 +368,15 @@ def stop_cluster(root: Path) -> None:
     with contextlib.suppress(subprocess.SubprocessError, OSError):
         if conf.exists() and _pid(root / "slurmctld.pid"):
             _run(["scancel", "--full", "--user", str(os.geteuid())], env=env)
-            # Bounded: until squeue shows no job, or STOP_TIMEOUT seconds.
-            deadline = time.monotonic() + STOP_TIMEOUT
-            while time.monotonic() < deadline:
+
+            def no_job() -> bool:
                 result = _run(["squeue", "-h", "-o", "%i"], env=env, timeout=10)
-                if result.returncode != 0 or not result.stdout.strip():
-                    break
-                time.sleep(0.2)
+                return result.returncode != 0 or not result.stdout.strip()
+
+            # Bounded: until squeue shows no job, or STOP_TIMEOUT seconds.
+            poll_until(no_job, timeout=STOP_TIMEOUT, interval=0.2)
     _stop(root / "slurmd.pid")
-    for pid in _step_daemons(root / "spool"):
+    for pid in _step_daemons(root):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
     _stop(root / "slurmctld.pid")

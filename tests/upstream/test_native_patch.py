@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import PROJECT_ROOT, subprocess_env
+from tests.upstream.native_kedro import PROJECT_ROOT, subprocess_env
 
 CONTRACT_SUITE = "tests/contract"
 CONTRACT_TIMEOUT_S = 900

@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 import kedro_pipelinename
-from strategies import (
+from tests.strategies import (
     NAMESPACES,
     PARAMETER,
     PIPELINE_NAMES,
@@ -34,8 +34,8 @@ from strategies import (
     some_of,
     wrapping_kwargs,
 )
+from tests.upstream.native_kedro import subprocess_env
 
-from .conftest import subprocess_env
 from .walks import BINARY, DUPLICATES, METHODS, REPLY_PREFIX, Walk, run_walk
 
 WALKS_SCRIPT = Path(__file__).with_name("walks.py")

@@ -18,7 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import PATCHES_DIR, PROJECT_ROOT, RELEASE_PATCHES_DIR, patch_files
+from tests.upstream.native_kedro import (
+    PATCHES_DIR,
+    PROJECT_ROOT,
+    RELEASE_PATCHES_DIR,
+    patch_files,
+)
 
 SHARED_MAIN_SRC = PROJECT_ROOT.parent / "shared" / "kedro-src" / "main-d58a0b1"
 APPLY_TIMEOUT_S = 120

@@ -240,7 +240,7 @@ FDS_PER_JOB: Final = 3
 #: run record, the engines' files).
 FDS_RESERVED: Final = 64
 #: Megabytes of a job's supervisor (``supervise.py``) while its job runs
-#: (``python tests/benchmarks/bench_supervisor.py``: 9.2 MB).
+#: (``python -m tests.benchmarks.bench_supervisor``: 9.2 MB).
 SUPERVISOR_MEMORY: Final = 10
 
 
