@@ -151,10 +151,10 @@ def wrapping_kwargs(draw: st.DrawFn, pipeline: Pipeline) -> dict[str, Any]:
     if draw(st.booleans()):
         kwargs["namespace"] = draw(st.sampled_from(WRAPPING_NAMESPACES))
     inputs = free_inputs_of(pipeline)
-    if inputs and draw(st.booleans()):
+    if len(inputs) > 0 and draw(st.booleans()):
         kwargs["inputs"] = {draw(st.sampled_from(inputs)): "renamed_input"}
     outputs = sorted(pipeline.outputs())
-    if outputs and draw(st.booleans()):
+    if len(outputs) > 0 and draw(st.booleans()):
         kwargs["outputs"] = draw(st.sampled_from(outputs))
     if f"params:{PARAMETER}" in pipeline.inputs() and draw(st.booleans()):
         kwargs["parameters"] = {PARAMETER: "other_rate"}
@@ -219,7 +219,7 @@ def hostile_file_name() -> st.SearchStrategy[str]:
     """Hostile text that the file system accepts as one directory name."""
     return st.text(
         st.characters(
-            codec="utf-8", exclude_categories=("Cs",), exclude_characters="/\0"
+            codec="utf-8", exclude_categories=["Cs"], exclude_characters="/\0"
         ),
         min_size=1,
         max_size=40,

@@ -8,6 +8,8 @@ whole run rides out an outage of several polls and terminates nothing.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from kedro_pipelinename.batch.driver import Driver
@@ -23,7 +25,11 @@ from tests.support.plans import plan_of, planned
 INTERNAL_ERROR = b'{"__type": "ServerException", "message": "internal error"}'
 
 #: botocore tries each call twice; the engine makes three such calls per read.
-ATTEMPTS = {"api_max_attempts": 2, "status_attempts": 3, "api_timeout": 5.0}
+ATTEMPTS: dict[str, Any] = {
+    "api_max_attempts": 2,
+    "status_attempts": 3,
+    "api_timeout": 5.0,
+}
 #: Short enough for the read-timeout outage, long enough for a loaded machine.
 READ_TIMEOUT = 1.0
 #: Every HTTP request of one read.

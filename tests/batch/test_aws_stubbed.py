@@ -100,7 +100,8 @@ def test_submit_request_carries_command_env_dependencies_retries_resources_and_t
         job_queue="queue",
         job_definition="definition:3",
         retry_attempts=3,
-        evaluate_on_exit=[{"onExitCode": "137", "action": "retry"}],
+        # A list, as YAML gives it: the setting converts it.
+        evaluate_on_exit=[{"onExitCode": "137", "action": "retry"}],  # type: ignore[arg-type]
         attempt_timeout=600,
         resources={"vcpu": 1, "memory": 2048},
         resources_by_namespace={"client_1": {"memory": 4096}},
@@ -266,7 +267,10 @@ def test_without_fail_fast_other_jobs_keep_running_to_the_end(
 
     outcome = Driver(plan, backend, settings, LogProgress()).run()
 
-    assert ([f.job for f in outcome.failures], outcome.succeeded) == (["a"], {"b"})
+    assert ([f.job for f in outcome.failures], outcome.succeeded) == (
+        ["a"],
+        frozenset({"b"}),
+    )
 
 
 def test_interrupt_while_tracking_terminates_unfinished_jobs_then_reraises(

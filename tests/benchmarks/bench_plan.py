@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import functools
 import gc
 import logging
 import pstats
@@ -67,7 +68,7 @@ def identity(*values: object) -> object:
 
 def _named(nodes: list[Any]) -> Pipeline:
     built = Pipeline(nodes)
-    built.name = "train"
+    built.name = "train"  # type: ignore[attr-defined]
     return built
 
 
@@ -162,7 +163,7 @@ def main() -> int:
     sizes = sorted(set(arguments.sizes) | {10})
     chain_times = {}
     for size in sizes:
-        seconds, plan = measure(lambda size=size: chain(size), none, arguments.repeats)
+        seconds, plan = measure(functools.partial(chain, size), none, arguments.repeats)
         assert len(plan.jobs) == size
         chain_times[size] = seconds
         extra = seconds - chain_times[10]

@@ -30,6 +30,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import cast
 
 from kedro_pipelinename.batch.driver import Driver
 from kedro_pipelinename.batch.engine import Engine, EngineRun
@@ -79,7 +80,9 @@ def _timed(
         engine = harness.open(plan, SETTINGS)
         started = time.perf_counter()
         try:
-            outcome = Driver(plan, engine, SETTINGS, LogProgress(interval=3600)).run()
+            outcome = Driver(
+                plan, cast(Engine, engine), SETTINGS, LogProgress(interval=3600)
+            ).run()
         finally:
             engine.close()
         assert outcome.ok, outcome.failures

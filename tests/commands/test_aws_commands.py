@@ -188,7 +188,7 @@ def test_status_of_500_aws_jobs_costs_five_describe_jobs(
     limits = StrictLimits()
     import kedro_pipelinename.engines.aws.engine as aws_engine
 
-    original = aws_engine.make_client
+    original = aws_engine.make_client  # type: ignore[attr-defined]
     monkeypatch.setattr(
         aws_engine, "make_client", lambda settings: limits.install(original(settings))
     )

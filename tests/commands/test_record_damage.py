@@ -15,6 +15,7 @@ import json
 import shutil
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -100,7 +101,7 @@ def _readable(text: str) -> bool:
 
 
 #: Click before 8.2 mixes stderr into stdout unless told not to (Kedro 0.19's).
-_SEPARATE_STDERR = (
+_SEPARATE_STDERR: dict[str, Any] = (
     {"mix_stderr": False}
     if "mix_stderr" in inspect.signature(CliRunner.__init__).parameters
     else {}
@@ -109,7 +110,7 @@ _SEPARATE_STDERR = (
 
 def _invoke(project: Path, *args: str) -> Result:
     # `kedro batch resume` of a readable record runs its command: not here.
-    with mock.patch.object(control.subprocess, "call", return_value=0):
+    with mock.patch.object(control.subprocess, "call", return_value=0):  # type: ignore[attr-defined]
         return CliRunner(**_SEPARATE_STDERR).invoke(
             commands, ["batch", *args], obj=SimpleNamespace(project_path=project)
         )

@@ -105,7 +105,7 @@ def test_a_format_1_record_is_migrated_without_loss() -> None:
     assert record.resume is not None
     assert record.resume.argv == tuple(FORMAT_1["command"]["argv"])  # type: ignore[index]
     assert record.resume.env == {"KEDRO_BATCH_MAX_PARALLEL": "2"}
-    for old, job in zip(FORMAT_1["jobs"], record.jobs, strict=True):  # type: ignore[arg-type]
+    for old, job in zip(FORMAT_1["jobs"], record.jobs, strict=True):  # type: ignore[call-overload]
         attempt = job.latest
         assert attempt is not None
         assert job_data(job.job) == {key: old[key] for key in job_data(job.job)}

@@ -43,7 +43,7 @@ def test_a_round_of_500_job_changes_is_one_write(
     monkeypatch.setattr(
         LocalStore,
         "write_record",
-        lambda store, record: (writes.append(record.state), original(store, record)),
+        lambda store, record: (writes.append(record.state), original(store, record)),  # type: ignore[func-returns-value]
     )
     run = _run(tmp_path, 500)
     recorder = RunRecorder(run, "local", None)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import pickle
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from kedro.pipeline import Pipeline, node, pipeline
@@ -58,7 +58,7 @@ WRAPPERS: dict[str, Callable[[Pipeline], Pipeline]] = {
     ),
     "pipeline(p)": lambda p: pipeline(p),
     "pipeline(<keyword>=p)": lambda p: pipeline(
-        **{pipeline_function_first_keyword(): p}
+        **{pipeline_function_first_keyword(): p}  # type: ignore[arg-type]
     ),
     "pipeline(p, namespace)": lambda p: pipeline(p, namespace="wrap"),
     "pipeline(p, inputs)": lambda p: pipeline(p, inputs={"raw": "source"}),
@@ -227,7 +227,7 @@ def test_filter_that_selects_nothing_raises_stock_error(impl: Implementation) ->
 UNIONS: dict[str, Callable[[Pipeline, Pipeline], Pipeline]] = {
     "a + b": lambda a, b: a + b,
     "a | b": lambda a, b: a | b,
-    "sum([a, b])": lambda a, b: sum([a, b]),  # type: ignore[list-item]
+    "sum([a, b])": lambda a, b: cast(Pipeline, sum([a, b])),
     "sum([a, b], Pipeline([]))": lambda a, b: sum([a, b], Pipeline([])),
     "a += b": lambda a, b: _iadd(a, b),
     "Pipeline([]) + a + b": lambda a, b: Pipeline([]) + a + b,
@@ -274,7 +274,7 @@ def test_sum_of_three_unions_all_names() -> None:
         named([node(combine, "e1", "f", name="k")], "beta"),
     ]
 
-    assert sum(parts).names == ("alpha", "beta", "gamma")  # type: ignore[attr-defined]
+    assert sum(parts).names == ("alpha", "beta", "gamma")  # type: ignore[union-attr]
 
 
 def test_sum_of_one_pipeline_has_its_names() -> None:
@@ -291,10 +291,10 @@ def test_union_with_a_non_pipeline_raises_stock_type_error(
 ) -> None:
     alpha = named(alpha_nodes(), "alpha")
     with impl.stock(), pytest.raises(TypeError) as stock_error:
-        Pipeline(alpha_nodes()) + 1  # type: ignore[operator]
+        Pipeline(alpha_nodes()) + 1
 
     with pytest.raises(TypeError) as error:
-        alpha + 1  # type: ignore[operator]
+        alpha + 1
 
     assert str(error.value) == str(stock_error.value)
 

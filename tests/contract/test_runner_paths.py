@@ -100,7 +100,7 @@ def test_runner_subclass_sees_the_names_in_run(
 
     runner.run(chain_pipeline(*names), catalog_over(store))
 
-    assert runner.seen == [(names, ["n0", "n1", "ns.n2"])]  # type: ignore[attr-defined]
+    assert runner.seen == [(names, ["n0", "n1", "ns.n2"])]
     assert sorted(store) == ["d0", "d1", "d2"]
 
 
@@ -122,7 +122,7 @@ def test_only_missing_outputs_keeps_names_of_the_filtered_pipeline() -> None:
         chain_pipeline("alpha", "beta"), catalog_over(store), only_missing_outputs=True
     )
 
-    assert runner.seen == [(("alpha", "beta"), ["ns.n2"])]  # type: ignore[attr-defined]
+    assert runner.seen == [(("alpha", "beta"), ["ns.n2"])]
 
 
 @needs_only_missing_outputs
@@ -132,7 +132,7 @@ def test_only_missing_outputs_keeps_names_when_nothing_is_left_to_run() -> None:
 
     runner.run(chain_pipeline("alpha"), catalog_over(store), only_missing_outputs=True)
 
-    assert runner.seen == [(("alpha",), [])]  # type: ignore[attr-defined]
+    assert runner.seen == [(("alpha",), [])]
 
 
 @needs_only_missing_outputs
@@ -142,7 +142,7 @@ def test_only_missing_outputs_unnamed_pipeline_stays_unnamed() -> None:
 
     runner.run(chain_pipeline(), catalog_over(store), only_missing_outputs=True)
 
-    assert runner.seen == [((), ["n1", "ns.n2"])]  # type: ignore[attr-defined]
+    assert runner.seen == [((), ["n1", "ns.n2"])]
 
 
 @pytest.mark.skipif(
@@ -155,8 +155,8 @@ def test_run_only_missing_keeps_names() -> None:
     runner = recording(SequentialRunner)()
     store: dict[str, Any] = {"d0": "kept"}
 
-    runner.run_only_missing(  # type: ignore[attr-defined]
+    runner.run_only_missing(
         chain_pipeline("alpha"), catalog_over(store), _NullPluginManager()
     )
 
-    assert runner.seen == [(("alpha",), ["n1", "ns.n2"])]  # type: ignore[attr-defined]
+    assert runner.seen == [(("alpha",), ["n1", "ns.n2"])]

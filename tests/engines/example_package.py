@@ -19,7 +19,7 @@ from pathlib import Path
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pytest depends on tomli before Python 3.11
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found,no-redef,unused-ignore]
 
 ENGINES_GROUP = "kedro_pipelinename.batch_engines"
 EXAMPLE = (

@@ -316,7 +316,11 @@ def test_node_names_kedro_would_split_or_change_are_refused(
     pipeline = PipelineOfNames(*node_names)
 
     with pytest.raises(RunCommandError, match=message):
-        build_run_command(pipeline, nodes=node_names, context=None)
+        build_run_command(
+            pipeline,  # type: ignore[arg-type]  # duck-typed, as runners may pass
+            nodes=node_names,
+            context=None,
+        )
 
 
 def test_a_namespace_outside_the_pipeline_is_refused() -> None:

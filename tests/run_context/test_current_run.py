@@ -136,11 +136,11 @@ def test_run_context_keeps_runtime_params_exactly_and_apart_from_the_caller() ->
     given = {"model": {"alpha": 0.5, "layers": [1, 2]}}
     context = _context(runtime_params=given)
     given["model"]["layers"].append(3)  # type: ignore[attr-defined]
-    given["model"]["alpha"] = 9  # type: ignore[index]
+    given["model"]["alpha"] = 9
 
     assert context.runtime_params == {"model": {"alpha": 0.5, "layers": [1, 2]}}
     with pytest.raises(TypeError):
-        context.runtime_params["model"]["alpha"] = 1  # type: ignore[index]
+        context.runtime_params["model"]["alpha"] = 1
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         context.run_id = "x"  # type: ignore[misc]
 

@@ -70,10 +70,18 @@ def test_concurrent_runs_each_load_the_versions_they_saved(project: Path) -> Non
     # Kedro's "latest"); then both scoring jobs run at the same time. Each must
     # score its own run's model: A's job must not read B's "latest" model.
     kedro(
-        project, "run", "--nodes=clean,fit", "--params=model.label=a", **{RUN_ID: RUN_A}
+        project,
+        "run",
+        "--nodes=clean,fit",
+        "--params=model.label=a",
+        env={RUN_ID: RUN_A},
     )
     kedro(
-        project, "run", "--nodes=clean,fit", "--params=model.label=b", **{RUN_ID: RUN_B}
+        project,
+        "run",
+        "--nodes=clean,fit",
+        "--params=model.label=b",
+        env={RUN_ID: RUN_B},
     )
     jobs = [
         subprocess.Popen(
@@ -98,11 +106,11 @@ def test_concurrent_runs_each_load_the_versions_they_saved(project: Path) -> Non
 
 
 def test_a_retried_job_keeps_what_its_first_attempt_saved(project: Path) -> None:
-    kedro(project, "run", "--nodes=clean,fit", RC_ATTEMPT="1", **{RUN_ID: RUN_A})
+    kedro(project, "run", "--nodes=clean,fit", env={"RC_ATTEMPT": "1", RUN_ID: RUN_A})
     first_model = load_version(project, "model", RUN_A)
 
     retry = kedro(
-        project, "run", "--nodes=clean,fit", RC_ATTEMPT="2", **{RUN_ID: RUN_A}
+        project, "run", "--nodes=clean,fit", env={"RC_ATTEMPT": "2", RUN_ID: RUN_A}
     )
 
     assert retry.returncode == 0
@@ -130,7 +138,7 @@ def test_the_printed_resume_command_finishes_the_failed_run(
         "--env=staging",
         PARAMS_OPTION,
         check=False,
-        RC_FAIL_NODE="score",
+        env={"RC_FAIL_NODE": "score"},
     )
     assert failed.returncode != 0
     line = _resume_line(failed.stderr)
@@ -153,7 +161,7 @@ def test_the_printed_resume_command_finishes_the_failed_run(
 
 
 def test_a_bad_run_id_variable_fails_the_run_naming_it(project: Path) -> None:
-    result = kedro(project, "run", check=False, **{RUN_ID: "yesterday"})
+    result = kedro(project, "run", check=False, env={RUN_ID: "yesterday"})
 
     assert result.returncode != 0
     assert f"The environment variable {RUN_ID} is 'yesterday'" in (

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
 import attrs
 import pytest
 
 from kedro_pipelinename.batch.driver import Driver
-from kedro_pipelinename.batch.engine import EngineRun, JobStatus, check_engine
+from kedro_pipelinename.batch.engine import Engine, EngineRun, JobStatus, check_engine
 from kedro_pipelinename.batch.errors import BatchSettingsError
 from kedro_pipelinename.batch.events import RunOutcome
 from kedro_pipelinename.batch.plan import PlannedJob
@@ -51,7 +52,7 @@ def _run(
     plan = harness.plan(jobs)
     engine = harness.open(plan, settings)
     try:
-        return Driver(plan, engine, settings, LogProgress()).run()
+        return Driver(plan, cast(Engine, engine), settings, LogProgress()).run()
     finally:
         engine.close()
 

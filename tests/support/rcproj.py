@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -282,9 +283,14 @@ def kedro_env(**extra: str) -> dict[str, str]:
     return environment
 
 
-def kedro(project: Path, *args: str, check: bool = True, **env: str) -> Any:
-    """``python -m kedro ARGS`` in ``project`` (run ids etc. given as ``env``)."""
-    return kedro_cli(project, *args, env=kedro_env(**env), check=check)
+def kedro(
+    project: Path,
+    *args: str,
+    check: bool = True,
+    env: Mapping[str, str] | None = None,
+) -> Any:
+    """``python -m kedro ARGS`` in ``project`` (run ids etc. given in ``env``)."""
+    return kedro_cli(project, *args, env=kedro_env(**(env or {})), check=check)
 
 
 def read_outputs(project: Path) -> dict[str, Any]:

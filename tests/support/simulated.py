@@ -11,8 +11,15 @@ asked), every ``cancel``, and can be told to be unavailable (raise
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import Any, ClassVar
 
-from kedro_pipelinename.batch.engine import EngineSpec, JobState, JobStatus, Submission
+from kedro_pipelinename.batch.engine import (
+    EngineRun,
+    EngineSpec,
+    JobState,
+    JobStatus,
+    Submission,
+)
 from kedro_pipelinename.batch.errors import EngineUnavailable
 from kedro_pipelinename.batch.naming import JobNameRule
 from kedro_pipelinename.batch.plan import JobPlan
@@ -44,8 +51,13 @@ class SimulatedEngine:
         on_wait: Called after each ``wait`` with the number of polls so far.
     """
 
-    spec = SPEC
+    spec: ClassVar[EngineSpec] = SPEC
     label = "the simulated engine"
+
+    @classmethod
+    def open(cls, run: EngineRun, settings: Any) -> SimulatedEngine:
+        """Not how tests get one: they build it with its plan and timings."""
+        raise NotImplementedError("build SimulatedEngine(plan, ...) directly")
 
     def __init__(
         self,

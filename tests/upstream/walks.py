@@ -23,7 +23,8 @@ import pickle
 import re
 import sys
 import warnings
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 from kedro.framework.project import _ProjectPipelines
 from kedro.pipeline import Pipeline, node, pipeline
@@ -43,13 +44,13 @@ METHODS = (
     "only_nodes_with_tags",
     "tag",
 )
-BINARY = {
+BINARY: dict[str, Callable[[Pipeline, Pipeline], Pipeline]] = {
     "+": lambda a, b: a + b,
     "|": lambda a, b: a | b,
     "-": lambda a, b: a - b,
     "&": lambda a, b: a & b,
 }
-DUPLICATES = {
+DUPLICATES: dict[str, Callable[[Pipeline], Pipeline]] = {
     "copy": copy.copy,
     "deepcopy": copy.deepcopy,
     "pickle": lambda p: pickle.loads(pickle.dumps(p)),
@@ -98,7 +99,7 @@ class Walk:
             return BINARY[args[0]](pool[args[1]], pool[args[2]])
         if kind == "sum":
             # Plain ``sum``: ``0 + p`` is ``p`` itself (``Pipeline.__radd__``).
-            return sum(pool[i] for i in args[0])
+            return cast(Pipeline, sum(pool[i] for i in args[0]))
         if kind == "wrap":
             index, kwargs, via = args
             return (Pipeline if via == "Pipeline" else pipeline)(pool[index], **kwargs)
@@ -111,7 +112,8 @@ class Walk:
             index, method, positional, keywords = args
             if method not in METHODS:
                 raise ValueError(f"unknown method {method!r}")
-            return getattr(pool[index], method)(*positional, **keywords)
+            method_of_pipeline = getattr(pool[index], method)
+            return cast(Pipeline, method_of_pipeline(*positional, **keywords))
         if kind == "duplicate":
             return DUPLICATES[args[1]](pool[args[0]])
         if kind == "register":
