@@ -31,7 +31,7 @@ from tests.support.cli import kedro_cli, pipelines_flag, run_command, run_option
 from tests.support.moto_compute import MotoCompute
 from tests.support.projects import write_project
 from tests.support.recorded import HOLD, job_statuses, node_runs, record_node_runs
-from tests.support.waiting import DEADLINE, wait_until
+from tests.support.waiting import DEADLINE, poll_until, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -252,12 +252,12 @@ def test_ctrl_c_again_during_cleanup_leaves_no_job_of_the_run_unfinished(
             driver.wait(timeout=DEADLINE)
         output = " ".join(log.read_text().split())
         # TerminateJob is asynchronous: the compute stops each job at its next
-        # tick (bounded: 100 looks, 50 ms apart).
-        for _ in range(100):
-            statuses = Counter(job["status"] for job in batch_world.jobs())
-            if not UNFINISHED & set(statuses):
-                break
-            time.sleep(0.05)
+        # tick (bounded: 5 s).
+        poll_until(
+            lambda: not UNFINISHED & {job["status"] for job in batch_world.jobs()},
+            timeout=5,
+        )
+        statuses = Counter(job["status"] for job in batch_world.jobs())
 
     assert driver.returncode != 0, output[-3000:]
     assert "press Ctrl-C again to force exit and leave them" in output, output[-3000:]

@@ -21,7 +21,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -45,6 +44,7 @@ from kedro_pipelinename.engines.slurm.settings import SlurmBatchSettings
 from kedro_pipelinename.relaunch.argv import build_run_command, build_run_env
 from kedro_pipelinename.relaunch.boundaries import MAX_ARG_STRLEN, BoundaryError
 from tests.strategies import combine, hostile_file_name, hostile_text, job_values
+from tests.support.waiting import final_status
 
 FUZZ_EXAMPLES = int(os.environ.get("KEDRO_PIPELINENAME_FUZZ_EXAMPLES", "25"))
 FUZZ = settings(
@@ -312,15 +312,6 @@ def test_a_built_run_command_reaches_kedro_verbatim_or_is_refused(
     assert {name: received_env.get(name) for name in env} == env
 
 
-def _finished(engine: LocalBatchEngine, job_id: str) -> JobStatus:
-    for _ in range(400):  # bounded: 20 s
-        state = engine.poll([job_id])[job_id]
-        if state.status.finished:
-            return state.status
-        time.sleep(0.05)
-    raise AssertionError("the job did not finish in 20 s")
-
-
 _JOB_NAME = st.just("kedro-job")
 
 
@@ -354,7 +345,7 @@ def test_the_local_engine_starts_each_job_with_its_values_verbatim(
             return
         try:
             assert not bad
-            assert _finished(engine, job_id) is JobStatus.SUCCEEDED
+            assert final_status(engine, job_id, timeout=20) is JobStatus.SUCCEEDED
         finally:
             engine.close()
         received_argv, received_env, cwd = _received(record)

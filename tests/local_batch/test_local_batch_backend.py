@@ -22,7 +22,7 @@ from kedro_pipelinename.engines.local import processes as local
 from kedro_pipelinename.engines.local.processes import LocalBatchEngine
 from kedro_pipelinename.engines.local.settings import LocalBatchSettings
 from tests.support.processes import group_exists, is_alive
-from tests.support.waiting import wait_until
+from tests.support.waiting import final_status, wait_until
 
 RUN_ID = "2026-01-15T10.30.00.000Z"
 DEADLINE = 30.0
@@ -43,16 +43,6 @@ def _job(name: str, script: str) -> Submission:
     )
 
 
-def _finished(backend: LocalBatchEngine, job_id: str) -> JobStatus:
-    status = JobStatus.RUNNING
-    deadline = time.monotonic() + DEADLINE
-    while not status.finished:
-        assert time.monotonic() < deadline, f"{job_id} did not finish"
-        backend.wait(1.0)
-        status = backend.poll([job_id])[job_id].status
-    return status
-
-
 @pytest.fixture
 def backend(tmp_path: Path) -> Iterator[LocalBatchEngine]:
     backend = LocalBatchEngine(
@@ -69,7 +59,7 @@ def test_job_runs_in_the_project_with_the_job_env_and_logs_to_its_file(
 ) -> None:
     job_id = backend.submit(_job("a", 'echo "$JOB_MARKER in $(pwd)"'))
 
-    assert _finished(backend, job_id) is JobStatus.SUCCEEDED
+    assert final_status(backend, job_id, timeout=DEADLINE) is JobStatus.SUCCEEDED
     log = tmp_path / "logs" / "local_batch" / RUN_ID / "a.log"
     assert log.read_text() == f"a in {tmp_path}\n"
     assert backend.poll([job_id])[job_id].log_location == str(log)
@@ -82,7 +72,7 @@ def test_failed_job_reports_exit_code_log_and_its_last_lines(
         _job("b", "for i in 1 2 3 4 5; do echo line $i; done; exit 3")
     )
 
-    assert _finished(backend, job_id) is JobStatus.FAILED
+    assert final_status(backend, job_id, timeout=DEADLINE) is JobStatus.FAILED
     state = backend.poll([job_id])[job_id]
     assert state.exit_code == 3
     assert state.reason is not None and state.reason.endswith("exited with code 3")
@@ -97,7 +87,7 @@ def test_processes_a_job_leaves_behind_are_killed_when_it_exits(
     pid_file = tmp_path / "child.pid"
     job_id = backend.submit(_job("c", f"sleep 300 & echo $! > {pid_file}; exit 0"))
 
-    assert _finished(backend, job_id) is JobStatus.SUCCEEDED
+    assert final_status(backend, job_id, timeout=DEADLINE) is JobStatus.SUCCEEDED
     child = int(pid_file.read_text())
     try:
         wait_until(
