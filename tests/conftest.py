@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 import kedro_pipelinename
+from kedro_pipelinename.demo.project import DemoProject, write_demo_project
 from tests.support.aws import (
     MOTO_REGION,
     BatchWorld,
@@ -67,3 +69,9 @@ def batch_world(moto_endpoint: str, aws_environment: None) -> BatchWorld:
     """A fresh moto account with a compute environment, queue and definition."""
     reset_moto(moto_endpoint)
     return create_batch_resources(moto_endpoint, MOTO_REGION)
+
+
+@pytest.fixture
+def demo_project(tmp_path: Path) -> DemoProject:
+    """A fresh copy of the demo's scenario project (local, SLURM and engine tests)."""
+    return write_demo_project(tmp_path / "client-models")

@@ -1,19 +1,12 @@
-"""Fixtures for the local batch runner and the demo: the scenario project."""
+"""Fixtures for the local batch runner and the demo: one plain run of the
+scenario project (``demo_project`` is in ``tests/conftest.py``)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 
 from kedro_pipelinename.demo.project import DemoProject, write_demo_project
 from tests.support.cli import kedro_cli, pipelines_option
-
-
-@pytest.fixture
-def demo_project(tmp_path: Path) -> DemoProject:
-    """A fresh copy of the scenario project."""
-    return write_demo_project(tmp_path / "client-models")
 
 
 @pytest.fixture(scope="module")

@@ -1,16 +1,6 @@
-"""Fixtures of the SLURM tests: the session's cluster and the scenario project."""
+"""Fixtures of the SLURM tests: the session's cluster (``tests/support/slurm.py``;
+the scenario project, ``demo_project``, is in ``tests/conftest.py``)."""
 
-from __future__ import annotations
+from tests.support.slurm import slurm_cluster
 
-from pathlib import Path
-
-import pytest
-
-from kedro_pipelinename.demo.project import DemoProject, write_demo_project
-from tests.support.slurm import slurm_cluster  # noqa: F401 (the fixture)
-
-
-@pytest.fixture
-def demo_project(tmp_path: Path) -> DemoProject:
-    """A fresh copy of the scenario project."""
-    return write_demo_project(tmp_path / "client-models")
+__all__ = ["slurm_cluster"]
