@@ -23,14 +23,12 @@ driver CPU per job.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections import Counter
 from typing import Any
 
@@ -41,7 +39,7 @@ from kedro_pipelinename.batch.settings import BatchSettings
 from kedro_pipelinename.engines.aws.api import make_client
 from kedro_pipelinename.engines.aws.engine import AWSBatchEngine
 from kedro_pipelinename.engines.aws.settings import AWSBatchSettings
-from tests.support.aws import create_batch_resources
+from tests.support.aws import create_batch_resources, moto_api, reset_moto
 from tests.support.plans import RUN_ID, wide_dag
 
 REGION = "eu-west-1"
@@ -56,14 +54,6 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _post(endpoint: str, path: str, payload: object) -> None:
-    request = urllib.request.Request(
-        f"{endpoint}{path}", data=json.dumps(payload).encode(), method="POST"
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        response.read()
-
-
 def start_moto() -> tuple[subprocess.Popen[bytes], str]:
     """moto's server in its own process, Batch without docker."""
     port = _free_port()
@@ -76,7 +66,7 @@ def start_moto() -> tuple[subprocess.Popen[bytes], str]:
     deadline = time.monotonic() + SERVER_START_TIMEOUT
     while True:
         try:
-            _post(endpoint, "/moto-api/config", {"batch": {"use_docker": False}})
+            moto_api(endpoint, "/moto-api/config", {"batch": {"use_docker": False}})
             return process, endpoint
         except OSError:
             if time.monotonic() > deadline or process.poll() is not None:
@@ -149,7 +139,7 @@ def run_per_job_polling(
 
 
 def measure(strategy: Any, size: int, endpoint: str, interval: float) -> dict[str, Any]:
-    _post(endpoint, "/moto-api/reset", {})
+    reset_moto(endpoint)
     world = create_batch_resources(endpoint, REGION)
     settings = AWSBatchSettings(
         job_queue=world.queue,

@@ -28,14 +28,12 @@ a few ms each on a shared 2-core machine) is printed beside it.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import math
 import os
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -50,7 +48,12 @@ from kedro_pipelinename.batch.settings import BatchSettings
 from kedro_pipelinename.engines.aws.api import make_client
 from kedro_pipelinename.engines.aws.engine import AWSBatchEngine
 from kedro_pipelinename.engines.aws.settings import AWSBatchSettings
-from tests.support.aws import StrictLimits, create_batch_resources
+from tests.support.aws import (
+    StrictLimits,
+    create_batch_resources,
+    moto_api,
+    reset_moto,
+)
 from tests.support.plans import RUN_ID, plan_of, planned, wide_dag
 
 REGION = "eu-west-1"
@@ -73,21 +76,13 @@ def serve(workdir: str) -> None:
     server.start()
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
-    _post(endpoint, "/moto-api/config", {"batch": {"use_docker": False}})
+    moto_api(endpoint, "/moto-api/config", {"batch": {"use_docker": False}})
     try:
         with MotoCompute(Path(workdir)).running():
             print(f"{ENDPOINT_MARK}{endpoint}", flush=True)
             sys.stdin.read()  # until the benchmark closes it
     finally:
         server.stop()
-
-
-def _post(endpoint: str, path: str, payload: object) -> None:
-    request = urllib.request.Request(
-        f"{endpoint}{path}", data=json.dumps(payload).encode(), method="POST"
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        response.read()
 
 
 class Counting:
@@ -146,7 +141,7 @@ def levels(plan: JobPlan) -> int:
 def measure(
     plan: JobPlan, endpoint: str, duration: float, settings: BatchSettings
 ) -> dict[str, Any]:
-    _post(endpoint, "/moto-api/reset", {})
+    reset_moto(endpoint)
     world = create_batch_resources(endpoint, REGION)
     command = ("sleep", f"{duration:g}")
     plan = attrs.evolve(
