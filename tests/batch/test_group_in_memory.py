@@ -20,8 +20,8 @@ from kedro_pipelinename.batch.plan import JobPlan, plan_jobs
 from kedro_pipelinename.batch.preflight import check_persisted, in_memory_datasets
 from kedro_pipelinename.batch.settings import BatchSettings
 from kedro_pipelinename.run.context import RunContext
-from support.batch_project import persisted_dataset_type
-from support.plans import RUN_ID
+from tests.support.batch_project import persisted_dataset_type
+from tests.support.plans import RUN_ID
 
 CONTEXT = RunContext(run_id=RUN_ID, pipeline_names=("train",))
 
@@ -32,7 +32,7 @@ def first(*values: Any) -> Any:
 
 def _named(nodes: list[Any]) -> Pipeline:
     built = Pipeline(nodes)
-    built.name = "train"
+    built.name = "train"  # type: ignore[attr-defined]  # the patch adds it
     return built
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from kedro_pipelinename.batch import BatchRunner, LocalBatchRunner
@@ -12,7 +14,7 @@ from kedro_pipelinename.engines.aws.runner import AWSBatchRunner
 from kedro_pipelinename.engines.aws.settings import AWSBatchSettings
 from kedro_pipelinename.engines.local.processes import LocalBatchEngine
 
-REQUIRED = {"job_queue": "queue", "job_definition": "definition"}
+REQUIRED: dict[str, Any] = {"job_queue": "queue", "job_definition": "definition"}
 
 
 def test_runner_arguments_win_over_parameters_which_win_over_the_environment() -> None:

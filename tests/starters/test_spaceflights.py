@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from support.cli import kedro_cli, pipelines_option
+from tests.support.cli import kedro_cli, pipelines_option
 
 STARTER = Path(__file__).resolve().parents[3] / "shared" / "kedro-starters"
 NEEDED = ("kedro_datasets", "pandas", "sklearn", "plotly", "matplotlib", "openpyxl")
