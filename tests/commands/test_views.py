@@ -12,6 +12,7 @@ import json
 import re
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -27,7 +28,7 @@ LOG = "/logs/[link=https://evil.example/y]a[/link].log"
 _STYLE = re.compile(r"\x1b\[[0-9;]*m")
 _HYPERLINK = "\x1b]8;"
 #: Click before 8.2 mixes stderr into stdout unless told not to (Kedro 0.19's).
-_SEPARATE_STDERR = (
+_SEPARATE_STDERR: dict[str, Any] = (
     {"mix_stderr": False}
     if "mix_stderr" in inspect.signature(CliRunner.__init__).parameters
     else {}
