@@ -56,6 +56,9 @@ def test_a_failed_job_is_one_block_with_the_resume_command(project: Path) -> Non
         "Job 'kedro-client_1' (nodes: client_1.prepare, client_1.fit) failed" in error
     )
     assert "\nTo resume the run: " in error
+    # The pid shown is the supervisor's, the leader of the job's process group.
+    assert "the job's command (process group " in error
+    assert "started (process group " in output
     assert "Traceback" not in output
     assert "╭" not in output
 

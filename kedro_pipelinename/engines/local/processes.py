@@ -540,7 +540,9 @@ class LocalBatchEngine(EngineBase[LocalBatchSettings]):
             },
         )
         logger.info(
-            "Job %s started (pid %d, nodes: %s); log: %s",
+            # The pid is the job's supervisor's, which leads the process group
+            # the job's `kedro run` runs in: say group, not process.
+            "Job %s started (process group %d, nodes: %s); log: %s",
             job.name,
             process.pid,
             ", ".join(job.nodes),
@@ -600,8 +602,8 @@ class LocalBatchEngine(EngineBase[LocalBatchSettings]):
         return _local_state(
             name,
             "failed",
-            reason=f"the job's process (pid {pid}) is gone and recorded no exit "
-            f"code (killed with its process group)",
+            reason=f"the job's process group ({pid}) is gone and recorded no exit "
+            f"code (killed)",
             log_location=location,
         )
 
@@ -634,7 +636,8 @@ class LocalBatchEngine(EngineBase[LocalBatchSettings]):
         return _local_state(
             job_id,
             "failed",
-            reason=f"the job's process (pid {pid}) {_describe_exit(returncode)}",
+            reason=f"the job's command (process group {pid}) "
+            f"{_describe_exit(returncode)}",
             detail=detail,
             exit_code=returncode,
             log_location=location,
@@ -660,7 +663,7 @@ class LocalBatchEngine(EngineBase[LocalBatchSettings]):
                 continue
             if is_running(pid, start):
                 logger.warning(
-                    "Job %s (pid %d) of run %s is still running without its "
+                    "Job %s (process group %d) of run %s is still running without its "
                     "driver; killing its process group to run it again.",
                     name,
                     pid,
