@@ -302,7 +302,8 @@ class BatchRunner(AbstractRunner):
 
         lost = run_preflight(plan, pipeline, catalog, registry, label)
         if settings.dry_run:
-            self._dry_run(plan, resolved, run_redactor(settings, context))
+            project = Path(context.project_path or Path.cwd())
+            self._dry_run(plan, resolved, run_redactor(settings, context), project)
         else:
             run = EngineRun(
                 plan=plan,
@@ -439,17 +440,26 @@ class BatchRunner(AbstractRunner):
         return block
 
     def _dry_run(
-        self, plan: JobPlan, resolved: ResolvedSettings, redactor: Redactor
+        self,
+        plan: JobPlan,
+        resolved: ResolvedSettings,
+        redactor: Redactor,
+        project: Path,
     ) -> None:
-        """Show the plan (redacted), write it as JSON to ``plan_file``, submit
-        nothing."""
+        """Show the plan (redacted), write it as JSON to ``plan_file`` (default:
+        the project's ``logs/batch-plans/<run id>.json``), submit nothing."""
         from .tables import show
 
         engine = resolved.engine.spec.name
         shown = redacted_plan(plan, redactor)
         show(plan_blocks(shown, engine, f"; {self._label()} dry run"))
         settings = resolved.settings
-        path = Path(settings.plan_file or f"batch-plan-{plan.run_id}.json")
+        # Not the project's root (it was): a plan file is a run's by-product,
+        # and logs/ is where Kedro projects keep those (and ignore them in git).
+        path = Path(
+            settings.plan_file
+            or project / "logs" / "batch-plans" / f"{plan.run_id}.json"
+        )
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(as_json(shown, engine))
         logger.warning(

@@ -257,8 +257,8 @@ class BatchSettings:
         fail_fast: Cancel or terminate every other unfinished job of the run as
             soon as one fails.
         dry_run: Print and write the plan; submit nothing.
-        plan_file: Where a dry run writes the plan as JSON (default
-            ``batch-plan-<run id>.json`` in the working directory).
+        plan_file: Where a dry run writes the plan as JSON (default: the
+            project's ``logs/batch-plans/<run id>.json``).
         job_name_prefix: The first part of every job name.
         poll_interval: Seconds between two status checks while jobs change.
         max_poll_interval: The longest wait between two checks; the interval

@@ -15,6 +15,7 @@ import copy
 import os
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 import click
@@ -77,7 +78,11 @@ class PlanRunner(BatchRunner):
         return super().resolve_settings(parameters)
 
     def _dry_run(
-        self, plan: JobPlan, resolved: ResolvedSettings, redactor: Redactor
+        self,
+        plan: JobPlan,
+        resolved: ResolvedSettings,
+        redactor: Redactor,
+        project: Path,
     ) -> None:
         _Request.plans.append(
             (redacted_plan(plan, redactor), resolved.engine.spec.name)

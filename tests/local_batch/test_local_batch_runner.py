@@ -295,6 +295,30 @@ def test_dry_run_prints_and_writes_the_plan_and_starts_no_job(
     assert read_outputs(demo_project) == {}
 
 
+def test_a_dry_runs_plan_file_goes_under_logs_not_into_the_project_root(
+    demo_project: DemoProject,
+) -> None:
+    before = set(demo_project.path.iterdir())
+    run_id = "2026-12-05T09.00.00.000Z"
+
+    kedro_cli(
+        demo_project.path,
+        "run",
+        *pipelines_option("client_1_train"),
+        f"--runner={RUNNER}",
+        env={
+            **WIDE,
+            "KEDRO_BATCH_DRY_RUN": "true",
+            "KEDRO_PIPELINENAME_RUN_ID": run_id,
+        },
+        timeout=DEADLINE,
+    )
+
+    written = demo_project.path / "logs" / "batch-plans" / f"{run_id}.json"
+    assert json.loads(written.read_text())["run_id"] == run_id
+    assert set(demo_project.path.iterdir()) - before <= {demo_project.path / "logs"}
+
+
 @pytest.mark.usefixtures("kill_slow_job")
 def test_a_killed_drivers_command_run_again_adopts_what_finished(
     demo_project: DemoProject, plain_run: DemoProject, tmp_path: Path
