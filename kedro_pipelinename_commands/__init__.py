@@ -16,6 +16,7 @@ end of the module).
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Final
 
 import click
@@ -66,6 +67,12 @@ def commands() -> None:
 
 commands.add_command(_LazyGroup(name="batch", help=_HELP, short_help=_HELP))
 
+
+#: A logging configuration that sends Kedro's logs to stderr, so that a
+#: ``--json`` or ``--format`` document is all of stdout:
+#: ``export KEDRO_LOGGING_CONFIG=$(python -c "import kedro_pipelinename_commands as
+#: c; print(c.STDERR_LOGGING)")`` (docs/commands.md).
+STDERR_LOGGING: Final = str(Path(__file__).with_name("stderr_logging.yml"))
 
 # A ``kedro`` process started by a batch run (each job, and the printed resume
 # command) carries the run's id in KEDRO_PIPELINENAME_RUN_ID: it belongs to a

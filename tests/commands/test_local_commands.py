@@ -212,3 +212,20 @@ def test_resume_after_a_failure_reruns_only_what_did_not_succeed(
     assert node_runs(project) == sorted([*ONE_RUN_OF_EACH_NODE, ("report", None)])
     data = record(project, run_id)
     assert (data["state"], len(data["drivers"])) == ("succeeded", 2)
+
+
+def test_with_the_shipped_stderr_logging_json_is_all_of_stdout(
+    finished: tuple[Path, str],
+) -> None:
+    # Kedro's default configuration logs a line on stdout before any command
+    # runs; KEDRO_LOGGING_CONFIG=STDERR_LOGGING moves every log to stderr.
+    from kedro_pipelinename_commands import STDERR_LOGGING
+
+    project, run_id = finished
+    env = {"KEDRO_LOGGING_CONFIG": STDERR_LOGGING}
+
+    listed = json.loads(batch(project, "runs", "--json", env=env).stdout)
+    status = json.loads(batch(project, "status", run_id, "--json", env=env).stdout)
+
+    assert [run["run_id"] for run in listed] == [run_id]
+    assert status["run_id"] == run_id
