@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.cli import kedro_cli, pipelines_option
+from tests.support.slurm import SlurmCluster, slurm_cluster
 
 STARTER = Path(__file__).resolve().parents[3] / "shared" / "kedro-starters"
 NEEDED = ("kedro_datasets", "pandas", "sklearn", "plotly", "matplotlib", "openpyxl")
@@ -111,6 +112,26 @@ def test_the_starter_runs_unchanged_job_by_job_with_a_plain_runs_outputs(
     assert len(_versions(batch)) == 1  # every versioned output: one save version
 
 
+@pytest.mark.slurm
+def test_the_starter_runs_unchanged_on_the_slurm_cluster(
+    made: Path, tmp_path: Path, slurm_cluster: SlurmCluster
+) -> None:
+    plain = shutil.copytree(made, tmp_path / "plain")
+    batch = shutil.copytree(made, tmp_path / "batch")
+
+    kedro_cli(plain, "run")
+    kedro_cli(
+        batch,
+        "run",
+        "--runner",
+        "kedro_pipelinename.batch.SlurmBatchRunner",
+        env={"COLUMNS": "1000", "KEDRO_BATCH_POLL_INTERVAL": "0.2"},
+    )
+
+    assert _outputs(batch) == _outputs(plain)
+    assert len(_versions(batch)) == 1
+
+
 def test_one_registered_pipeline_runs_job_by_job_too(
     made: Path, tmp_path: Path
 ) -> None:
@@ -129,3 +150,6 @@ def test_one_registered_pipeline_runs_job_by_job_too(
     )
 
     assert _outputs(batch) == _outputs(plain)
+
+
+__all__ = ["slurm_cluster"]  # the fixture, for this module's SLURM case
