@@ -11,6 +11,7 @@ that engine.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from typing import ClassVar, cast
 
@@ -210,6 +211,14 @@ class EngineContract:
         try:
             check_engine(cast(Engine, opened))
             outcome = Driver(plan, cast(Engine, opened), FAST, LogProgress()).run()
+            # The slow job may still be starting when the driver returns (its
+            # .started file not written yet, so alive() would see nothing): give
+            # it the time to show itself, or a cancel that does nothing passes.
+            # Bounded: 100 looks, 50 ms apart.
+            for _ in range(100):
+                if engine.started("slow") is not None:
+                    break
+                time.sleep(0.05)
             # Looked at before close(): fail_fast's cancel must stop the slow
             # job, not an engine's clean-up of whatever is left at close.
             left_running = engine.eventually_stopped()
