@@ -5,8 +5,10 @@ project; loading it, and ``kedro batch --help``, must not patch Kedro (only
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from typing import Any
 
 PROBE = """
 import json, sys
@@ -37,15 +39,21 @@ print(json.dumps({
 """
 
 
-def test_loading_the_entry_point_does_not_patch_kedro() -> None:
+def _probe(**env: str) -> Any:
+    """What PROBE printed, run in a fresh interpreter with ``env`` added."""
     result = subprocess.run(
         [sys.executable, "-c", PROBE],
         capture_output=True,
         text=True,
         check=True,
         timeout=120,
+        env={**os.environ, **env},
     )
-    probe = json.loads(result.stdout.strip().splitlines()[-1])
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_loading_the_entry_point_does_not_patch_kedro() -> None:
+    probe = _probe()
     assert probe["listed"] == ["batch"]
     assert probe["patched_after_load"] is False
     assert probe["subcommands"] == ["cancel", "plan", "resume", "runs", "status"]
@@ -61,16 +69,6 @@ def test_in_a_process_a_batch_run_started_loading_it_installs_the_patch() -> Non
     # Each job's `kedro run` carries the run id: without the patch there (a
     # project whose settings.py lacks the line, as Kedro's starters), its
     # versioned outputs were saved under a version of their own.
-    import os
+    probe = _probe(KEDRO_PIPELINENAME_RUN_ID="2026-12-05T10.00.00.000Z")
 
-    result = subprocess.run(
-        [sys.executable, "-c", PROBE],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-        env={**os.environ, "KEDRO_PIPELINENAME_RUN_ID": "2026-12-05T10.00.00.000Z"},
-    )
-
-    probe = json.loads(result.stdout.strip().splitlines()[-1])
     assert probe["patched_after_load"] is True
