@@ -31,6 +31,7 @@ LAYERS: tuple[str, ...] = (
     "relaunch",  # the kedro run argv and env that reproduce part of a run
     "batch",  # the engine-free batch core
     "engines",  # local, aws, slurm: plug-ins behind the core's engine kit
+    "trackers",  # mlflow: run trackers behind batch/trackers.py
     "testing",  # the engine contract suite, a pytest plugin
     "commands",  # kedro batch
     "demo",  # python -m kedro_pipelinename.demo

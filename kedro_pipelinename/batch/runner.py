@@ -55,6 +55,7 @@ from .settings import (
     where_to_set,
 )
 from .stores import open_store
+from .trackers import TrackedRun, Tracking, chosen_trackers, status_of
 
 if TYPE_CHECKING:
     from kedro.pipeline import Pipeline
@@ -486,8 +487,25 @@ class BatchRunner(AbstractRunner):
         )
         lease.acquire()
         recorder: RunRecorder | None = None
+        # A run id given from outside (a resumed run, a driver started again)
+        # may have jobs (and a tracker run) already; a fresh one not.
+        reattach = run_id_from_environment() == run.run_id
+        # One experiment-tracking run for all the jobs (trackers.py): started
+        # before anything is submitted, its ids in every job's environment.
+        tracking = Tracking(())
         try:
             with redacted_logs(redactor):
+                tracking = Tracking(chosen_trackers(run.settings.tracking))
+                tracking.start(
+                    TrackedRun(
+                        run_id=run.run_id,
+                        pipeline_names=run.plan.pipeline_names,
+                        project_path=run.project_path,
+                        engine=resolved.engine.spec.name,
+                        resumed=reattach,
+                    )
+                )
+                run = attrs.evolve(run, plan=tracking.with_job_env(run.plan))
                 engine = self.open_engine(
                     resolved.engine, run, resolved.engine_settings
                 )
@@ -501,7 +519,9 @@ class BatchRunner(AbstractRunner):
                         run,
                         resolved.engine.spec.name,
                         resolved.engine_settings,
-                        resume=self._resume_command(pipeline, context, redactor),
+                        resume=self._resume_command(
+                            pipeline, context, redactor, tracking.resume_env
+                        ),
                         redactor=redactor,
                         lease=lease,
                         store=store,
@@ -511,14 +531,14 @@ class BatchRunner(AbstractRunner):
                         engine,
                         run.settings,
                         progress,
-                        # A run id given from outside (a resumed run, a driver
-                        # started again) may have jobs already; a fresh one not.
-                        reattach=run_id_from_environment() == run.run_id,
+                        reattach=reattach,
                         events=recorder,
                     ).run()
                 finally:
                     engine.close()
-        except BaseException:
+                tracking.finish(status_of(None, outcome.ok))
+        except BaseException as error:
+            tracking.finish(status_of(error, ok=False))
             # Ctrl-C, SIGTERM, an outage, RunCancelled: the jobs were cancelled;
             # the same command resumes the run, as after a job failure.
             self._log_resume(self._hint(recorder))
@@ -549,7 +569,11 @@ class BatchRunner(AbstractRunner):
             )
 
     def _resume_command(
-        self, pipeline: Pipeline, context: RunContext, redactor: Redactor
+        self,
+        pipeline: Pipeline,
+        context: RunContext,
+        redactor: Redactor,
+        tracker_env: Mapping[str, str] | None = None,
     ) -> ResumeCommand | None:
         """The command that resumes the run: the run's own command again.
 
@@ -572,6 +596,9 @@ class BatchRunner(AbstractRunner):
             for name, value in os.environ.items()
             if name.startswith(ENV_PREFIX) and value != ""
         }
+        # The run trackers' ids (MLFLOW_RUN_ID): the resumed driver continues
+        # the same tracker run (trackers.py).
+        variables.update(tracker_env or {})
         try:
             # Secret params as references, whatever their length (redaction).
             shown = attrs.evolve(

@@ -266,6 +266,11 @@ class BatchSettings:
         outage_timeout: Seconds the engine may go unanswered (its status API
             down, throttled or timing out) before the run stops; until then the
             driver keeps the jobs' last known states, warns and asks again.
+        tracking: The run trackers that keep one experiment-tracking run per
+            batch run (``docs/tracking.md``): names of installed ones separated
+            by commas (``mlflow``), or ``none``. Unset: every installed tracker
+            that enables itself (MLflow's does when an MLflow run is active in
+            the driver, as kedro-mlflow makes it).
 
     Example:
         >>> BatchSettings(grouping="none", max_parallel=4).max_parallel
@@ -303,6 +308,7 @@ class BatchSettings:
     outage_timeout: float = setting(
         900.0, validator=check_positive_number(), parse="float"
     )
+    tracking: str | None = setting(None, validator=check_str(optional=True))
 
     def __attrs_post_init__(self) -> None:
         if self.max_poll_interval < self.poll_interval:

@@ -1,0 +1,97 @@
+"""One MLflow run per batch run, on the local engine, with a real MLflow server
+and kedro-mlflow 2: every job logs into it, tagged, and its status is the
+batch run's, also across a failure and its resume."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.support.cli import kedro_cli, pipelines_flag
+from tests.support.commands_project import batch, run_ids
+from tests.tracking.mlflow_server import (
+    JOBS,
+    METRICS,
+    PARAMS,
+    experiment_runs,
+    write_tracking_project,
+)
+
+pytestmark = pytest.mark.slow
+
+LOCAL_RUNNER = "--runner=kedro_pipelinename.batch.LocalBatchRunner"
+ENV = {"KEDRO_BATCH_POLL_INTERVAL": "0.1", "KEDRO_BATCH_MAX_POLL_INTERVAL": "0.5"}
+
+
+def _experiment() -> str:
+    return f"proj-{uuid.uuid4().hex[:8]}"
+
+
+def _run(project: Path, check: bool = True, **env: str) -> str:
+    result = kedro_cli(
+        project,
+        "run",
+        f"{pipelines_flag()}=train",
+        LOCAL_RUNNER,
+        env={**ENV, **env},
+        check=check,
+    )
+    return result.stdout + result.stderr
+
+
+def test_a_four_job_run_with_kedro_mlflow_is_one_mlflow_run(
+    tracking_uri: str, tmp_path: Path
+) -> None:
+    experiment = _experiment()
+    project = write_tracking_project(
+        tmp_path / "proj", tracking_uri=tracking_uri, experiment=experiment
+    )
+
+    output = _run(project)
+
+    (run_id,) = run_ids(project)
+    for job in JOBS:
+        assert job in output
+    runs = experiment_runs(tracking_uri, experiment)
+    assert len(runs) == 1, [run.info.run_id for run in runs]
+    (run,) = runs
+    assert run.info.status == "FINISHED"
+    assert {key: run.data.params[key] for key in PARAMS} == PARAMS
+    assert {key: run.data.metrics[key] for key in METRICS} == METRICS
+    tags = run.data.tags
+    assert (
+        tags["kedro_pipelinename.run_id"],
+        tags["kedro_pipelinename.pipelines"],
+        tags["kedro_pipelinename.engine"],
+    ) == (run_id, "train", "local")
+
+
+def test_a_failed_run_resumed_continues_the_same_mlflow_run(
+    tracking_uri: str, tmp_path: Path
+) -> None:
+    experiment = _experiment()
+    project = write_tracking_project(
+        tmp_path / "proj", tracking_uri=tracking_uri, experiment=experiment
+    )
+    (project / "data" / "fail_once_client_2").write_text("")
+
+    first = _run(project, check=False)
+
+    (run_id,) = run_ids(project)
+    (failed,) = experiment_runs(tracking_uri, experiment)
+    assert failed.info.status == "FAILED", first[-3000:]
+    assert "client_2.score" not in failed.data.metrics
+
+    resumed = batch(project, "resume", run_id, env=ENV)
+
+    runs = experiment_runs(tracking_uri, experiment)
+    assert [run.info.run_id for run in runs] == [failed.info.run_id], (
+        resumed.stdout + resumed.stderr
+    )[-3000:]
+    (run,) = runs
+    assert run.info.status == "FINISHED"
+    assert {key: run.data.params[key] for key in PARAMS} == PARAMS
+    assert {key: run.data.metrics[key] for key in METRICS} == METRICS
+    assert run.data.tags["kedro_pipelinename.run_id"] == run_id
