@@ -198,7 +198,11 @@ def write_tracking_project(
     experiment; without, kedro-mlflow's hook is disabled (plain MLflow: the
     environment names them, ``mlflow_env``).
     """
-    settings = "" if kedro_mlflow else 'DISABLE_HOOKS_FOR_PLUGINS = ("kedro-mlflow",)\n'
+    settings = (
+        ""
+        if kedro_mlflow
+        else 'DISABLE_HOOKS_FOR_PLUGINS = ("kedro-mlflow", "kedro_mlflow")\n'
+    )
     extra_conf = {}
     if kedro_mlflow:
         extra_conf["base/mlflow.yml"] = (
