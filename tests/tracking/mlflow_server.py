@@ -96,14 +96,19 @@ def mlflow_server(root: Path) -> Iterator[str]:
 
 #: Each client's ``train`` logs its params (again: kedro-mlflow logs them too,
 #: with the same value) and a metric; ``data/fail_once_<client>`` makes it fail
-#: once.
+#: once, ``data/hold_<client>`` holds it (after writing ``data/started_<client>``).
 NODES = """
+import time
 from pathlib import Path
 
 import mlflow
 
 
 def train(raw, alpha, label):
+    if Path(f"data/hold_{label}").exists():
+        Path(f"data/started_{label}").write_text("")
+        for _ in range(1200):  # held at most 120 s, until the test stops the run
+            time.sleep(0.1)
     flag = Path(f"data/fail_once_{label}")
     if flag.exists():
         flag.unlink()

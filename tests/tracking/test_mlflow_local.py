@@ -4,13 +4,18 @@ batch run's, also across a failure and its resume."""
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
 import uuid
 from pathlib import Path
 
 import pytest
 
+from tests.support.background import background_driver
 from tests.support.cli import kedro_cli, pipelines_flag
 from tests.support.commands_project import batch, run_ids
+from tests.support.waiting import DEADLINE, wait_until
 from tests.tracking.mlflow_server import (
     JOBS,
     METRICS,
@@ -91,6 +96,59 @@ def test_a_failed_run_resumed_continues_the_same_mlflow_run(
         resumed.stdout + resumed.stderr
     )[-3000:]
     (run,) = runs
+    assert run.info.status == "FINISHED"
+    assert {key: run.data.params[key] for key in PARAMS} == PARAMS
+    assert {key: run.data.metrics[key] for key in METRICS} == METRICS
+    assert run.data.tags["kedro_pipelinename.run_id"] == run_id
+
+
+@pytest.mark.parametrize("stop", ["kedro batch cancel", "Ctrl-C"])
+def test_a_stopped_run_is_a_killed_mlflow_run(
+    tracking_uri: str, tmp_path: Path, stop: str
+) -> None:
+    experiment = _experiment()
+    project = write_tracking_project(
+        tmp_path / "proj", tracking_uri=tracking_uri, experiment=experiment
+    )
+    (project / "data" / "hold_client_1").write_text("")
+    argv = [sys.executable, "-m", "kedro", "run", f"{pipelines_flag()}=train"]
+    log = tmp_path / "driver.log"
+
+    with background_driver(
+        [*argv, LOCAL_RUNNER], cwd=project, log=log, env=ENV
+    ) as driver:
+        wait_until((project / "data" / "started_client_1").exists, "job 1", driver)
+        if stop == "Ctrl-C":
+            os.killpg(driver.pid, signal.SIGINT)
+        else:
+            (run_id,) = run_ids(project)
+            batch(project, "cancel", run_id, env=ENV)
+        driver.wait(timeout=DEADLINE)
+
+    (run,) = experiment_runs(tracking_uri, experiment)
+    assert run.info.status == "KILLED", log.read_text()[-3000:]
+
+
+def test_plain_mlflow_without_kedro_mlflow_is_one_run_with_the_setting(
+    tracking_uri: str, tmp_path: Path
+) -> None:
+    experiment = _experiment()
+    project = write_tracking_project(
+        tmp_path / "proj",
+        tracking_uri=tracking_uri,
+        experiment=experiment,
+        kedro_mlflow=False,
+    )
+
+    _run(
+        project,
+        KEDRO_BATCH_TRACKING="mlflow",
+        MLFLOW_TRACKING_URI=tracking_uri,
+        MLFLOW_EXPERIMENT_NAME=experiment,
+    )
+
+    (run_id,) = run_ids(project)
+    (run,) = experiment_runs(tracking_uri, experiment)
     assert run.info.status == "FINISHED"
     assert {key: run.data.params[key] for key in PARAMS} == PARAMS
     assert {key: run.data.metrics[key] for key in METRICS} == METRICS
