@@ -1,0 +1,76 @@
+"""One MLflow run per batch run on AWS Batch (moto's server, jobs really
+running as local processes: ``MotoCompute``), with kedro-mlflow 2 and a real
+MLflow server."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.support.aws import BatchWorld
+from tests.support.cli import kedro_cli, pipelines_flag
+from tests.support.commands_project import run_ids
+from tests.support.moto_compute import MotoCompute
+from tests.tracking.mlflow_server import (
+    METRICS,
+    PARAMS,
+    experiment_runs,
+    write_tracking_project,
+)
+
+pytestmark = pytest.mark.slow
+
+AWS_PARAMETERS = """
+aws_batch:
+  job_queue: kedro-queue
+  job_definition: kedro-project
+"""
+
+
+def test_a_four_job_run_on_aws_batch_is_one_mlflow_run(
+    tracking_uri: str, batch_world: BatchWorld, tmp_path: Path
+) -> None:
+    experiment = f"proj-{uuid.uuid4().hex[:8]}"
+    project = write_tracking_project(
+        tmp_path / "proj",
+        tracking_uri=tracking_uri,
+        experiment=experiment,
+        parameters=AWS_PARAMETERS,
+    )
+
+    with MotoCompute(project).running():
+        result = kedro_cli(
+            project,
+            "run",
+            f"{pipelines_flag()}=train",
+            "--runner=kedro_pipelinename.batch.AWSBatchRunner",
+            env={
+                "KEDRO_BATCH_ENDPOINT_URL": batch_world.endpoint,
+                # The jobs' `kedro` is this interpreter's (PATH may have another).
+                "KEDRO_BATCH_EXECUTABLE": str(Path(sys.executable).parent / "kedro"),
+                "KEDRO_BATCH_POLL_INTERVAL": "0.1",
+                "KEDRO_BATCH_MAX_POLL_INTERVAL": "0.5",
+                "KEDRO_BATCH_LOOKUP_DELAY": "0.2",
+            },
+        )
+
+    (run_id,) = run_ids(project)
+    assert sorted(job["jobName"] for job in batch_world.jobs()) == [
+        "kedro-client_1",
+        "kedro-client_2",
+        "kedro-client_3",
+        "kedro-report",
+    ]
+    runs = experiment_runs(tracking_uri, experiment)
+    assert len(runs) == 1, result.stderr[-3000:]
+    (run,) = runs
+    assert run.info.status == "FINISHED"
+    assert {key: run.data.params[key] for key in PARAMS} == PARAMS
+    assert {key: run.data.metrics[key] for key in METRICS} == METRICS
+    assert (
+        run.data.tags["kedro_pipelinename.run_id"],
+        run.data.tags["kedro_pipelinename.engine"],
+    ) == (run_id, "aws")
