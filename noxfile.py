@@ -108,6 +108,34 @@ def starters(session: nox.Session) -> None:
     )
 
 
+#: One MLflow run per batch run (``tests/tracking``): kedro-mlflow 2 (Kedro 1.x
+#: only) on the latest tested Kedro, MLflow 3. kedro-mlflow 2.0.3 imports
+#: kedro_datasets without declaring it.
+MLFLOW_REQUIREMENTS = ("kedro-mlflow==2.0.3", "mlflow>=3,<4", "kedro-datasets>=8")
+
+
+@nox.session
+def mlflow(session: nox.Session) -> None:
+    """The run trackers against a real MLflow server (``tests/tracking``).
+
+    MLflow is heavy, so it is in no other session: without it those tests skip.
+    """
+    latest = _tested_kedro()[-1]
+    session.install("-e", ".[test,mlflow]", f"kedro=={latest}", *MLFLOW_REQUIREMENTS)
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-n",
+        "2",
+        "tests/tracking",
+        *session.posargs,
+    )
+
+
 @nox.session
 def aws_floor(session: nox.Session) -> None:
     """The AWS engine's tests on the oldest boto3/botocore allowed.
