@@ -6,7 +6,8 @@ In the driver, before any job is submitted, ``MlflowTracker.start``:
   ``before_pipeline_run`` starts one in every ``kedro run`` before the runner
   gets control, so that run is *the* run (no second one is made);
 - otherwise, on a resumed run, reopens the run tagged with the Kedro run id,
-  or creates one (plain MLflow, ``tracking: mlflow``);
+  or the one ``MLFLOW_RUN_ID`` names, or creates one (plain MLflow,
+  ``tracking: mlflow``);
 - tags it (``kedro_pipelinename.run_id``, ``.pipelines``, ``.engine``) and hands
   every job ``MLFLOW_RUN_ID`` and ``MLFLOW_TRACKING_URI``: ``mlflow.start_run()``
   without a run id (kedro-mlflow's, or the first ``mlflow.log_*`` of a node)
@@ -102,6 +103,11 @@ class MlflowTracker:
             run_id = active.info.run_id
         elif existing is not None:
             run_id = existing.info.run_id
+            client.update_run(run_id, status="RUNNING")
+        elif os.environ.get("MLFLOW_RUN_ID"):
+            # A run an orchestrator started for this batch run (MLflow's own
+            # variable, as mlflow.start_run() reads it): it is the run.
+            run_id = os.environ["MLFLOW_RUN_ID"]
             client.update_run(run_id, status="RUNNING")
         else:
             created = client.create_run(

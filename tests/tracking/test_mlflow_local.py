@@ -153,3 +153,30 @@ def test_plain_mlflow_without_kedro_mlflow_is_one_run_with_the_setting(
     assert {key: run.data.params[key] for key in PARAMS} == PARAMS
     assert {key: run.data.metrics[key] for key in METRICS} == METRICS
     assert run.data.tags["kedro_pipelinename.run_id"] == run_id
+
+
+def test_plain_mlflow_continues_the_run_an_orchestrator_named(
+    tracking_uri: str, tmp_path: Path
+) -> None:
+    from mlflow.tracking import MlflowClient
+
+    experiment = _experiment()
+    project = write_tracking_project(
+        tmp_path / "proj",
+        tracking_uri=tracking_uri,
+        experiment=experiment,
+        kedro_mlflow=False,
+    )
+    client = MlflowClient(tracking_uri=tracking_uri)
+    given = client.create_run(client.create_experiment(experiment)).info.run_id
+
+    _run(
+        project,
+        KEDRO_BATCH_TRACKING="mlflow",
+        MLFLOW_TRACKING_URI=tracking_uri,
+        MLFLOW_RUN_ID=given,
+    )
+
+    (run,) = experiment_runs(tracking_uri, experiment)
+    assert (run.info.run_id, run.info.status) == (given, "FINISHED")
+    assert {key: run.data.metrics[key] for key in METRICS} == METRICS
