@@ -30,6 +30,7 @@ aws_batch:
 """
 
 
+@pytest.mark.usefixtures("kedro_mlflow")
 def test_a_four_job_run_on_aws_batch_is_one_mlflow_run(
     tracking_uri: str, batch_world: BatchWorld, tmp_path: Path
 ) -> None:

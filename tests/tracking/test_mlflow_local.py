@@ -46,6 +46,7 @@ def _run(project: Path, check: bool = True, **env: str) -> str:
     return result.stdout + result.stderr
 
 
+@pytest.mark.usefixtures("kedro_mlflow")
 def test_a_four_job_run_with_kedro_mlflow_is_one_mlflow_run(
     tracking_uri: str, tmp_path: Path
 ) -> None:
@@ -73,6 +74,7 @@ def test_a_four_job_run_with_kedro_mlflow_is_one_mlflow_run(
     ) == (run_id, "train", "local")
 
 
+@pytest.mark.usefixtures("kedro_mlflow")
 def test_a_failed_run_resumed_continues_the_same_mlflow_run(
     tracking_uri: str, tmp_path: Path
 ) -> None:
@@ -103,6 +105,7 @@ def test_a_failed_run_resumed_continues_the_same_mlflow_run(
 
 
 @pytest.mark.parametrize("stop", ["kedro batch cancel", "Ctrl-C"])
+@pytest.mark.usefixtures("kedro_mlflow")
 def test_a_stopped_run_is_a_killed_mlflow_run(
     tracking_uri: str, tmp_path: Path, stop: str
 ) -> None:
