@@ -34,6 +34,7 @@ _COMMANDS: Final = {
     "status": "The live state of every job of a run.",
     "cancel": "Stop every unfinished job of a run, from any terminal.",
     "resume": "Run a run's recorded command again with its run id.",
+    "sandbox": "An AWS Batch on 127.0.0.1 that runs this project's jobs.",
 }
 
 

@@ -33,6 +33,7 @@ LAYERS: tuple[str, ...] = (
     "engines",  # local, aws, slurm: plug-ins behind the core's engine kit
     "trackers",  # mlflow: run trackers behind batch/trackers.py
     "testing",  # the engine contract suite, a pytest plugin
+    "sandbox",  # kedro batch sandbox aws: moto's Batch that runs jobs
     "commands",  # kedro batch
     "demo",  # python -m kedro_pipelinename.demo
     "facade",  # the public names: the package and batch __init__s

@@ -31,6 +31,9 @@ from .control import cancel_run, resume_run
 from .graph import PICTURES, GraphvizMissing, draw
 from .live import RunView, current_view
 from .planning import DEFAULT_ENGINE, build_plan, run_options
+from .sandbox import sandbox
+
+__all__ = ["cancel", "plan", "resume", "runs", "sandbox", "status"]
 from .views import as_json, run_summary, runs_blocks, status_blocks
 
 

@@ -1,5 +1,6 @@
-"""``python -m kedro_pipelinename.demo [PATH] [--engine slurm]``: the scenario, job
-by job, locally (or as SLURM jobs on the cluster ``sbatch`` reaches).
+"""``python -m kedro_pipelinename.demo [PATH] [--engine slurm|aws]``: the scenario,
+job by job, locally (or as SLURM jobs on the cluster ``sbatch`` reaches, or as
+AWS Batch jobs on the sandbox it starts on 127.0.0.1, docs/sandbox.md).
 
 1. Writes the scenario project (``kedro_pipelinename.demo.project``) into ``PATH``,
    or a new temp dir.
@@ -37,7 +38,11 @@ RUNNER = "kedro_pipelinename.batch.LocalBatchRunner"
 RUNNERS = {
     "local": (RUNNER, "local_batch"),
     "slurm": ("kedro_pipelinename.batch.SlurmBatchRunner", "slurm_batch"),
+    "aws": ("kedro_pipelinename.batch.AWSBatchRunner", "aws_batch"),
 }
+#: The queue and job definition of the project's ``aws_batch:`` block.
+AWS_QUEUE = "client-models"
+AWS_DEFINITION = "client-models:1"
 #: The demo's run is stopped here at the latest (it takes seconds).
 RUN_TIMEOUT_SECONDS = 300
 #: How long a stopped driver gets to terminate its jobs (their grace is 5 s).
@@ -113,9 +118,10 @@ def _report(project: DemoProject, started: float, logs: str = "local_batch") -> 
     _print(f"Node records: {project.node_runs_log}")
 
 
-def _run(command: list[str], cwd: Path) -> int:
-    """Run the driver; on Ctrl-C or timeout, let it terminate its jobs first."""
-    process = subprocess.Popen(command, cwd=cwd, env=os.environ.copy())
+def _run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> int:
+    """Run the driver (in ``env``, default this process's environment); on
+    Ctrl-C or timeout, let it terminate its jobs first."""
+    process = subprocess.Popen(command, cwd=cwd, env=env or os.environ.copy())
     try:
         return process.wait(timeout=RUN_TIMEOUT_SECONDS)
     except subprocess.TimeoutExpired:
@@ -169,14 +175,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--engine",
         choices=sorted(RUNNERS),
         default="local",
-        help="Where the jobs run: local processes, or SLURM (sbatch on PATH).",
+        help=(
+            "Where the jobs run: local processes, SLURM (sbatch on PATH), or the "
+            "AWS Batch sandbox (the [sandbox] extra)."
+        ),
     )
     arguments = parser.parse_args(argv)
     runner, logs = RUNNERS[arguments.engine]
     temporary = arguments.path is None
     path = arguments.path or Path(tempfile.mkdtemp(prefix="kedro-pipelinename-demo-"))
     try:
-        return _demo(path, runner, logs, parser)
+        return _demo(path, runner, logs, parser, aws=arguments.engine == "aws")
     finally:
         if temporary and not arguments.keep:
             shutil.rmtree(path, ignore_errors=True)
@@ -185,7 +194,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
 
 
-def _demo(path: Path, runner: str, logs: str, parser: argparse.ArgumentParser) -> int:
+def _demo(
+    path: Path,
+    runner: str,
+    logs: str,
+    parser: argparse.ArgumentParser,
+    *,
+    aws: bool = False,
+) -> int:
     try:
         project = write_demo_project(path)
     except ValueError as error:
@@ -203,11 +219,45 @@ def _demo(path: Path, runner: str, logs: str, parser: argparse.ArgumentParser) -
     _print(f"$ cd {shlex.quote(str(project.path))} && {shlex.join(command)}")
     _print()
     started = time.time()
-    returncode = _run(command, project.path)
+    if aws:
+        returncode = _run_on_sandbox(command, project, parser)
+    else:
+        returncode = _run(command, project.path)
     _report(project, started - 1, logs)  # mtime resolution: keep outputs of this run
     if returncode != 0:
         _print(f"The run failed (exit code {returncode}); see above.")
     return returncode
+
+
+def _run_on_sandbox(
+    command: list[str], project: DemoProject, parser: argparse.ArgumentParser
+) -> int:
+    """Start the AWS Batch sandbox in this process, run ``command`` against it,
+    stop it (and every job it started)."""
+    from ..sandbox.server import INSTALL_HINT, missing_modules
+    from ..sandbox.session import running_sandbox
+
+    missing = missing_modules()
+    if missing:
+        parser.error(
+            f"--engine aws needs {', '.join(missing)} (the sandbox extra): "
+            f"{INSTALL_HINT}"
+        )
+    with running_sandbox(
+        project.path, job_queue=AWS_QUEUE, job_definition=AWS_DEFINITION
+    ) as sandbox:
+        _print(
+            f"AWS Batch sandbox on {sandbox.resources.endpoint}: queue {AWS_QUEUE}, "
+            f"job definition {AWS_DEFINITION}; each job runs as a local process "
+            f"in the project. The run gets:"
+        )
+        _print("  " + "\n  ".join(sandbox.shell_lines()))
+        _print()
+        env = {**os.environ, **sandbox.environment()}
+        # A profile or session token would replace the sandbox's credentials.
+        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+            env.pop(name, None)
+        return _run(command, project.path, env)
 
 
 if __name__ == "__main__":

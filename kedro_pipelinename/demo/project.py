@@ -289,6 +289,15 @@ batch:
   grouping: none
   max_parallel: 2
 
+# AWS Batch only (--engine aws runs it on the sandbox, docs/sandbox.md): the
+# queue and job definition `kedro batch sandbox aws` creates, and polls as
+# often as a sandbox on this machine answers (on AWS, keep the defaults).
+aws_batch:
+  job_queue: client-models
+  job_definition: client-models:1
+  poll_interval: 0.5
+  max_poll_interval: 1
+
 client_1:
   test_every: 3
   smoothing: 1.0

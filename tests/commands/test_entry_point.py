@@ -56,7 +56,14 @@ def test_loading_the_entry_point_does_not_patch_kedro() -> None:
     probe = _probe()
     assert probe["listed"] == ["batch"]
     assert probe["patched_after_load"] is False
-    assert probe["subcommands"] == ["cancel", "plan", "resume", "runs", "status"]
+    assert probe["subcommands"] == [
+        "cancel",
+        "plan",
+        "resume",
+        "runs",
+        "sandbox",
+        "status",
+    ]
     # `kedro batch --help` lists every command with its line, patching nothing.
     assert "status  The live state of every job of a run." in probe["help"]
     assert probe["patched_after_help"] is False

@@ -1,10 +1,12 @@
 """moto's server, fake AWS credentials, a Batch queue and the limits moto skips.
 
-moto's server runs in this process (``ThreadedMotoServer`` on 127.0.0.1, a free
-port) with ``{"batch": {"use_docker": false}}``: its simple Batch backend marks a
-job SUCCEEDED the moment it is submitted, or FAILED when
-``MOTO_SIMPLE_BATCH_FAIL_AFTER`` is set in this process's environment while the
-job is submitted (after sleeping that many seconds, so tests use ``0``).
+The server and the resources are the shipped sandbox's
+(``kedro_pipelinename.sandbox``): moto's server in this process
+(``ThreadedMotoServer`` on 127.0.0.1, a free port) with ``{"batch":
+{"use_docker": false}}``. Without the sandbox's compute (``MotoCompute``), moto's
+simple Batch backend marks a job SUCCEEDED the moment it is submitted, or FAILED
+when ``MOTO_SIMPLE_BATCH_FAIL_AFTER`` is set in this process's environment while
+the job is submitted (after sleeping that many seconds, so tests use ``0``).
 
 moto does not enforce AWS Batch's limits; every client the tests build asserts
 them in a ``before-parameter-build`` hook (``StrictLimits``).
@@ -12,16 +14,11 @@ them in a ``before-parameter-build`` hook (``StrictLimits``).
 
 from __future__ import annotations
 
-import contextlib
-import json
-import logging
 import os
 import re
 import threading
 import time
-import urllib.request
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -29,6 +26,21 @@ from attrs import define, field
 
 from kedro_pipelinename.engines.aws.api import make_client
 from kedro_pipelinename.engines.aws.settings import AWSBatchSettings
+from kedro_pipelinename.sandbox.resources import (
+    create_batch_resources as sandbox_resources,
+)
+from kedro_pipelinename.sandbox.server import moto_api, moto_server, reset
+
+__all__ = [
+    "MOTO_REGION",
+    "BatchWorld",
+    "StrictLimits",
+    "create_batch_resources",
+    "moto_api",
+    "moto_server",
+    "reset_moto",
+    "use_fake_aws",
+]
 
 MOTO_REGION = "eu-west-1"
 
@@ -36,39 +48,9 @@ MOTO_REGION = "eu-west-1"
 AWS_JOB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
 
 
-def moto_api(endpoint: str, path: str, payload: object) -> None:
-    """POST ``payload`` to moto's own API (``/moto-api/...``)."""
-    request = urllib.request.Request(
-        f"{endpoint}{path}",
-        data=json.dumps(payload).encode(),
-        method="POST",
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        response.read()
-
-
-@contextlib.contextmanager
-def moto_server() -> Iterator[str]:
-    """The URL of a moto server on 127.0.0.1, in this process, Batch without docker."""
-    from moto.server import ThreadedMotoServer
-
-    # One INFO line per request would bury the test output.
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    try:
-        moto_api(endpoint, "/moto-api/config", {"batch": {"use_docker": False}})
-        yield endpoint
-    finally:
-        server.stop()
-
-
 def reset_moto(endpoint: str) -> None:
     """Forget every resource: a fresh moto account."""
-    moto_api(endpoint, "/moto-api/reset", {})
+    reset(endpoint)
 
 
 def use_fake_aws(monkeypatch: pytest.MonkeyPatch, region: str = MOTO_REGION) -> None:
@@ -173,42 +155,18 @@ class BatchWorld:
 
 
 def create_batch_resources(endpoint: str, region: str) -> BatchWorld:
-    """An IAM role, an unmanaged compute environment, a queue and a definition."""
-    import boto3
-
-    iam = boto3.client("iam", endpoint_url=endpoint, region_name=region)
-    role = iam.create_role(
-        RoleName="batch-service",
-        AssumeRolePolicyDocument='{"Version": "2012-10-17", "Statement": []}',
-    )["Role"]["Arn"]
-    batch = boto3.client("batch", endpoint_url=endpoint, region_name=region)
-    environment = batch.create_compute_environment(
-        computeEnvironmentName="kedro-ce",
-        type="UNMANAGED",
-        state="ENABLED",
-        serviceRole=role,
-    )["computeEnvironmentArn"]
-    batch.create_job_queue(
-        jobQueueName="kedro-queue",
-        state="ENABLED",
-        priority=1,
-        computeEnvironmentOrder=[{"order": 1, "computeEnvironment": environment}],
-    )
-    batch.register_job_definition(
-        jobDefinitionName="kedro-project",
-        type="container",
-        containerProperties={
-            "image": "example/kedro-project:latest",
-            "command": ["kedro", "run"],
-            "resourceRequirements": [
-                {"type": "VCPU", "value": "1"},
-                {"type": "MEMORY", "value": "512"},
-            ],
-        },
-    )
-    return BatchWorld(
-        endpoint=endpoint,
-        region=region,
+    """The sandbox's resources (``kedro_pipelinename.sandbox.resources``): an IAM
+    role, an unmanaged compute environment, a queue and a definition."""
+    made = sandbox_resources(
+        endpoint,
+        region,
         queue="kedro-queue",
         definition="kedro-project",
+        compute_environment="kedro-ce",
+    )
+    return BatchWorld(
+        endpoint=made.endpoint,
+        region=made.region,
+        queue=made.queue,
+        definition=made.definition,
     )
