@@ -65,7 +65,8 @@ def test_loading_the_entry_point_does_not_patch_kedro() -> None:
         "status",
     ]
     # `kedro batch --help` lists every command with its line, patching nothing.
-    assert "status  The live state of every job of a run." in probe["help"]
+    assert "status   The live state of every job of a run." in probe["help"]
+    assert "sandbox  An AWS Batch on 127.0.0.1 that runs" in probe["help"]
     assert probe["patched_after_help"] is False
     # Looking a command up to run it imports it (and so patches Kedro).
     assert probe["status_help"] == "The live state of every job of a run."

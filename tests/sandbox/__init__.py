@@ -1,0 +1,1 @@
+"""The AWS Batch sandbox (``kedro_pipelinename.sandbox``, docs/sandbox.md)."""
