@@ -62,7 +62,7 @@ class _Sandbox:
                 return False
             return True
 
-        wait_until(parsed, "the sandbox printed its JSON document", self.process)  # type: ignore[arg-type]
+        wait_until(parsed, "the sandbox printed its JSON document", self.process)
         document: dict[str, Any] = json.loads(self.stdout)
         return document
 

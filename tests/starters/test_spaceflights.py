@@ -2,7 +2,8 @@
 
 The project is made by ``kedro new`` from the copy of the starter in
 ``../shared/kedro-starters`` (offline), run once with plain ``kedro run`` and once
-job by job, and every output compared. Nothing of the starter is edited, not even
+job by job (local processes, the SLURM cluster, the AWS Batch sandbox), and
+every output compared. Nothing of the starter is edited, not even
 ``settings.py``: the runner's import installs the patch.
 
 Needs the starter's own requirements (kedro-datasets' pandas, plotly and
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from kedro_pipelinename.sandbox.session import running_sandbox
 from tests.support.cli import kedro_cli, pipelines_option
 from tests.support.slurm import SlurmCluster, slurm_cluster
 
@@ -128,6 +130,39 @@ def test_the_starter_runs_unchanged_on_the_slurm_cluster(
         env={"COLUMNS": "1000", "KEDRO_BATCH_POLL_INTERVAL": "0.2"},
     )
 
+    assert _outputs(batch) == _outputs(plain)
+    assert len(_versions(batch)) == 1
+
+
+def test_the_starter_runs_unchanged_on_the_aws_batch_sandbox(
+    made: Path, tmp_path: Path
+) -> None:
+    plain = shutil.copytree(made, tmp_path / "plain")
+    batch = shutil.copytree(made, tmp_path / "batch")
+
+    kedro_cli(plain, "run")
+    # The starter has no aws_batch: block; the variables name the queue and
+    # definition the sandbox creates (docs/sandbox.md).
+    with running_sandbox(
+        batch, job_queue="spaceflights", job_definition="spaceflights:1"
+    ) as sandbox:
+        result = kedro_cli(
+            batch,
+            "run",
+            "--runner",
+            "kedro_pipelinename.batch.AWSBatchRunner",
+            env={
+                **sandbox.environment(),
+                "KEDRO_BATCH_JOB_QUEUE": "spaceflights",
+                "KEDRO_BATCH_JOB_DEFINITION": "spaceflights:1",
+                "KEDRO_BATCH_POLL_INTERVAL": "0.2",
+                "KEDRO_BATCH_MAX_POLL_INTERVAL": "1",
+                "COLUMNS": "1000",
+            },
+            timeout=300,
+        )
+
+    assert "0 failed" in result.stdout + result.stderr
     assert _outputs(batch) == _outputs(plain)
     assert len(_versions(batch)) == 1
 
