@@ -5,6 +5,7 @@ printed in another, Ctrl-C (SIGINT) to stop it."""
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 import subprocess
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 import kedro_pipelinename_commands
@@ -25,6 +27,8 @@ from tests.support.waiting import wait_until
 pytestmark = pytest.mark.slow
 
 #: Kedro's logs on stderr: stdout is the document alone.
+#: The stream a job's log location names.
+STREAM = re.compile(r"stream (client-models/default/[0-9a-f]{32}) ")
 QUIET = {"KEDRO_LOGGING_CONFIG": kedro_pipelinename_commands.STDERR_LOGGING}
 
 
@@ -106,9 +110,32 @@ def test_the_recipe_runs_the_demo_on_the_sandbox_with_the_local_engines_outputs(
         env=environment,
         timeout=300,
     )
+    status = json.loads(
+        kedro_cli(
+            demo_project.path, "batch", "status", "--json", env={**environment, **QUIET}
+        ).stdout
+    )
+    logs = boto3.client(
+        "logs",
+        endpoint_url=environment["AWS_ENDPOINT_URL"],
+        region_name=environment["AWS_DEFAULT_REGION"],
+        aws_access_key_id=environment["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=environment["AWS_SECRET_ACCESS_KEY"],
+    )
+    streams = [STREAM.search(job["log"]) for job in status["jobs"]]
+    logged = [
+        logs.get_log_events(logGroupName="/aws/batch/job", logStreamName=m.group(1))
+        for m in streams
+        if m is not None
+    ]
     returncode = started.stop()
 
     assert read_outputs(demo_project) == CLIENT_1_TRAIN_OUTPUTS
+    # `kedro batch status` names each job's CloudWatch stream, which holds its log.
+    assert [job["state"] for job in status["jobs"]] == ["SUCCEEDED"] * 4
+    assert len(logged) == 4
+    texts = [" ".join(e["message"] for e in log["events"]) for log in logged]
+    assert all("Completed" in text for text in texts), texts
     assert "4 succeeded, 0 failed" in result.stdout + result.stderr
     assert document["job_queue"] == "client-models"
     assert document["job_definition"] == "client-models:1"
