@@ -44,6 +44,8 @@ STOP_GRACE: Final = 5.0
 DEPENDENCY_FAILED: Final = "Dependent Job failed"
 CONTAINER_EXITED: Final = "Essential container in task exited"
 TIMED_OUT: Final = "Job attempt duration exceeded timeout"
+#: Why an array job (or one of its children) fails at once here.
+NO_ARRAY_JOBS: Final = "The sandbox does not run array jobs yet"
 
 #: The ``retryStrategy`` of the SubmitJob being handled by this server thread:
 #: moto's request handler does not pass it on, so it is kept here for ``accept``.
@@ -120,6 +122,10 @@ class SandboxCompute:
 
     def accept(self, job: Any) -> None:
         """What moto's submit calls instead of finishing the job at once."""
+        if job.array_properties:  # the parent's size, or a child's index
+            job.job_stopped_reason = NO_ARRAY_JOBS
+            job._mark_stopped(success=False)
+            return
         job.sandbox_retry = getattr(_submitted, "retry", None) or (
             job.job_definition.retry_strategy or {}
         )

@@ -9,8 +9,9 @@
     What a run left behind: JSON lines, JSON outputs with version directories
     masked.
 ``aws``
-    moto's server, fake AWS credentials, a Batch queue (``BatchWorld``) and the
-    Batch limits moto does not enforce (``StrictLimits``).
+    The shipped sandbox's moto server and Batch queue (``BatchWorld``), fake
+    AWS credentials, and the Batch limits moto does not enforce
+    (``StrictLimits``).
 ``plans``
     Job plans built by hand (``planned``, ``plan_of``, ``wide_dag``).
 ``batch_project``, ``demo``, ``rcproj``
@@ -19,8 +20,8 @@
 
 Also: ``waiting`` (every bounded wait), ``processes`` (psutil: alive, trees,
 groups), ``background`` (a driver to signal), ``commands_project`` (the ``kedro
-batch`` tests' project), ``moto_compute`` (moto Batch jobs that run),
-``fault_proxy``, ``slurm``, ``recorded``, ``simulated``.
+batch`` tests' project), ``moto_compute`` (the sandbox's compute: moto Batch
+jobs that run), ``fault_proxy``, ``slurm``, ``recorded``, ``simulated``.
 
 Import it as ``tests.support`` (the repository root is on ``sys.path``:
 pytest's ``pythonpath`` option, or ``python -m`` from the root).
