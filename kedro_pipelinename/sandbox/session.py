@@ -12,7 +12,13 @@ from attrs import frozen
 
 from .compute import SandboxCompute
 from .resources import BatchResources, create_batch_resources, create_bucket
-from .server import DEFAULT_REGION, FAKE_CREDENTIALS, SandboxError, moto_server
+from .server import (
+    DEFAULT_REGION,
+    FAKE_CREDENTIALS,
+    SandboxError,
+    moto_server,
+    reset,
+)
 
 
 @frozen
@@ -87,6 +93,9 @@ def running_sandbox(
         )
     region = region or DEFAULT_REGION
     with moto_server(port=port) as endpoint:
+        # moto keeps its accounts in the process, not the server: a sandbox
+        # started after another in one process (tests) must start empty.
+        reset(endpoint)
         resources = create_batch_resources(
             endpoint, region, queue=job_queue, definition=job_definition
         )
