@@ -8,7 +8,9 @@ One loop, in the calling thread, for the whole run:
    twice. A succeeded job counts as done; an unfinished one is tracked on when
    every parent of it was adopted too, and cancelled and submitted again
    otherwise; a failed one is submitted again.
-1. **Submit** every job that may go now: its parents were all submitted, none
+1. **Submit** every job that may go now (up to the engine's
+   ``spec.submit_concurrency`` submits in flight, each in a pool thread; the
+   results are noted in this thread): its parents were all submitted, none
    failed, at most ``engine.spec.max_parents`` of them are still unfinished
    (AWS Batch: 20 ``dependsOn``; a job with a larger fan-in is *deferred* until
    enough parents succeeded: no barrier job, no extra container), and fewer
@@ -37,7 +39,9 @@ jobs left (``signals.py``).
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 
 from ..names.logs import logger_for
 from .cancelling import cancel_jobs
@@ -45,10 +49,11 @@ from .engine import Engine, JobState, JobStatus, Submission
 from .errors import EngineUnavailable, JobFailure, RunCancelled
 from .events import NoEvents, RunEvents, RunOutcome
 from .outage import Outage
-from .plan import JobPlan
+from .plan import JobPlan, PlannedJob
 from .progress import Progress, summarise
 from .settings import BatchSettings
 from .signals import Interrupts
+from .submitting import SubmitPool
 
 logger = logger_for(__name__)
 
@@ -60,6 +65,11 @@ _UNDER_WAY = frozenset({JobStatus.QUEUED, JobStatus.STARTING, JobStatus.RUNNING}
 #: finished job (a 400-job chain: ~1.15 DescribeJobs per level), quickly enough
 #: that after a long job the wait comes back down within a few dozen jobs.
 _SHRINK_ON_FINISH = 0.9
+
+#: Seconds a stopping driver waits for the submits in flight to return (an
+#: sbatch takes ~10 ms, a SubmitJob ~100 ms); one that hangs longer is left to
+#: the engine's ``cancel`` and ``close`` (see ``_drain``).
+_DRAIN_GRACE = 5.0
 
 
 class Driver:
@@ -100,6 +110,17 @@ class Driver:
         self._settings = settings
         self._progress = progress
         self._jobs = {job.name: job for job in plan.jobs}
+        self._order = {job.name: index for index, job in enumerate(plan.jobs)}
+        self._children: dict[str, list[str]] = {job.name: [] for job in plan.jobs}
+        for job in plan.jobs:
+            for parent in job.depends_on:
+                self._children.setdefault(parent, []).append(job.name)
+        #: How many submits may be in flight at once (``_submit_concurrently``).
+        self._width = max(
+            1,
+            min(engine.spec.submit_concurrency, settings.submit_concurrency or 1 << 30),
+        )
+        self._pool: SubmitPool[Submission, str] | None = None
         self._ids: dict[str, str] = {}
         self._name_of_id: dict[str, str] = {}
         self._status: dict[str, JobStatus] = {}
@@ -165,6 +186,8 @@ class Driver:
             self._events.finished(None, error)
             raise
         finally:
+            if self._pool is not None:
+                self._pool.stop()
             self._progress.update(
                 summarise(self._status, len(self._jobs), self._cancelled)
             )
@@ -261,41 +284,163 @@ class Driver:
         ]
 
     def _submit_ready(self) -> None:
+        """Submit every job that may go now (see the module docstring, 1.).
+
+        One at a time from this thread when the width is 1; else through
+        ``_submit_concurrently``. Either way a job is submitted only after
+        every parent's ``submit`` returned, so its ``depends_on`` names
+        submitted jobs only.
+        """
         limit = self._settings.max_parallel
-        unfinished = len(self._active())
+        slots = None if limit is None else limit - len(self._active())
+        if self._width > 1:
+            self._submit_concurrently(slots)
+            return
         for job in self._plan.jobs:
-            if limit is not None and unfinished >= limit:
+            if slots is not None and slots <= 0:
                 return
-            name = job.name
-            if name in self._ids or name in self._blocked:
+            submission = self._submission(job)
+            if submission is None:
                 continue
-            parents = job.depends_on
-            if any(parent not in self._ids for parent in parents):
-                if any(parent in self._blocked for parent in parents):
-                    self._blocked.add(name)
-                continue
-            if any(self._status[parent] is JobStatus.FAILED for parent in parents):
+            self._submitted(submission, self._engine.submit(submission))
+            if slots is not None:
+                slots -= 1
+
+    def _submission(self, job: PlannedJob) -> Submission | None:
+        """The job's submission if it may go now; ``None`` if not (and the job
+        noted blocked when a parent failed or was blocked)."""
+        name = job.name
+        if name in self._ids or name in self._blocked:
+            return None
+        parents = job.depends_on
+        if any(parent not in self._ids for parent in parents):
+            if any(parent in self._blocked for parent in parents):
                 self._blocked.add(name)
-                continue
-            waiting_on = [
-                self._ids[parent]
-                for parent in parents
-                if self._status[parent] is not JobStatus.SUCCEEDED
+            return None
+        if any(self._status[parent] is JobStatus.FAILED for parent in parents):
+            self._blocked.add(name)
+            return None
+        waiting_on = [
+            self._ids[parent]
+            for parent in parents
+            if self._status[parent] is not JobStatus.SUCCEEDED
+        ]
+        # A job may name at most spec.max_parents unfinished parents (AWS
+        # Batch: 20 dependsOn): a larger fan-in waits here until enough of its
+        # parents succeeded (deferral, no barrier job).
+        if len(waiting_on) > self._engine.spec.max_parents:
+            return None
+        return Submission(job=job, depends_on=tuple(waiting_on))
+
+    def _submitted(self, submission: Submission, job_id: str) -> None:
+        """Note a job the engine took; in the driver's thread only (the run
+        record is not thread-safe)."""
+        name = submission.job.name
+        self._ids[name] = job_id
+        self._name_of_id[job_id] = name
+        self._status[name] = JobStatus.SUBMITTED
+        self._events.submitted(name, job_id)
+        logger.debug(
+            "Submitted %s as %s (waits on %s)", name, job_id, submission.depends_on
+        )
+
+    def _submit_concurrently(self, slots: int | None) -> None:
+        """``_submit_ready`` with up to ``self._width`` submits in flight.
+
+        The jobs ready now are queued in plan order; as each submit returns,
+        its result is noted here, in the driver's thread, and its children
+        that became ready are queued (nothing else can become ready while
+        jobs are only being submitted: deferred and blocked jobs wait on
+        parents' *states*, which change at a poll). ``slots`` bounds the jobs
+        queued in this call (``max_parallel``). An error or a signal stops the
+        queue: what is in flight is waited for and noted (``_drain``), so the
+        driver's clean-up cancels it too, then the error propagates.
+        """
+        ready: deque[Submission] = deque()
+        queued: set[str] = set()
+
+        def enqueue(job: PlannedJob) -> None:
+            if job.name in queued or (slots is not None and len(queued) >= slots):
+                return
+            submission = self._submission(job)
+            if submission is not None:
+                ready.append(submission)
+                queued.add(job.name)
+
+        for job in self._plan.jobs:
+            enqueue(job)
+        if not ready:
+            return
+        if self._pool is None:
+            self._pool = SubmitPool(self._engine.submit, self._width)
+        in_flight: dict[Future[str], Submission] = {}
+        try:
+            # Bounded: each turn notes at least one returned submit, and at
+            # most every job of the plan is queued once per call.
+            while ready or in_flight:
+                while ready and len(in_flight) < self._width:
+                    submission = ready.popleft()
+                    future = self._pool.call(submission)
+                    in_flight[future] = submission
+                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in sorted(
+                    done, key=lambda f: self._order[in_flight[f].job.name]
+                ):
+                    submission = in_flight.pop(future)
+                    self._submitted(submission, future.result())
+                    for child in self._children[submission.job.name]:
+                        enqueue(self._jobs[child])
+        except BaseException:
+            self._drain(in_flight)
+            raise
+
+    def _drain(self, in_flight: dict[Future[str], Submission]) -> None:
+        """After an error or a signal in a burst: drop the submits not started,
+        give those in flight ``_DRAIN_GRACE`` seconds and note the jobs they
+        created, so that they are cancelled with the rest. A submit still in
+        flight after that (a hung request) is the engine's to find: its
+        ``cancel`` and ``close`` look for what submits in flight created. A
+        signal meanwhile does not cut the wait short; a second one forces the
+        exit (``signals.py``), naming the submits left."""
+        for future in in_flight:
+            future.cancel()
+        running = {
+            future: submission
+            for future, submission in in_flight.items()
+            if not future.cancelled()
+        }
+        if not running:
+            return
+
+        def left() -> list[str]:
+            return [
+                f"{submission.job.name} (being submitted)"
+                for future, submission in running.items()
+                if not future.done()
             ]
-            # A job may name at most spec.max_parents unfinished parents (AWS
-            # Batch: 20 dependsOn): a larger fan-in waits here until enough of its
-            # parents succeeded (deferral, no barrier job).
-            if len(waiting_on) > self._engine.spec.max_parents:
+
+        with self._interrupts.cleaning(left, stopping=True):
+            wait(running, timeout=_DRAIN_GRACE)
+        for future, submission in running.items():
+            if not future.done():
+                logger.warning(
+                    "The submit of %s did not return within %g s of the driver "
+                    "stopping; leaving it to %s to find and cancel.",
+                    submission.job.name,
+                    _DRAIN_GRACE,
+                    self._engine.label,
+                )
                 continue
-            job_id = self._engine.submit(
-                Submission(job=job, depends_on=tuple(waiting_on))
-            )
-            self._ids[name] = job_id
-            self._name_of_id[job_id] = name
-            self._status[name] = JobStatus.SUBMITTED
-            self._events.submitted(name, job_id)
-            unfinished += 1
-            logger.debug("Submitted %s as %s (waits on %s)", name, job_id, waiting_on)
+            error = future.exception()
+            if error is None:
+                self._submitted(submission, future.result())
+            else:
+                logger.error(
+                    "Submitting %s failed too: %s: %s",
+                    submission.job.name,
+                    type(error).__name__,
+                    error,
+                )
 
     def _pollable(self, active: list[str]) -> list[str]:
         """The jobs of ``active`` that can have changed since the last round."""

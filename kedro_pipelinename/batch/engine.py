@@ -34,7 +34,8 @@ check in ``open``) has no separate checks: ``check_engine`` passes it.
 
 And it declares, as data (``EngineSpec``): its name, its settings class, how
 many unfinished parents one job may name, its job-name rule, and how each of
-its status words maps onto the shared ``JobStatus``. Engines are found through
+its status words maps onto the shared ``JobStatus``, and how many
+``submit`` calls it takes at once (``submit_concurrency``). Engines are found through
 the ``kedro_pipelinename.batch_engines`` entry-point group (``engines.py``).
 
 Example:
@@ -118,6 +119,12 @@ class EngineSpec:
             layout of Kedro's AWS Batch guide); or ``None``.
         setting_defaults: Defaults of shared settings that differ for this
             engine (the local engine: ``max_parallel`` = the number of CPUs).
+        submit_concurrency: How many ``submit`` calls the driver may have in
+            flight at once, each from its own thread (AWS Batch: 16, to keep
+            up with its API rate at 100 ms a call). ``1`` (default): one at a
+            time, from the driver's thread, for engines whose ``submit`` is
+            not safe to call from several threads. The ``submit_concurrency``
+            setting may lower it.
     """
 
     name: str
@@ -127,6 +134,7 @@ class EngineSpec:
     statuses: Mapping[str, JobStatus] = field(converter=_to_status_map)
     parameters_block: str | None = None
     setting_defaults: Mapping[str, Any] = field(factory=dict)
+    submit_concurrency: int = 1
 
     def status(self, word: str) -> JobStatus:
         """The shared status of the engine's ``word``.

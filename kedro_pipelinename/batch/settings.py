@@ -247,6 +247,10 @@ class BatchSettings:
         max_parallel: At most this many jobs of the run unfinished at once;
             ``None`` for no limit (AWS Batch: the whole DAG is submitted up front).
             Kedro's guide calls it ``max_workers``, which is accepted too.
+        submit_concurrency: At most this many submissions in flight at once;
+            ``None`` (default): the engine's own ``spec.submit_concurrency``
+            (AWS Batch: 16, SLURM: 8, local processes: 1). A value above the
+            engine's is lowered to it; ``1`` submits one job at a time.
         executable: The command that runs the project in a job: ``kedro`` or the
             project's package CLI (its ``[project.scripts]`` entry).
         extra_env: More environment variables for every job. Their values are
@@ -286,6 +290,7 @@ class BatchSettings:
     max_parallel: int | None = setting(
         None, validator=check_int(1), parse="int", aliases=("max_workers",)
     )
+    submit_concurrency: int | None = setting(None, validator=check_int(1), parse="int")
     executable: str = setting("kedro", validator=check_str())
     extra_env: Mapping[str, str] = setting(
         factory=dict, validator=check_env, converter=to_str_mapping, parse="json"

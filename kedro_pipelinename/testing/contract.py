@@ -170,6 +170,34 @@ class EngineContract:
         assert all(record is not None for record in seen)
         assert max(record["unfinished_at_start"] for record in seen if record) <= 1
 
+    def test_concurrent_submits_stay_within_the_engines_width_after_their_parents(
+        self, engine: EngineHarness
+    ) -> None:
+        # 12 independent two-job chains and a fan-in: as many submits may go at
+        # once as the engine declares (spec.submit_concurrency), each child's
+        # only after its parent's submit returned, naming that parent's id.
+        roots = [engine.job(f"r{number:02d}") for number in range(12)]
+        children = [
+            engine.job(f"c{number:02d}", [root.group])
+            for number, root in enumerate(roots)
+        ]
+        last = engine.job("last", [job.group for job in children[:4]])
+        plan = engine.plan([*roots, *children, last])
+        opened = engine.open(plan)
+
+        try:
+            outcome = Driver(plan, cast(Engine, opened), FAST, LogProgress()).run()
+        finally:
+            opened.close()
+
+        assert outcome.ok
+        assert 1 <= opened.max_in_flight <= max(1, opened.spec.submit_concurrency)
+        assert len(opened.submissions) == len(plan.jobs)
+        for submission in opened.submissions:
+            returned = opened.returned_before[submission.job.name]
+            assert set(submission.job.depends_on) <= set(returned), submission.job.name
+            assert set(submission.depends_on) <= set(returned.values())
+
     # --- what each job gets ---
 
     def test_every_job_gets_the_run_id_and_its_environment(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -69,17 +70,40 @@ def named(*names: str) -> list[str]:
 
 
 class Recording:
-    """Wraps an engine and records every submission (to check what was asked)."""
+    """Wraps an engine and records every submission (to check what was asked).
+
+    The driver may call ``submit`` from several threads at once (up to
+    ``spec.submit_concurrency``): the wrapper also records how many calls were
+    in flight at most, and for each submission which jobs' submits had
+    returned (with their ids) when it was sent.
+    """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.submissions: list[Submission] = []
+        #: Per submitted job name: the job names -> ids returned before it.
+        self.returned_before: dict[str, dict[str, str]] = {}
+        self.max_in_flight = 0
         self.spec = engine.spec
         self.label = engine.label
+        self._returned: dict[str, str] = {}
+        self._in_flight = 0
+        self._lock = threading.Lock()
 
     def submit(self, submission: Submission) -> str:
-        self.submissions.append(submission)
-        return self.engine.submit(submission)
+        with self._lock:
+            self.submissions.append(submission)
+            self.returned_before[submission.job.name] = dict(self._returned)
+            self._in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self._in_flight)
+        try:
+            job_id = self.engine.submit(submission)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+        with self._lock:
+            self._returned[submission.job.name] = job_id
+        return job_id
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.engine, name)

@@ -16,7 +16,10 @@ operation of AWS Batch's REST API by its path (``SubmitJob`` is ``POST
   lagging behind a SubmitJob: ``{"jobSummaryList": []}``).
 
 Faults are applied in the order they were added. Every wait is bounded and ends
-when the proxy stops; ``seen`` records what happened to each request.
+when the proxy stops; ``seen`` records what happened to each request, and
+``arrivals`` when each came in (``busiest_second`` counts them per second).
+``latency`` adds a fixed delay before every request is forwarded: the time a
+far AWS region takes to answer (``tests/benchmarks/bench_submit_rate.py``).
 
 Example:
     >>> with FaultProxy(moto_endpoint) as proxy:
@@ -31,6 +34,7 @@ import http.client
 import socket
 import struct
 import threading
+import time
 import urllib.parse
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -92,6 +96,7 @@ class Fault:
 class _Script:
     faults: list[Fault] = field(factory=list)
     seen: list[tuple[str, str]] = field(factory=list)
+    arrivals: list[tuple[float, str]] = field(factory=list)
     lock: threading.Lock = field(factory=threading.Lock)
 
     def take(self, operation: str) -> Fault | None:
@@ -127,9 +132,15 @@ class _Handler(BaseHTTPRequestHandler):
         self._handle()
 
     def _handle(self) -> None:
+        operation = operation_of(self.path)
+        with self.server.script.lock:
+            self.server.script.arrivals.append((time.monotonic(), operation))
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        operation = operation_of(self.path)
+        # Bounded: the fixed latency, or until the proxy stops.
+        if self.server.latency and self.server.stopping.wait(self.server.latency):
+            self._reset()
+            return
         fault = self.server.script.take(operation)
         if fault is not None and fault.action == "respond":
             self.server.script.record(operation, f"answered {fault.status}")
@@ -209,6 +220,7 @@ class _ProxyServer(ThreadingHTTPServer):
     daemon_threads = True
     script: _Script
     upstream: str
+    latency: float
     stopping: threading.Event
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -220,12 +232,14 @@ class FaultProxy:
 
     Args:
         upstream: moto's server, ``http://127.0.0.1:<port>``.
+        latency: Seconds added before every request is forwarded.
     """
 
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str, *, latency: float = 0.0) -> None:
         self._server = _ProxyServer(("127.0.0.1", 0), _Handler)
         self._server.script = _Script()
         self._server.upstream = upstream
+        self._server.latency = latency
         self._server.stopping = threading.Event()
         host, port = self._server.server_address[:2]
         self.url = f"http://{host!s}:{port}"
@@ -244,6 +258,7 @@ class FaultProxy:
         with self._server.script.lock:
             self._server.script.faults.clear()
             self._server.script.seen.clear()
+            self._server.script.arrivals.clear()
 
     @property
     def seen(self) -> list[tuple[str, str]]:
@@ -259,6 +274,30 @@ class FaultProxy:
             for seen, result in self.seen
             if seen == wanted and (outcome is None or result == outcome)
         )
+
+    def arrivals(self, *operations: str) -> list[float]:
+        """When each request of ``operations`` (default: every request) came
+        in, in ``time.monotonic()`` seconds."""
+        wanted = {operation.lower() for operation in operations}
+        with self._server.script.lock:
+            return [
+                at
+                for at, seen in self._server.script.arrivals
+                if not wanted or seen in wanted
+            ]
+
+    def busiest_second(self, *operations: str) -> int:
+        """The most requests of ``operations`` (default: all) that came in
+        within any one second."""
+        times = sorted(self.arrivals(*operations))
+        busiest = 0
+        first = 0
+        # Two pointers over sorted times: bounded by 2 * len(times) steps.
+        for last, at in enumerate(times):
+            while at - times[first] >= 1.0:
+                first += 1
+            busiest = max(busiest, last - first + 1)
+        return busiest
 
     def pending(self) -> int:
         """How many scripted faults have not happened yet."""
@@ -283,7 +322,27 @@ class FaultProxy:
 
 
 @contextlib.contextmanager
-def fault_proxy(upstream: str) -> Iterator[FaultProxy]:
+def fault_proxy(upstream: str, *, latency: float = 0.0) -> Iterator[FaultProxy]:
     """A started ``FaultProxy`` in front of ``upstream``, stopped afterwards."""
-    with FaultProxy(upstream) as proxy:
+    with FaultProxy(upstream, latency=latency) as proxy:
         yield proxy
+
+
+def main() -> None:
+    """Run a proxy in its own process (a benchmark's CPU is then its own):
+    ``python -m tests.support.fault_proxy UPSTREAM [--latency S]``; prints its
+    URL on the first line of stdout and serves until stdin closes."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("upstream")
+    parser.add_argument("--latency", type=float, default=0.0)
+    arguments = parser.parse_args()
+    with FaultProxy(arguments.upstream, latency=arguments.latency) as proxy:
+        print(proxy.url, flush=True)
+        sys.stdin.read()  # until the parent closes it (or exits)
+
+
+if __name__ == "__main__":
+    main()

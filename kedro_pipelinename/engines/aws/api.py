@@ -48,6 +48,14 @@ CONFIGURED_ENDPOINTS_SINCE: Final = Version("1.31.0")
 _DEPENDENCY_FAILED: Final = "dependent job"
 #: AWS Batch's default log group for job output.
 DEFAULT_LOG_GROUP: Final = "/aws/batch/job"
+#: SubmitJob calls the driver keeps in flight: at 100 ms a call (a far
+#: region), 16 carry 160 calls a second, well above ``submit_rate``'s
+#: maximum of 50, so the rate limit, not the latency, sets the pace.
+SUBMIT_CONCURRENCY: Final = 16
+#: The bucket spaces calls ``(1 + this) / rate`` seconds apart: a call that
+#: leaves a few milliseconds late (a busy thread) then still cannot put
+#: ``rate + 1`` calls into one second as AWS counts them (up to 50 ms late).
+RATE_MARGIN: Final = 0.05
 #: The parameters block of Kedro's AWS Batch guide.
 PARAMETERS_BLOCK: Final = "aws_batch"
 #: Where its settings can be given, for messages.
@@ -71,6 +79,7 @@ SPEC: Final = EngineSpec(
         "FAILED": JobStatus.FAILED,
     },
     parameters_block=PARAMETERS_BLOCK,
+    submit_concurrency=SUBMIT_CONCURRENCY,
 )
 
 
@@ -79,39 +88,74 @@ class TokenBucket:
 
     With a capacity of one token, any one-second window holds at most ``rate``
     acquisitions (rounded down), which keeps SubmitJob under its quota even when
-    the driver submits hundreds of jobs in a row.
+    the driver submits hundreds of jobs in a row. Acquisitions are spaced
+    ``(1 + margin) / rate`` apart: with the default margin (``RATE_MARGIN``)
+    a request that reaches AWS up to 50 ms after its turn still leaves every
+    second of arrivals at or below ``rate``. Thread-safe: threads take turns.
 
     Args:
         rate: Acquisitions per second.
+        margin: The fraction by which the spacing exceeds ``1 / rate``.
         clock: A monotonic clock (tests pass a fake one).
         sleep: How to wait (tests pass a fake one).
 
     Example:
         >>> bucket = TokenBucket(rate=40)
-        >>> bucket.acquire()  # returns at once; the next waits 25 ms
+        >>> bucket.acquire()  # returns at once; the next waits 26.25 ms
     """
 
     def __init__(
         self,
         rate: float,
         *,
+        margin: float = RATE_MARGIN,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._interval = 1.0 / rate
+        self._interval = (1.0 + margin) / rate
         self._clock = clock
         self._sleep = sleep
         self._next = clock()
         self._lock = threading.Lock()
 
     def acquire(self) -> None:
-        """Wait until the next call may go."""
+        """Wait until the next call may go.
+
+        The wait happens under the lock and the next turn is counted from
+        when this one was let go, not from when it was due: a thread that got
+        its turn late (the interpreter busy elsewhere for a while) must not
+        let the threads behind it go in a burst to catch up.
+        """
         with self._lock:
-            now = self._clock()
-            wait = self._next - now
-            self._next = max(now, self._next) + self._interval
-        if wait > 0:
-            self._sleep(wait)
+            wait = self._next - self._clock()
+            if wait > 0:
+                self._sleep(wait)
+            self._next = self._clock() + self._interval
+
+
+#: The id of the rate limit's handler on a client (registered once per client).
+_RATE_LIMIT_HANDLER: Final = "kedro-pipelinename-rate-limit"
+
+
+def limit_rate(client: Any, bucket: TokenBucket) -> None:
+    """Send every HTTP request of ``client`` to Batch through ``bucket``.
+
+    A ``before-send`` handler runs once per request that goes on the wire:
+    every operation (SubmitJob, DescribeJobs, ListJobs, TerminateJob, the
+    pre-flight's reads) and every retry botocore makes of it, so the calls
+    AWS counts against the account's quota are the calls counted here. A
+    stubbed client (botocore's ``Stubber``) sends nothing and is not slowed.
+    Registering again on the same client keeps the first bucket.
+    """
+
+    def acquire(**_: Any) -> None:
+        bucket.acquire()
+
+    client.meta.events.register(
+        f"before-send.{client.meta.service_model.endpoint_prefix}",
+        acquire,
+        unique_id=_RATE_LIMIT_HANDLER,
+    )
 
 
 def _merged_resources(job: PlannedJob, settings: AWSBatchSettings) -> dict[str, str]:
@@ -256,6 +300,12 @@ def make_client(settings: AWSBatchSettings) -> Any:
     """A Batch client with botocore's retry mode for throttling, and no blind
     retry of a SubmitJob whose outcome is unknown (``stop_blind_submit_retries``).
 
+    Its connection pool holds ``SUBMIT_CONCURRENCY`` connections (botocore's
+    default, 10, would make the driver's submit threads wait for one), and it
+    does not validate parameters: the pre-flight validated every request the
+    run makes offline (``preflight.py``), and botocore's validator was the
+    largest share of the driver's CPU per job after parsing.
+
     Raises:
         BatchSettingsError: When no region is configured anywhere.
     """
@@ -281,6 +331,8 @@ def make_client(settings: AWSBatchSettings) -> Any:
                 connect_timeout=settings.api_timeout,
                 read_timeout=settings.api_timeout,
                 user_agent_extra="kedro-pipelinename",
+                max_pool_connections=SUBMIT_CONCURRENCY,
+                parameter_validation=False,
             ),
         )
     except NoRegionError:

@@ -9,10 +9,13 @@ would cost a container start and a job definition able to run a no-op).
 
 Limits this engine keeps:
 
-- **SubmitJob: 50 requests per second** per account and region. A token bucket
-  (``submit_rate``, default 40/s, no burst) spaces SubmitJob and TerminateJob
-  calls; throttling that still happens (other clients share the quota) is
-  retried by botocore's ``standard`` or ``adaptive`` retry mode.
+- **SubmitJob: 50 requests per second** per account and region. One token
+  bucket (``submit_rate``, default 40/s, no burst) spaces every request the
+  engine's client sends (SubmitJob, DescribeJobs, ListJobs, TerminateJob and
+  botocore's retries of them: ``api.limit_rate``), shared by the driver's
+  concurrent submits (``SPEC.submit_concurrency``, 16 in flight); throttling
+  that still happens (other clients share the quota) is retried by botocore's
+  ``standard`` or ``adaptive`` retry mode.
 - **No duplicate jobs.** SubmitJob has no client token: one whose answer was
   lost (a reset, a read timeout, a 5xx) may have created the job. A
   ``needs-retry`` handler stops botocore from resending it (``retries.py``: it
@@ -61,6 +64,7 @@ from .api import (
     SPEC,
     TokenBucket,
     job_state,
+    limit_rate,
     make_client,
     submit_job_request,
 )
@@ -119,12 +123,19 @@ class AWSBatchEngine(EngineBase[AWSBatchSettings]):
         self.run_id = run_id
         self.client = make_client(settings) if client is None else client
         self.label = f"AWS Batch queue {settings.job_queue}"
-        self._bucket = TokenBucket(settings.submit_rate)
+        limit_rate(self.client, TokenBucket(settings.submit_rate))
         #: Names of jobs whose SubmitJob has not answered (see ``submit``).
         self._in_flight: set[str] = set()
+        #: Names ``_terminate_in_flight`` gave up on (looked for while their
+        #: SubmitJob was in flight, in a driver's submit thread): a job such a
+        #: SubmitJob still returns is terminated by ``submit`` itself.
+        self._abandoned: set[str] = set()
         self._queue_watch = QueueWatch(self, settings)
         #: The run it was opened for (``check`` checks its jobs' requests).
         self._run = run
+        #: Whether ``check`` validated every request of the run offline: the
+        #: client does not (``make_client``), so until then ``submit`` does.
+        self._validated = False
 
     @classmethod
     def open(cls, run: EngineRun, settings: AWSBatchSettings) -> AWSBatchEngine:
@@ -152,7 +163,9 @@ class AWSBatchEngine(EngineBase[AWSBatchSettings]):
         definition and (for an opened engine) each job's SubmitJob; creating
         nothing. ``DescribeJobQueues`` and ``DescribeJobDefinitions`` once each.
         """
-        return self.problems(self._run)
+        problems = self.problems(self._run)
+        self._validated = self._run is not None and not problems
+        return problems
 
     def verify(self, run: EngineRun | None = None) -> None:
         """``problems(run)``, raised.
@@ -224,6 +237,8 @@ class AWSBatchEngine(EngineBase[AWSBatchSettings]):
         """
         request = submit_job_request(submission, self.settings, self.run_id)
         name = submission.job.name
+        if not self._validated:
+            self._validate(name, request)
         # Until SubmitJob answers, Batch may have a job the driver never learns
         # of: cancel() and close() look for the names still here.
         self._in_flight.add(name)
@@ -236,14 +251,38 @@ class AWSBatchEngine(EngineBase[AWSBatchSettings]):
             self._terminate_in_flight("the Kedro driver stopped while submitting", 1)
             raise
         self._in_flight.discard(name)
+        if name in self._abandoned:
+            logger.warning(
+                "SubmitJob for %s answered (%s) after the driver stopped; "
+                "terminating the job.",
+                name,
+                job_id,
+            )
+            self._terminate([job_id], "the Kedro driver stopped while submitting")
         return job_id
+
+    def _validate(self, name: str, request: dict[str, Any]) -> None:
+        """What botocore's parameter validation would refuse, as an error
+        naming the setting: for a job submitted without the pre-flight (an
+        engine built by hand), since ``make_client``'s client does not check.
+
+        Raises:
+            BatchSettingsError: Naming the setting behind each bad parameter.
+        """
+        from botocore.exceptions import ParamValidationError
+        from botocore.validate import ParamValidator
+
+        shape = self.client.meta.service_model.operation_model("SubmitJob")
+        report = ParamValidator().validate(request, shape.input_shape)
+        if report.has_errors():
+            error = ParamValidationError(report=report.generate_report())
+            raise parameter_error(error, name)
 
     def _submit(self, name: str, request: dict[str, Any]) -> str:
         from botocore.exceptions import ParamValidationError
 
         last: Exception | None = None
         for attempt in range(1, MAX_SUBMIT_TRIES + 1):
-            self._bucket.acquire()
             try:
                 return str(self.client.submit_job(**request)["jobId"])
             except ParamValidationError as error:
@@ -320,6 +359,7 @@ class AWSBatchEngine(EngineBase[AWSBatchSettings]):
     def _terminate_in_flight(self, reason: str, looks: int | None = None) -> None:
         """Find and terminate the jobs whose SubmitJob never answered."""
         for name in sorted(self._in_flight):
+            self._abandoned.add(name)
             try:
                 found = None
                 for look in range(1, (looks or self.settings.lookup_attempts) + 1):
@@ -458,7 +498,6 @@ class AWSBatchEngine(EngineBase[AWSBatchSettings]):
     def _terminate(self, job_ids: Sequence[str], reason: str) -> None:
         failed: list[str] = []
         for job_id in job_ids:
-            self._bucket.acquire()
             try:
                 # TerminateJob is idempotent: asking again is safe.
                 call_with_retries(

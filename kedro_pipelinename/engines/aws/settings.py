@@ -205,8 +205,10 @@ class AWSBatchSettings:
             in tag order.
         tags: Tags for every job (at most 48: AWS allows 50 and the runner adds
             ``kedro-pipelinename:run-id`` and ``kedro-pipelinename:job``).
-        submit_rate: SubmitJob (and TerminateJob) calls per second, at most 50
-            (AWS Batch's SubmitJob quota).
+        submit_rate: Calls to AWS Batch per second, at most 50 (its SubmitJob
+            quota): one limit for every request the engine sends (SubmitJob,
+            DescribeJobs, ListJobs, TerminateJob, and their retries), shared
+            by the driver's concurrent submits.
         api_retry_mode: botocore's retry mode for throttling: ``standard`` or
             ``adaptive``.
         api_max_attempts: botocore's total attempts per API call.

@@ -79,6 +79,11 @@ _PARENT_FAILED: Final = "DependencyNeverSatisfied"
 _ENDING: Final = frozenset(
     {"CONFIGURING", "RUNNING", "COMPLETING", "SIGNALING", "STAGE_OUT", "SUSPENDED"}
 )
+#: ``sbatch`` processes the driver runs at once: slurmctld serves each RPC in a
+#: thread of its own, and each sbatch spends most of its ~10 ms starting up and
+#: waiting for the controller; 8 keep a 2-core machine busy without flooding
+#: the controller (the ``submit_concurrency`` setting may lower it).
+SUBMIT_CONCURRENCY: Final = 8
 #: Seconds between two looks while cancelled jobs end.
 SETTLE_INTERVAL: Final = 0.2
 
@@ -119,6 +124,7 @@ SPEC: Final = EngineSpec(
         "REVOKED": JobStatus.FAILED,
     },
     parameters_block=PARAMETERS_BLOCK,
+    submit_concurrency=SUBMIT_CONCURRENCY,
     setting_defaults={
         # The driver's interpreter: on a cluster the project and its virtualenv
         # are on a file system every node shares, and sbatch passes the

@@ -1,0 +1,250 @@
+"""Submission at the API's rate: serial vs concurrent submits behind 100 ms.
+
+Run: ``python -m tests.benchmarks.bench_submit_rate [--clients 200] [--dag-jobs
+2000] [--latency 0.1] [--slurm]`` (``--clients 2000``: the issue's 10,000 jobs).
+
+moto's server and a ``FaultProxy`` adding ``--latency`` seconds to every call
+(``tests/support/fault_proxy.py``) run in processes of their own, so this
+process's CPU time is the driver's (botocore included). Each plan runs twice in
+this one run, with the same engine and settings but the ``submit_concurrency``
+setting: ``1`` (one SubmitJob at a time, as before) and the engine's default
+(``AWSBatchEngine.spec.submit_concurrency``); calls are counted on the wire
+(botocore's ``before-send``, after the rate limit).
+
+(a) The seed-shaped plan: N clients x 5 nodes (prepare -> features -> fit ->
+    score -> report), one job per node: SubmitJob calls, DescribeJobs calls per
+    DAG level, wall time from the driver's start to the last submit returned,
+    and driver CPU per job (the whole run: submits and polls).
+(b) A non-uniform wide DAG (``tests/support/plans.py``'s ``wide_dag``: layers
+    of 50, three parents each, a fan-in of 30): the sustained SubmitJob rate
+    (submits per second of the up-front burst: those sent before the driver's
+    first poll; the deferred fan-in goes after its parents) against the
+    configured limit (``submit_rate``, default 40/s); goal >= 80 %.
+(c) ``--slurm``: a 1,000-job fan-out on the tests' SLURM cluster
+    (``tests/support/slurm.py``): sbatch calls and time to the last submission.
+
+Targets: concurrent (b) >= 80 % of the limit; driver CPU <= 2 ms per job.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from typing import Any
+
+from kedro_pipelinename.batch.driver import Driver
+from kedro_pipelinename.batch.engine import Submission
+from kedro_pipelinename.batch.plan import JobPlan, PlannedJob
+from kedro_pipelinename.batch.progress import LogProgress
+from kedro_pipelinename.batch.settings import BatchSettings
+from kedro_pipelinename.engines.aws.engine import AWSBatchEngine
+from kedro_pipelinename.engines.aws.settings import AWSBatchSettings
+from tests.benchmarks.bench_batch import REGION, start_moto
+from tests.support.aws import create_batch_resources, reset_moto
+from tests.support.plans import RUN_ID, plan_of, planned, wide_dag
+
+NODES = ("prepare", "features", "fit", "score", "report")
+CPU_MS_PER_JOB_TARGET = 2.0
+RATE_TARGET = 0.8
+PROXY_START_TIMEOUT = 30.0
+
+
+def seed_plan(clients: int) -> JobPlan:
+    """``clients`` x the 5-node chain, one job per node, in Kedro's order (level
+    by level)."""
+    jobs: list[PlannedJob] = []
+    for level, node in enumerate(NODES):
+        for client in range(1, clients + 1):
+            parents = [f"kedro-client_{client}-{NODES[level - 1]}"] if level else []
+            jobs.append(
+                planned(
+                    f"kedro-client_{client}-{node}",
+                    depends_on=parents,
+                    namespace=f"client_{client}",
+                    nodes=[f"client_{client}.{node}"],
+                )
+            )
+    return plan_of(jobs)
+
+
+def start_proxy(upstream: str, latency: float) -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.support.fault_proxy",
+            upstream,
+            f"--latency={latency}",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    line: list[str] = []
+    reader = threading.Thread(target=lambda: line.append(process.stdout.readline()))  # type: ignore[union-attr]
+    reader.start()
+    reader.join(PROXY_START_TIMEOUT)
+    if not line or not line[0].startswith("http"):
+        process.kill()
+        raise RuntimeError("the latency proxy did not start")
+    return process, line[0].strip()
+
+
+class Measured:
+    """Wire counts and times of one driver run (before-send, after the limit)."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self.submit_sent: list[float] = []
+        self.submit_returned: list[float] = []
+        self.first_poll: float | None = None
+        self._lock = threading.Lock()
+
+    def on_send(self, request: Any, **_: Any) -> None:
+        operation = request.url.rsplit("/", 1)[-1].lower()
+        with self._lock:
+            self.calls[operation] += 1
+            if operation == "submitjob":
+                self.submit_sent.append(time.monotonic())
+            elif operation == "describejobs" and self.first_poll is None:
+                self.first_poll = time.monotonic()
+
+
+def run(
+    plan: JobPlan,
+    world_settings: AWSBatchSettings,
+    concurrency: int | None,
+) -> dict[str, Any]:
+    measured = Measured()
+    engine = AWSBatchEngine(world_settings, RUN_ID)
+    engine.client.meta.events.register("before-send.batch", measured.on_send)
+    submit = engine.submit
+
+    def timed_submit(submission: Submission) -> str:
+        job_id = submit(submission)
+        with measured._lock:
+            measured.submit_returned.append(time.monotonic())
+        return job_id
+
+    engine.submit = timed_submit  # type: ignore[method-assign]
+    settings = BatchSettings(
+        poll_interval=1.0, max_poll_interval=2.0, submit_concurrency=concurrency
+    )
+    cpu_start, wall_start = time.process_time(), time.monotonic()
+    outcome = Driver(plan, engine, settings, LogProgress()).run()
+    cpu = time.process_time() - cpu_start
+    engine.close()
+    assert outcome.ok, outcome
+    # The up-front burst: what was sent before the driver's first poll (the
+    # deferred fan-in goes later, after its parents succeeded).
+    first_poll = measured.first_poll or float("inf")
+    sent = [at for at in measured.submit_sent if at < first_poll]
+    rate = (len(sent) - 1) / (sent[-1] - sent[0]) if len(sent) > 1 else 0.0
+    return {
+        "submits": measured.calls["submitjob"],
+        "describes": measured.calls["describejobs"],
+        "to_last_submit": max(measured.submit_returned) - wall_start,
+        "cpu_ms_per_job": 1000 * cpu / len(plan.jobs),
+        "rate": rate,
+    }
+
+
+def fresh_settings(endpoint: str, proxy_url: str) -> AWSBatchSettings:
+    reset_moto(endpoint)
+    world = create_batch_resources(endpoint, REGION)
+    return AWSBatchSettings(
+        job_queue=world.queue,
+        job_definition=world.definition,
+        endpoint_url=proxy_url,
+        region=REGION,
+        lookup_delay=0.5,
+    )
+
+
+MODES = (("serial", 1), ("concurrent", None))
+
+
+def bench_aws(arguments: argparse.Namespace) -> list[str]:
+    failures: list[str] = []
+    moto, endpoint = start_moto()
+    proxy, proxy_url = start_proxy(endpoint, arguments.latency)
+    limit = AWSBatchSettings(job_queue="q", job_definition="d").submit_rate
+    try:
+        plan = seed_plan(arguments.clients)
+        print(
+            f"(a) seed-shaped plan: {arguments.clients} clients x {len(NODES)} "
+            f"nodes = {len(plan.jobs)} jobs, {arguments.latency * 1000:g} ms a call"
+        )
+        print(
+            f"    {'mode':<11} {'SubmitJob':>9} {'DescribeJobs':>12} "
+            f"{'per level':>9} {'to last submit s':>16} {'CPU ms/job':>10}"
+        )
+        seed: dict[str, dict[str, Any]] = {}
+        for label, concurrency in MODES:
+            result = run(plan, fresh_settings(endpoint, proxy_url), concurrency)
+            seed[label] = result
+            print(
+                f"    {label:<11} {result['submits']:>9} {result['describes']:>12} "
+                f"{result['describes'] / len(NODES):>9.1f} "
+                f"{result['to_last_submit']:>16.1f} {result['cpu_ms_per_job']:>10.2f}"
+            )
+        speedup = (
+            seed["serial"]["to_last_submit"] / seed["concurrent"]["to_last_submit"]
+        )
+        print(f"    time to the last submit, serial / concurrent: {speedup:.1f}x")
+        dag = wide_dag(arguments.dag_jobs, fan_in=30)
+        print(
+            f"(b) non-uniform wide DAG: {len(dag.jobs)} jobs; limit "
+            f"submit_rate = {limit:g}/s"
+        )
+        print(
+            f"    {'mode':<11} {'SubmitJob':>9} {'rate /s':>8} {'of limit':>8} "
+            f"{'to last submit s':>16} {'CPU ms/job':>10}"
+        )
+        for label, concurrency in MODES:
+            result = run(dag, fresh_settings(endpoint, proxy_url), concurrency)
+            share = result["rate"] / limit
+            print(
+                f"    {label:<11} {result['submits']:>9} {result['rate']:>8.1f} "
+                f"{share:>8.0%} {result['to_last_submit']:>16.1f} "
+                f"{result['cpu_ms_per_job']:>10.2f}"
+            )
+            if label == "concurrent":
+                if share < RATE_TARGET:
+                    failures.append(f"(b) {share:.0%} of the limit < 80 %")
+                if result["cpu_ms_per_job"] > CPU_MS_PER_JOB_TARGET:
+                    failures.append(f"(b) {result['cpu_ms_per_job']:.2f} ms/job > 2 ms")
+        cpu = seed["concurrent"]["cpu_ms_per_job"]
+        if cpu > CPU_MS_PER_JOB_TARGET:
+            failures.append(f"(a) {cpu:.2f} ms/job > 2 ms")
+    finally:
+        for process in (proxy, moto):
+            process.terminate()
+            process.wait(timeout=30)
+    return failures
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=200)
+    parser.add_argument("--dag-jobs", type=int, default=2000)
+    parser.add_argument("--latency", type=float, default=0.1)
+    arguments = parser.parse_args()
+    logging.disable(logging.WARNING)
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
+    failures = bench_aws(arguments)
+    print("targets met" if not failures else "TARGETS MISSED: " + "; ".join(failures))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
