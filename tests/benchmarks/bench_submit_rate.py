@@ -1,7 +1,8 @@
 """Submission at the API's rate: serial vs concurrent submits behind 100 ms.
 
 Run: ``python -m tests.benchmarks.bench_submit_rate [--clients 200] [--dag-jobs
-2000] [--latency 0.1] [--slurm]`` (``--clients 2000``: the issue's 10,000 jobs).
+2000] [--latency 0.1] [--slurm 1000] [--no-aws]`` (``--clients 2000``: the
+issue's 10,000 jobs; ``--slurm`` as root, where the tests' cluster can start).
 
 moto's server and a ``FaultProxy`` adding ``--latency`` seconds to every call
 (``tests/support/fault_proxy.py``) run in processes of their own, so this
@@ -22,8 +23,9 @@ setting: ``1`` (one SubmitJob at a time, as before) and the engine's default
     (submits per second of the up-front burst: those sent before the driver's
     first poll; the deferred fan-in goes after its parents) against the
     configured limit (``submit_rate``, default 40/s); goal >= 80 %.
-(c) ``--slurm``: a 1,000-job fan-out on the tests' SLURM cluster
-    (``tests/support/slurm.py``): sbatch calls and time to the last submission.
+(c) ``--slurm 1000``: a 1,000-job fan-out on the tests' SLURM cluster
+    (``tests/support/slurm.py``), held (``#SBATCH --hold``: nothing runs), then
+    cancelled by the driver: sbatch calls and time to the last submission.
 
 Targets: concurrent (b) >= 80 % of the limit; driver CPU <= 2 ms per job.
 """
@@ -254,17 +256,98 @@ def bench_aws(arguments: argparse.Namespace) -> list[str]:
     return failures
 
 
+class _StopAfterSubmitting(LogProgress):
+    """Stops the run (as Ctrl-C does: the driver cancels every job) at the
+    first progress update, which comes after the fan-out's one submit round."""
+
+    def update(self, summary: Any) -> None:
+        raise KeyboardInterrupt
+
+
+def bench_slurm(jobs: int) -> list[str]:
+    """(c): ``jobs`` independent jobs, held (``--hold``: submitted, never
+    started), serial vs concurrent ``sbatch``; the driver then cancels them."""
+    import tempfile
+
+    from kedro_pipelinename.engines.slurm.commands import SlurmCommands
+    from kedro_pipelinename.engines.slurm.engine import SlurmBatchEngine
+    from kedro_pipelinename.engines.slurm.settings import SlurmBatchSettings
+    from tests.support.slurm import SLURM_CONF, running_cluster
+
+    calls: Counter[str] = Counter()
+
+    class Counting(SlurmCommands):
+        def run(self, name: str, arguments: Any) -> Any:
+            calls[name] += 1
+            return super().run(name, arguments)
+
+    plan = plan_of([planned(f"kedro-fan-{number:04d}") for number in range(jobs)])
+    print(f"(c) SLURM: a {jobs}-job fan-out, held, on the tests' one-node cluster")
+    print(f"    {'mode':<11} {'sbatch':>6} {'to last submit s':>16}")
+    with running_cluster() as cluster:
+        os.environ[SLURM_CONF] = str(cluster.conf)
+        for label, concurrency in MODES:
+            calls.clear()
+            settings = BatchSettings(
+                poll_interval=1.0, max_poll_interval=2.0, submit_concurrency=concurrency
+            )
+            slurm_settings = SlurmBatchSettings(
+                extra_directives=("--hold",),
+                log_dir=tempfile.mkdtemp(prefix="bench-submit-rate-"),
+            )
+            engine_run = EngineRun(
+                plan=plan, settings=settings, project_path=Path.cwd()
+            )
+            engine = SlurmBatchEngine(
+                slurm_settings, engine_run, commands=Counting(None)
+            )
+            returned: list[float] = []
+            submit = engine.submit
+
+            def timed(
+                submission: Submission,
+                submit: Any = submit,
+                returned: list[float] = returned,
+            ) -> str:
+                job_id = str(submit(submission))
+                returned.append(time.monotonic())
+                return job_id
+
+            engine.submit = timed  # type: ignore[method-assign]
+            started = time.monotonic()
+            try:
+                Driver(plan, engine, settings, _StopAfterSubmitting()).run()
+            except KeyboardInterrupt:
+                pass
+            finally:
+                engine.close()
+            print(
+                f"    {label:<11} {calls['sbatch']:>6} {max(returned) - started:>16.1f}"
+            )
+    return []
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--dag-jobs", type=int, default=2000)
     parser.add_argument("--latency", type=float, default=0.1)
+    parser.add_argument(
+        "--slurm",
+        type=int,
+        default=0,
+        metavar="JOBS",
+        help="also (c): a JOBS-job fan-out on the tests' SLURM cluster (1000)",
+    )
+    parser.add_argument("--no-aws", action="store_true", help="skip (a) and (b)")
     arguments = parser.parse_args()
     logging.disable(logging.WARNING)
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
     os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
-    failures = bench_aws(arguments)
+    failures = [] if arguments.no_aws else bench_aws(arguments)
+    if arguments.slurm:
+        failures += bench_slurm(arguments.slurm)
     print("targets met" if not failures else "TARGETS MISSED: " + "; ".join(failures))
     return 1 if failures else 0
 
