@@ -71,6 +71,14 @@ _SHRINK_ON_FINISH = 0.9
 #: the engine's ``cancel`` and ``close`` (see ``_drain``).
 _DRAIN_GRACE = 5.0
 
+#: Seconds a burst of concurrent submits runs before it pauses for a driver
+#: round: the lease is renewed (another host may take a lease whose heartbeat
+#: is older than ``lease_timeout``, 60 s and more), the record written, a
+#: ``kedro batch cancel`` seen and the jobs polled. The burst then goes on
+#: without waiting a poll interval. A 10,000-job burst at 40 calls/s takes
+#: minutes; without the pause none of that happened until it ended.
+_BURST_ROUND = 10.0
+
 
 class Driver:
     """Runs one plan on one engine. Use once.
@@ -128,6 +136,9 @@ class Driver:
         self._blocked: set[str] = set()
         self._cancelled: set[str] = set()
         self._outage = Outage(engine.label, settings.outage_timeout, clock)
+        self._clock = clock
+        #: The last burst paused with jobs still ready (``_BURST_ROUND``).
+        self._more_ready = False
         self._interrupts = Interrupts(engine.label)
 
     # --- the loop ----------------------------------------------------------------
@@ -167,7 +178,12 @@ class Driver:
                 active = self._active()
                 if not active:
                     break
-                self._engine.wait(interval)
+                if self._more_ready:
+                    # A burst paused for this round (_BURST_ROUND): poll and go
+                    # on submitting, without waiting.
+                    self._more_ready = False
+                else:
+                    self._engine.wait(interval)
                 finished, new_failures = self._poll(self._pollable(active))
                 self._progress.update(
                     summarise(self._status, len(self._jobs), self._cancelled)
@@ -376,9 +392,13 @@ class Driver:
         in_flight: dict[Future[str], Submission] = {}
         try:
             # Bounded: each turn notes at least one returned submit, and at
-            # most every job of the plan is queued once per call.
-            while ready or in_flight:
-                while ready and len(in_flight) < self._width:
+            # most every job of the plan is queued once per call; after
+            # _BURST_ROUND seconds no new submit starts (a driver round first).
+            deadline = self._clock() + _BURST_ROUND
+            while (ready and self._clock() < deadline) or in_flight:
+                while (
+                    ready and len(in_flight) < self._width and self._clock() < deadline
+                ):
                     submission = ready.popleft()
                     future = self._pool.call(submission)
                     in_flight[future] = submission
@@ -390,6 +410,7 @@ class Driver:
                     self._submitted(submission, future.result())
                     for child in self._children[submission.job.name]:
                         enqueue(self._jobs[child])
+            self._more_ready = bool(ready)
         except BaseException:
             self._drain(in_flight)
             raise

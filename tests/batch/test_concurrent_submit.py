@@ -203,3 +203,46 @@ def test_an_error_in_a_burst_cancels_what_was_submitted_and_propagates() -> None
     assert "j03" not in engine.returned
     assert set(engine.returned.values()) == cancelled
     assert engine.unfinished() == []
+
+
+def test_a_long_burst_pauses_for_driver_rounds_so_a_cancel_stops_it() -> None:
+    # A burst of 200 submits, with a clock that moves a second per reading:
+    # it pauses every _BURST_ROUND "seconds" for a round (the lease renewed,
+    # the record written, a `kedro batch cancel` seen). Without the pause, the
+    # cancel asked after the first round would be seen only once all 200 were
+    # submitted.
+    from itertools import count
+
+    from kedro_pipelinename.batch.errors import RunCancelled
+
+    plan = plan_of([planned(f"j{number:03d}") for number in range(200)])
+    engine = ConcurrentEngine(plan, duration=1000.0)
+    ticks = count()
+
+    class CancelAfterFirstRound(NoEvents):
+        def __init__(self) -> None:
+            self.rounds = 0
+            self.submitted_names: list[str] = []
+
+        def submitted(self, name: str, job_id: str) -> None:
+            self.submitted_names.append(name)
+
+        def stop_requested(self) -> str | None:
+            self.rounds += 1
+            return "cancelled by kedro batch cancel" if self.rounds > 1 else None
+
+    events = CancelAfterFirstRound()
+    with pytest.raises(RunCancelled, match="kedro batch cancel"):
+        Driver(
+            plan,
+            engine,
+            SETTINGS,
+            LogProgress(),
+            events=events,
+            clock=lambda: float(next(ticks)),
+        ).run()
+
+    assert 0 < len(events.submitted_names) < 200
+    cancelled = {job_id for call in engine.cancelled for job_id in call}
+    assert set(engine.returned.values()) == cancelled
+    assert engine.unfinished() == []
