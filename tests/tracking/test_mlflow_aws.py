@@ -12,7 +12,7 @@ import pytest
 
 from tests.support.aws import BatchWorld
 from tests.support.cli import kedro_cli, pipelines_flag
-from tests.support.commands_project import run_ids
+from tests.support.commands_project import batch, run_ids
 from tests.support.moto_compute import MotoCompute
 from tests.tracking.mlflow_server import (
     METRICS,
@@ -28,6 +28,17 @@ aws_batch:
   job_queue: kedro-queue
   job_definition: kedro-project
 """
+
+
+def _aws_env(batch_world: BatchWorld) -> dict[str, str]:
+    return {
+        "KEDRO_BATCH_ENDPOINT_URL": batch_world.endpoint,
+        # The jobs' `kedro` is this interpreter's (PATH may have another).
+        "KEDRO_BATCH_EXECUTABLE": str(Path(sys.executable).parent / "kedro"),
+        "KEDRO_BATCH_POLL_INTERVAL": "0.1",
+        "KEDRO_BATCH_MAX_POLL_INTERVAL": "0.5",
+        "KEDRO_BATCH_LOOKUP_DELAY": "0.2",
+    }
 
 
 @pytest.mark.usefixtures("kedro_mlflow")
@@ -48,14 +59,7 @@ def test_a_four_job_run_on_aws_batch_is_one_mlflow_run(
             "run",
             f"{pipelines_flag()}=train",
             "--runner=kedro_pipelinename.batch.AWSBatchRunner",
-            env={
-                "KEDRO_BATCH_ENDPOINT_URL": batch_world.endpoint,
-                # The jobs' `kedro` is this interpreter's (PATH may have another).
-                "KEDRO_BATCH_EXECUTABLE": str(Path(sys.executable).parent / "kedro"),
-                "KEDRO_BATCH_POLL_INTERVAL": "0.1",
-                "KEDRO_BATCH_MAX_POLL_INTERVAL": "0.5",
-                "KEDRO_BATCH_LOOKUP_DELAY": "0.2",
-            },
+            env=_aws_env(batch_world),
         )
 
     (run_id,) = run_ids(project)
@@ -75,3 +79,42 @@ def test_a_four_job_run_on_aws_batch_is_one_mlflow_run(
         run.data.tags["kedro_pipelinename.run_id"],
         run.data.tags["kedro_pipelinename.engine"],
     ) == (run_id, "aws")
+
+
+@pytest.mark.usefixtures("kedro_mlflow")
+def test_a_failed_run_on_aws_batch_resumed_continues_the_same_mlflow_run(
+    tracking_uri: str, batch_world: BatchWorld, tmp_path: Path
+) -> None:
+    experiment = f"proj-{uuid.uuid4().hex[:8]}"
+    project = write_tracking_project(
+        tmp_path / "proj",
+        tracking_uri=tracking_uri,
+        experiment=experiment,
+        parameters=AWS_PARAMETERS,
+    )
+    (project / "data" / "fail_once_client_2").write_text("")
+    env = _aws_env(batch_world)
+
+    with MotoCompute(project).running():
+        first = kedro_cli(
+            project,
+            "run",
+            f"{pipelines_flag()}=train",
+            "--runner=kedro_pipelinename.batch.AWSBatchRunner",
+            env=env,
+            check=False,
+        )
+        (run_id,) = run_ids(project)
+        (failed,) = experiment_runs(tracking_uri, experiment)
+        assert failed.info.status == "FAILED", first.stderr[-3000:]
+        resumed = batch(project, "resume", run_id, env=env)
+
+    runs = experiment_runs(tracking_uri, experiment)
+    assert [run.info.run_id for run in runs] == [failed.info.run_id], (
+        resumed.stdout + resumed.stderr
+    )[-3000:]
+    (run,) = runs
+    assert run.info.status == "FINISHED"
+    assert {key: run.data.params[key] for key in PARAMS} == PARAMS
+    assert {key: run.data.metrics[key] for key in METRICS} == METRICS
+    assert run.data.tags["kedro_pipelinename.engine"] == "aws"
