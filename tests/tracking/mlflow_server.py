@@ -243,3 +243,13 @@ def experiment_runs(tracking_uri: str, experiment: str) -> list[Any]:
     if found is None:
         return []
     return list(client.search_runs([found.experiment_id]))
+
+
+def assert_finished_with_every_node(run: Any) -> None:
+    """``run`` ended ``FINISHED`` holding every node's params and metrics."""
+    held = (
+        run.info.status,
+        {key: run.data.params.get(key) for key in PARAMS},
+        {key: run.data.metrics.get(key) for key in METRICS},
+    )
+    assert held == ("FINISHED", PARAMS, METRICS), held

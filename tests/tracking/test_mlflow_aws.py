@@ -15,8 +15,7 @@ from tests.support.cli import kedro_cli, pipelines_flag
 from tests.support.commands_project import batch, run_ids
 from tests.support.moto_compute import MotoCompute
 from tests.tracking.mlflow_server import (
-    METRICS,
-    PARAMS,
+    assert_finished_with_every_node,
     experiment_runs,
     write_tracking_project,
 )
@@ -72,9 +71,7 @@ def test_a_four_job_run_on_aws_batch_is_one_mlflow_run(
     runs = experiment_runs(tracking_uri, experiment)
     assert len(runs) == 1, result.stderr[-3000:]
     (run,) = runs
-    assert run.info.status == "FINISHED"
-    assert {key: run.data.params[key] for key in PARAMS} == PARAMS
-    assert {key: run.data.metrics[key] for key in METRICS} == METRICS
+    assert_finished_with_every_node(run)
     assert (
         run.data.tags["kedro_pipelinename.run_id"],
         run.data.tags["kedro_pipelinename.engine"],
@@ -114,7 +111,5 @@ def test_a_failed_run_on_aws_batch_resumed_continues_the_same_mlflow_run(
         resumed.stdout + resumed.stderr
     )[-3000:]
     (run,) = runs
-    assert run.info.status == "FINISHED"
-    assert {key: run.data.params[key] for key in PARAMS} == PARAMS
-    assert {key: run.data.metrics[key] for key in METRICS} == METRICS
+    assert_finished_with_every_node(run)
     assert run.data.tags["kedro_pipelinename.engine"] == "aws"

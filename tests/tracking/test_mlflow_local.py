@@ -19,7 +19,7 @@ from tests.support.waiting import DEADLINE, wait_until
 from tests.tracking.mlflow_server import (
     JOBS,
     METRICS,
-    PARAMS,
+    assert_finished_with_every_node,
     experiment_runs,
     write_tracking_project,
 )
@@ -63,9 +63,7 @@ def test_a_four_job_run_with_kedro_mlflow_is_one_mlflow_run(
     runs = experiment_runs(tracking_uri, experiment)
     assert len(runs) == 1, [run.info.run_id for run in runs]
     (run,) = runs
-    assert run.info.status == "FINISHED"
-    assert {key: run.data.params[key] for key in PARAMS} == PARAMS
-    assert {key: run.data.metrics[key] for key in METRICS} == METRICS
+    assert_finished_with_every_node(run)
     tags = run.data.tags
     assert (
         tags["kedro_pipelinename.run_id"],
@@ -98,9 +96,7 @@ def test_a_failed_run_resumed_continues_the_same_mlflow_run(
         resumed.stdout + resumed.stderr
     )[-3000:]
     (run,) = runs
-    assert run.info.status == "FINISHED"
-    assert {key: run.data.params[key] for key in PARAMS} == PARAMS
-    assert {key: run.data.metrics[key] for key in METRICS} == METRICS
+    assert_finished_with_every_node(run)
     assert run.data.tags["kedro_pipelinename.run_id"] == run_id
 
 
@@ -152,9 +148,7 @@ def test_plain_mlflow_without_kedro_mlflow_is_one_run_with_the_setting(
 
     (run_id,) = run_ids(project)
     (run,) = experiment_runs(tracking_uri, experiment)
-    assert run.info.status == "FINISHED"
-    assert {key: run.data.params[key] for key in PARAMS} == PARAMS
-    assert {key: run.data.metrics[key] for key in METRICS} == METRICS
+    assert_finished_with_every_node(run)
     assert run.data.tags["kedro_pipelinename.run_id"] == run_id
 
 
