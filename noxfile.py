@@ -103,6 +103,10 @@ def starters(session: nox.Session) -> None:
         "-q",
         "-p",
         "no:cacheprovider",
+        # Two workers: five whole starter runs (local, SLURM, AWS sandbox) take
+        # about 4 min one at a time.
+        "-n",
+        "2",
         "tests/starters",
         *session.posargs,
     )
