@@ -13,12 +13,13 @@ imports the engine's module only, never its client library (boto3).
 
 from __future__ import annotations
 
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint
 from typing import Final
 
 from ..names.logs import logger_for
 from .engine import Engine, engine_problem
 from .errors import BatchSettingsError
+from .plugins import loaded, registered
 
 logger = logger_for(__name__)
 
@@ -27,7 +28,7 @@ ENTRY_POINT_GROUP: Final = "kedro_pipelinename.batch_engines"
 
 
 def _entry_points() -> list[EntryPoint]:
-    return sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name)
+    return registered(ENTRY_POINT_GROUP)
 
 
 def installed_engines() -> dict[str, type[Engine]]:
@@ -37,17 +38,7 @@ def installed_engines() -> dict[str, type[Engine]]:
     is logged and left out: one broken plug-in must not stop runs on the others.
     """
     engines: dict[str, type[Engine]] = {}
-    for entry_point in _entry_points():
-        try:
-            engine = entry_point.load()
-        except Exception:  # any error of a third party's import
-            logger.warning(
-                "Batch engine %r (%s) could not be loaded; it is left out.",
-                entry_point.name,
-                entry_point.value,
-                exc_info=True,
-            )
-            continue
+    for entry_point, engine in loaded(_entry_points(), "Batch engine"):
         problem = engine_problem(engine)
         if problem:
             logger.warning(

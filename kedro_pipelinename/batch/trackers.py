@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint
 from pathlib import Path
 from typing import Final, Protocol
 
@@ -39,6 +39,7 @@ from ..names.logs import logger_for
 from ..relaunch.boundaries import environment_variable
 from .errors import BatchSettingsError, RunCancelled
 from .plan import JobPlan
+from .plugins import loaded, registered
 
 logger = logger_for(__name__)
 
@@ -113,7 +114,7 @@ class RunTracker(Protocol):
 
 
 def _entry_points() -> list[EntryPoint]:
-    return sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name)
+    return registered(ENTRY_POINT_GROUP)
 
 
 def installed_trackers() -> dict[str, type[RunTracker]]:
@@ -121,18 +122,10 @@ def installed_trackers() -> dict[str, type[RunTracker]]:
 
     One that cannot be loaded is logged and left out.
     """
-    trackers: dict[str, type[RunTracker]] = {}
-    for entry_point in _entry_points():
-        try:
-            trackers[entry_point.name] = entry_point.load()
-        except Exception:  # any error of a third party's import
-            logger.warning(
-                "Run tracker %r (%s) could not be loaded; it is left out.",
-                entry_point.name,
-                entry_point.value,
-                exc_info=True,
-            )
-    return trackers
+    return {
+        entry_point.name: tracker
+        for entry_point, tracker in loaded(_entry_points(), "Run tracker")
+    }
 
 
 def chosen_trackers(setting: str | None) -> list[tuple[str, RunTracker]]:
