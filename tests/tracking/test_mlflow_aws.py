@@ -4,6 +4,7 @@ MLflow server."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import uuid
 from pathlib import Path
@@ -40,10 +41,8 @@ def _aws_env(batch_world: BatchWorld) -> dict[str, str]:
     }
 
 
-@pytest.mark.usefixtures("kedro_mlflow")
-def test_a_four_job_run_on_aws_batch_is_one_mlflow_run(
-    tracking_uri: str, batch_world: BatchWorld, tmp_path: Path
-) -> None:
+def _aws_project(tracking_uri: str, tmp_path: Path) -> tuple[str, Path]:
+    """A new experiment's name and the tracking project logging into it."""
     experiment = f"proj-{uuid.uuid4().hex[:8]}"
     project = write_tracking_project(
         tmp_path / "proj",
@@ -51,15 +50,31 @@ def test_a_four_job_run_on_aws_batch_is_one_mlflow_run(
         experiment=experiment,
         parameters=AWS_PARAMETERS,
     )
+    return experiment, project
+
+
+def _run_on_aws(
+    project: Path, batch_world: BatchWorld, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """``kedro run`` of ``train`` with the AWS Batch runner, on moto."""
+    return kedro_cli(
+        project,
+        "run",
+        f"{pipelines_flag()}=train",
+        "--runner=kedro_pipelinename.batch.AWSBatchRunner",
+        env=_aws_env(batch_world),
+        check=check,
+    )
+
+
+@pytest.mark.usefixtures("kedro_mlflow")
+def test_a_four_job_run_on_aws_batch_is_one_mlflow_run(
+    tracking_uri: str, batch_world: BatchWorld, tmp_path: Path
+) -> None:
+    experiment, project = _aws_project(tracking_uri, tmp_path)
 
     with MotoCompute(project).running():
-        result = kedro_cli(
-            project,
-            "run",
-            f"{pipelines_flag()}=train",
-            "--runner=kedro_pipelinename.batch.AWSBatchRunner",
-            env=_aws_env(batch_world),
-        )
+        result = _run_on_aws(project, batch_world)
 
     (run_id,) = run_ids(project)
     assert sorted(job["jobName"] for job in batch_world.jobs()) == [
@@ -82,29 +97,15 @@ def test_a_four_job_run_on_aws_batch_is_one_mlflow_run(
 def test_a_failed_run_on_aws_batch_resumed_continues_the_same_mlflow_run(
     tracking_uri: str, batch_world: BatchWorld, tmp_path: Path
 ) -> None:
-    experiment = f"proj-{uuid.uuid4().hex[:8]}"
-    project = write_tracking_project(
-        tmp_path / "proj",
-        tracking_uri=tracking_uri,
-        experiment=experiment,
-        parameters=AWS_PARAMETERS,
-    )
+    experiment, project = _aws_project(tracking_uri, tmp_path)
     (project / "data" / "fail_once_client_2").write_text("")
-    env = _aws_env(batch_world)
 
     with MotoCompute(project).running():
-        first = kedro_cli(
-            project,
-            "run",
-            f"{pipelines_flag()}=train",
-            "--runner=kedro_pipelinename.batch.AWSBatchRunner",
-            env=env,
-            check=False,
-        )
+        first = _run_on_aws(project, batch_world, check=False)
         (run_id,) = run_ids(project)
         (failed,) = experiment_runs(tracking_uri, experiment)
         assert failed.info.status == "FAILED", first.stderr[-3000:]
-        resumed = batch(project, "resume", run_id, env=env)
+        resumed = batch(project, "resume", run_id, env=_aws_env(batch_world))
 
     runs = experiment_runs(tracking_uri, experiment)
     assert [run.info.run_id for run in runs] == [failed.info.run_id], (
