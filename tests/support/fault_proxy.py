@@ -17,7 +17,8 @@ operation of AWS Batch's REST API by its path (``SubmitJob`` is ``POST
 
 Faults are applied in the order they were added. Every wait is bounded and ends
 when the proxy stops; ``seen`` records what happened to each request, and
-``arrivals`` when each came in (``busiest_second`` counts them per second).
+``arrivals`` when each came in (``closest_arrivals``: the shortest gap between
+two of them).
 ``latency`` adds a fixed delay before every request is forwarded: the time a
 far AWS region takes to answer (``tests/benchmarks/bench_submit_rate.py``).
 
@@ -286,18 +287,11 @@ class FaultProxy:
                 if not wanted or seen in wanted
             ]
 
-    def busiest_second(self, *operations: str) -> int:
-        """The most requests of ``operations`` (default: all) that came in
-        within any one second."""
+    def closest_arrivals(self, *operations: str) -> float:
+        """The shortest time between two consecutive requests of ``operations``
+        (default: all), in seconds (``inf`` for fewer than two)."""
         times = sorted(self.arrivals(*operations))
-        busiest = 0
-        first = 0
-        # Two pointers over sorted times: bounded by 2 * len(times) steps.
-        for last, at in enumerate(times):
-            while at - times[first] >= 1.0:
-                first += 1
-            busiest = max(busiest, last - first + 1)
-        return busiest
+        return min((b - a for a, b in zip(times, times[1:])), default=float("inf"))
 
     def pending(self) -> int:
         """How many scripted faults have not happened yet."""
