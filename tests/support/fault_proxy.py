@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import itertools
 import socket
 import struct
 import threading
@@ -291,7 +292,7 @@ class FaultProxy:
         """The shortest time between two consecutive requests of ``operations``
         (default: all), in seconds (``inf`` for fewer than two)."""
         times = sorted(self.arrivals(*operations))
-        return min((b - a for a, b in zip(times, times[1:])), default=float("inf"))
+        return min((b - a for a, b in itertools.pairwise(times)), default=float("inf"))
 
     def pending(self) -> int:
         """How many scripted faults have not happened yet."""
