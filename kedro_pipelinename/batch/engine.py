@@ -125,6 +125,10 @@ class EngineSpec:
             time, from the driver's thread, for engines whose ``submit`` is
             not safe to call from several threads. The ``submit_concurrency``
             setting may lower it.
+        array_index_variable: The environment variable that tells each child
+            of an array job its index (AWS Batch: ``AWS_BATCH_JOB_ARRAY_INDEX``;
+            SLURM: ``SLURM_ARRAY_TASK_ID``), for an engine with ``submit_array``
+            (``ArrayEngine``); ``None`` (default): the engine runs no arrays.
     """
 
     name: str
@@ -135,6 +139,7 @@ class EngineSpec:
     parameters_block: str | None = None
     setting_defaults: Mapping[str, Any] = field(factory=dict)
     submit_concurrency: int = 1
+    array_index_variable: str | None = None
 
     def status(self, word: str) -> JobStatus:
         """The shared status of the engine's ``word``.
@@ -198,6 +203,48 @@ class Submission:
 
 
 @define(frozen=True, kw_only=True)
+class ArraySubmission:
+    """Jobs that are the same job for different namespaces, started as one array.
+
+    Every child runs the same ``command`` with the same ``env``; child *i* finds
+    its job, ``jobs[i]``, from its index (the engine's
+    ``spec.array_index_variable``) by rebuilding the array's members from the
+    project (``arrays.py``), not from a list in the request.
+
+    Attributes:
+        name: The array's job name, valid for the engine.
+        jobs: The members: child *i* runs ``jobs[i]``.
+        command: The argv every child runs.
+        env: The environment every child gets.
+        depends_on: Engine ids every child waits on: jobs, or whole arrays
+            (``ArrayIds.array_id``: all of its children).
+        pairs_with: Array ids of the same size whose child *i* child *i* waits
+            on (AWS Batch ``N_TO_N``, SLURM ``aftercorr``).
+    """
+
+    name: str
+    jobs: tuple[PlannedJob, ...] = field(converter=tuple)
+    command: tuple[str, ...] = field(converter=to_str_tuple)
+    env: Mapping[str, str] = field(converter=dict)
+    depends_on: tuple[str, ...] = field(converter=to_str_tuple, default=())
+    pairs_with: tuple[str, ...] = field(converter=to_str_tuple, default=())
+
+
+@define(frozen=True, kw_only=True)
+class ArrayIds:
+    """What ``submit_array`` returns: the array's id and each child's.
+
+    Attributes:
+        array_id: The whole array (a dependency on it waits for every child).
+        child_ids: The engine id of child *i* (AWS ``<id>:<i>``, SLURM
+            ``<id>_<i>``), which ``poll`` and ``cancel`` take like any job id.
+    """
+
+    array_id: str
+    child_ids: tuple[str, ...] = field(converter=to_str_tuple)
+
+
+@define(frozen=True, kw_only=True)
 class EngineRun:
     """What an engine is opened for: one run's plan and where it runs from.
 
@@ -258,6 +305,25 @@ class Engine(Protocol):
 
     def close(self) -> None:
         """Release what the engine holds; called once, last."""
+        ...
+
+
+@runtime_checkable
+class ArrayEngine(Engine, Protocol):
+    """An engine that starts a uniform fan-out as one array job; ``Engine`` plus
+    two methods (and ``spec.array_index_variable``).
+
+    Optional: the driver submits one job per planned job to an engine without
+    them."""
+
+    def max_array_size(self) -> int:
+        """The most children one array may have here (AWS Batch: 10,000; SLURM:
+        the cluster's ``MaxArraySize``); ``0`` or ``1``: no arrays."""
+        ...
+
+    def submit_array(self, array: ArraySubmission) -> ArrayIds:
+        """Start every child of ``array`` with one request; their ids. Raise if
+        it was not started (no child was)."""
         ...
 
 

@@ -20,6 +20,9 @@ from ..relaunch.boundaries import (
 )
 from .driver import Driver
 from .engine import (
+    ArrayEngine,
+    ArrayIds,
+    ArraySubmission,
     Engine,
     EngineBase,
     EngineRun,
@@ -56,6 +59,9 @@ from .settings import (
 )
 
 __all__ = [
+    "ArrayEngine",
+    "ArrayIds",
+    "ArraySubmission",
     "BatchError",
     "BatchRunner",
     "BatchSettings",
