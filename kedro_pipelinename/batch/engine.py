@@ -49,7 +49,7 @@ from __future__ import annotations
 import abc
 import enum
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import (
     TYPE_CHECKING,
@@ -202,6 +202,14 @@ class Submission:
     depends_on: tuple[str, ...] = field(converter=to_str_tuple, default=())
 
 
+def _to_job_tuple(jobs: Iterable[PlannedJob]) -> tuple[PlannedJob, ...]:
+    return tuple(jobs)
+
+
+def _to_env(env: Mapping[str, str]) -> dict[str, str]:
+    return dict(env)
+
+
 @define(frozen=True, kw_only=True)
 class ArraySubmission:
     """Jobs that are the same job for different namespaces, started as one array.
@@ -223,9 +231,9 @@ class ArraySubmission:
     """
 
     name: str
-    jobs: tuple[PlannedJob, ...] = field(converter=tuple)
+    jobs: tuple[PlannedJob, ...] = field(converter=_to_job_tuple)
     command: tuple[str, ...] = field(converter=to_str_tuple)
-    env: Mapping[str, str] = field(converter=dict)
+    env: Mapping[str, str] = field(converter=_to_env)
     depends_on: tuple[str, ...] = field(converter=to_str_tuple, default=())
     pairs_with: tuple[str, ...] = field(converter=to_str_tuple, default=())
 
@@ -306,6 +314,13 @@ class Engine(Protocol):
     def close(self) -> None:
         """Release what the engine holds; called once, last."""
         ...
+
+
+def array_child_name(array_name: str, index: int) -> str:
+    """How ``find_jobs`` names child ``index`` of the array job ``array_name``:
+    ``<array name>[<index>]``. The driver knows which planned job that is; the
+    engine needs only what the remote side tells it (a job's name and index)."""
+    return f"{array_name}[{index}]"
 
 
 @runtime_checkable
