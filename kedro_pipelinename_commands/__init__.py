@@ -35,6 +35,7 @@ _COMMANDS: Final = {
     "cancel": "Stop every unfinished job of a run, from any terminal.",
     "resume": "Run a run's recorded command again with its run id.",
     "sandbox": "An AWS Batch on 127.0.0.1 that runs this project's jobs.",
+    "child": "Run one child of an array job (what array jobs run).",
 }
 
 

@@ -44,8 +44,16 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 
 from ..names.logs import logger_for
+from .arrays import PlannedArray
 from .cancelling import cancel_jobs
-from .engine import Engine, JobState, JobStatus, Submission
+from .engine import (
+    ArraySubmission,
+    Engine,
+    JobState,
+    JobStatus,
+    Submission,
+    array_child_name,
+)
 from .errors import EngineUnavailable, JobFailure, RunCancelled
 from .events import NoEvents, RunEvents, RunOutcome
 from .outage import Outage
@@ -92,6 +100,8 @@ class Driver:
         events: Told of every submission, change and cancellation (the run
             record); may ask the run to stop.
         clock: Monotonic seconds, for the outage timeout (tests pass theirs).
+        arrays: Jobs to start as arrays (``arrays.plan_arrays``), for an engine
+            with ``submit_array``; ignored by one without.
 
     Example:
         >>> outcome = Driver(plan, engine, settings, LogProgress()).run()
@@ -109,6 +119,7 @@ class Driver:
         reattach: bool = False,
         events: RunEvents | None = None,
         clock: Callable[[], float] = time.monotonic,
+        arrays: Sequence[PlannedArray] = (),
     ) -> None:
         self._plan = plan
         self._events: RunEvents = events or NoEvents()
@@ -140,6 +151,17 @@ class Driver:
         #: The last burst paused with jobs still ready (``_BURST_ROUND``).
         self._more_ready = False
         self._interrupts = Interrupts(engine.label)
+        if not callable(getattr(engine, "submit_array", None)):
+            arrays = ()
+        #: Arrays by name, parents before children.
+        self._arrays = {array.name: array for array in arrays}
+        self._array_of_job = {
+            job.name: array.name for array in arrays for job in array.jobs
+        }
+        #: Jobs that wait to be submitted with their array (``_submit_arrays``).
+        self._reserved = set(self._array_of_job)
+        #: The engine id of each array submitted (or adopted) as one.
+        self._array_ids: dict[str, str] = {}
 
     # --- the loop ----------------------------------------------------------------
 
@@ -163,7 +185,7 @@ class Driver:
         self._events.started(self._plan, self._engine.label)
         try:
             if self._reattach:
-                self._adopt(self._find_jobs())
+                self._adopt(self._named_children(self._find_jobs()))
             # Bounded by the jobs: every round either submits, observes a change,
             # or waits with a growing interval for jobs the engine is running.
             while True:
@@ -255,6 +277,26 @@ class Driver:
             f"{self._engine.label} did not answer find_jobs in 1,000,000 tries."
         )
 
+    def _named_children(self, found: Mapping[str, JobState]) -> dict[str, JobState]:
+        """``found`` with each array child under its planned job's name.
+
+        ``find_jobs`` names a child ``<array>[<index>]`` (``array_child_name``);
+        when a job was also submitted on its own (a child resumed alone), the
+        state that is not a failure wins.
+        """
+        planned = {
+            array_child_name(array.name, index): job.name
+            for array in self._arrays.values()
+            for index, job in enumerate(array.jobs)
+        }
+        named: dict[str, JobState] = {}
+        for key, state in found.items():
+            name = planned.get(key, key)
+            earlier = named.get(name)
+            if earlier is None or earlier.status is JobStatus.FAILED:
+                named[name] = state
+        return named
+
     def _adopt(self, existing: Mapping[str, JobState]) -> None:
         """Take over the jobs an earlier driver of this run submitted (see above)."""
         stale: list[str] = []
@@ -276,6 +318,7 @@ class Driver:
             # Their parents run again: left alone, they would run twice, or fail
             # on the old parents' failure.
             self._engine.cancel(stale, "replaced: its parents run again")
+        self._adopt_arrays(existing)
         if existing:
             done = sum(
                 self._status[name] is JobStatus.SUCCEEDED for name in self._adopted
@@ -302,13 +345,28 @@ class Driver:
     def _submit_ready(self) -> None:
         """Submit every job that may go now (see the module docstring, 1.).
 
-        One at a time from this thread when the width is 1; else through
+        Arrays first (``_submit_arrays``), then single jobs: one at a time
+        from this thread when the width is 1; else through
         ``_submit_concurrently``. Either way a job is submitted only after
         every parent's ``submit`` returned, so its ``depends_on`` names
-        submitted jobs only.
+        submitted jobs only. Submitting an array can make its children (and
+        the jobs waiting on it) ready: the steps repeat until nothing more goes.
         """
+        # Bounded: each turn submits at least one job, or ends the loop.
+        for _ in range(len(self._jobs) + 1):
+            before = len(self._ids)
+            if self._arrays:
+                self._submit_arrays()
+            self._submit_jobs()
+            if len(self._ids) == before or self._more_ready or not self._arrays:
+                return
+
+    def _slots(self) -> int | None:
         limit = self._settings.max_parallel
-        slots = None if limit is None else limit - len(self._active())
+        return None if limit is None else limit - len(self._active())
+
+    def _submit_jobs(self) -> None:
+        slots = self._slots()
         if self._width > 1:
             self._submit_concurrently(slots)
             return
@@ -322,11 +380,99 @@ class Driver:
             if slots is not None:
                 slots -= 1
 
+    # --- arrays ----------------------------------------------------------------
+
+    def _submit_arrays(self) -> None:
+        """Submit every array that may go now, one ``submit_array`` each.
+
+        An array goes as one when none of its jobs went on its own, its shared
+        parents were submitted and none failed, and every array it pairs with
+        went as one with no failed child; then each child is noted as its job.
+        When that can no longer happen (a parent failed, a job of it was
+        adopted alone at reattach, a paired array went job by job) the array is
+        *released*: its jobs go one by one, like any job.
+        """
+        for array in self._arrays.values():
+            members = [job.name for job in array.jobs]
+            if array.name in self._array_ids or not self._reserved.issuperset(members):
+                continue
+            verdict = self._array_verdict(array)
+            if verdict == "release":
+                self._reserved.difference_update(members)
+                logger.info(
+                    "Array %s goes job by job: %d job(s).", array.name, len(members)
+                )
+                continue
+            if verdict == "wait":
+                continue
+            slots = self._slots()
+            if slots is not None and slots < array.size:
+                continue
+            waiting_on = self._waiting_on(array.depends_on)
+            pairs = [self._array_ids[name] for name in array.pairs_with]
+            if len(waiting_on) + len(pairs) > self._engine.spec.max_parents:
+                continue
+            submission = ArraySubmission(
+                name=array.name,
+                jobs=array.jobs,
+                command=array.command,
+                env=array.jobs[0].env,
+                depends_on=waiting_on,
+                pairs_with=pairs,
+            )
+            ids = self._engine.submit_array(submission)  # type: ignore[attr-defined]
+            self._array_ids[array.name] = ids.array_id
+            self._reserved.difference_update(members)
+            for job, child_id in zip(array.jobs, ids.child_ids, strict=True):
+                self._submitted(
+                    Submission(job=job, depends_on=tuple(waiting_on)), child_id
+                )
+            logger.info(
+                "Submitted array %s as %s: %d children.",
+                array.name,
+                ids.array_id,
+                array.size,
+            )
+
+    def _array_verdict(self, array: PlannedArray) -> str:
+        """``go``, ``wait`` or ``release`` (see ``_submit_arrays``)."""
+        for parent in array.depends_on:
+            if parent in self._blocked or (
+                parent in self._ids and self._status[parent] is JobStatus.FAILED
+            ):
+                return "release"
+        for name in array.pairs_with:
+            paired = self._arrays[name]
+            if name not in self._array_ids:
+                released = not self._reserved.issuperset(j.name for j in paired.jobs)
+                return "release" if released else "wait"
+            if any(self._status[j.name] is JobStatus.FAILED for j in paired.jobs):
+                return "release"
+        if any(parent not in self._ids for parent in array.depends_on):
+            return "wait"
+        return "go"
+
+    def _adopt_arrays(self, existing: Mapping[str, JobState]) -> None:
+        """After reattaching: an array whose children were all adopted, from one
+        array job and none failed, counts as submitted as one (arrays pairing
+        with it can go as arrays); one partly adopted is released."""
+        for array in self._arrays.values():
+            members = [job.name for job in array.jobs]
+            adopted = [name for name in members if name in self._adopted]
+            if not adopted:
+                continue
+            self._reserved.difference_update(members)
+            array_ids = {existing[name].array_id for name in adopted}
+            if len(adopted) == len(members) and len(array_ids) == 1:
+                array_id = array_ids.pop()
+                if array_id is not None:
+                    self._array_ids[array.name] = array_id
+
     def _submission(self, job: PlannedJob) -> Submission | None:
         """The job's submission if it may go now; ``None`` if not (and the job
         noted blocked when a parent failed or was blocked)."""
         name = job.name
-        if name in self._ids or name in self._blocked:
+        if name in self._ids or name in self._blocked or name in self._reserved:
             return None
         parents = job.depends_on
         if any(parent not in self._ids for parent in parents):
@@ -336,17 +482,42 @@ class Driver:
         if any(self._status[parent] is JobStatus.FAILED for parent in parents):
             self._blocked.add(name)
             return None
-        waiting_on = [
-            self._ids[parent]
-            for parent in parents
-            if self._status[parent] is not JobStatus.SUCCEEDED
-        ]
+        waiting_on = self._waiting_on(parents)
         # A job may name at most spec.max_parents unfinished parents (AWS
         # Batch: 20 dependsOn): a larger fan-in waits here until enough of its
         # parents succeeded (deferral, no barrier job).
         if len(waiting_on) > self._engine.spec.max_parents:
             return None
         return Submission(job=job, depends_on=tuple(waiting_on))
+
+    def _waiting_on(self, parents: Sequence[str]) -> list[str]:
+        """The engine ids a job waits on: its parents that have not succeeded,
+        every array of which all children are parents named once, by its id."""
+        unfinished = [
+            parent
+            for parent in parents
+            if self._status[parent] is not JobStatus.SUCCEEDED
+        ]
+        if not self._array_ids:
+            return [self._ids[parent] for parent in unfinished]
+        named = set(parents)
+        whole: dict[str, str] = {}
+        for parent in unfinished:
+            array = self._array_of_job.get(parent)
+            if array is not None and array in self._array_ids:
+                members = self._arrays[array].jobs
+                if all(member.name in named for member in members):
+                    whole[parent] = array
+        waiting_on: list[str] = []
+        seen: set[str] = set()
+        for parent in unfinished:
+            array = whole.get(parent)
+            if array is None:
+                waiting_on.append(self._ids[parent])
+            elif array not in seen:
+                seen.add(array)
+                waiting_on.append(self._array_ids[array])
+        return waiting_on
 
     def _submitted(self, submission: Submission, job_id: str) -> None:
         """Note a job the engine took; in the driver's thread only (the run

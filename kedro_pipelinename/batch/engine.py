@@ -175,6 +175,9 @@ class JobState:
         log_location: Where the job's output is: a CloudWatch log stream, a file.
         caused_by_dependency: ``True`` when the engine failed the job only
             because a job it depends on failed.
+        array_id: The array job the job is a child of (``ArrayIds.array_id``),
+            if it is one; ``find_jobs`` gives it, so that a driver started
+            again knows which children were started together.
     """
 
     job_id: str
@@ -186,6 +189,7 @@ class JobState:
     exit_code: int | None = None
     log_location: str | None = None
     caused_by_dependency: bool = False
+    array_id: str | None = None
 
 
 @define(frozen=True, kw_only=True)

@@ -27,13 +27,14 @@ from ..batch.settings import env_var_name
 from ..batch.stores import RecordStore, open_store
 from ..batch.tables import console_for, plain_text, renderable, show
 from ..run.run_id import InvalidRunIdError, check_safe_run_id
+from .child import child
 from .control import cancel_run, resume_run
 from .graph import PICTURES, GraphvizMissing, draw
 from .live import RunView, current_view
 from .planning import DEFAULT_ENGINE, build_plan, run_options
 from .sandbox import sandbox
 
-__all__ = ["cancel", "plan", "resume", "runs", "sandbox", "status"]
+__all__ = ["cancel", "child", "plan", "resume", "runs", "sandbox", "status"]
 from .views import as_json, run_summary, runs_blocks, status_blocks
 
 

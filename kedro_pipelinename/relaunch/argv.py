@@ -242,9 +242,23 @@ def _nodes_argument(
 ) -> str:
     """``--nodes=a,b``, once every name is checked to be in ``pipeline`` and to
     parse back unchanged (``known``: ``pipeline``'s node names, if already built)."""
+    check_nodes_exist(
+        node_list, pipeline, names, source="the nodes argument", known=known
+    )
+    return nodes_argument(node_list)
+
+
+def nodes_argument(node_list: Sequence[str]) -> str:
+    """``--nodes=a,b`` (the flag of the installed Kedro), each name checked to
+    parse back unchanged; not checked against a pipeline.
+
+    Raises:
+        RunCommandError: When a name would not parse back (a comma in it).
+    """
     source = "the nodes argument"
-    check_nodes_exist(node_list, pipeline, names, source=source, known=known)
-    joined = joined_names(node_list, "node_names", what="node name", source=source)
+    joined = joined_names(
+        tuple(node_list), "node_names", what="node name", source=source
+    )
     return f"{_required_flag('node_names')}={joined}"
 
 
