@@ -15,10 +15,7 @@ import sys
 import click
 
 from ..batch.arrays import ArrayMismatch, ArraySpec, member_command, member_nodes
-from ..names.logs import logger_for
 from ..relaunch.argv import nodes_argument
-
-logger = logger_for(__name__)
 
 
 def _index(variable: str) -> int:
@@ -71,7 +68,7 @@ def child(spec_text: str, index_variable: str, run_command: tuple[str, ...]) -> 
     except ArrayMismatch as error:
         raise click.ClickException(" ".join(str(error).split())) from error
     argv = member_command(spec, run_command, nodes_argument(nodes))
-    logger.info("Child %d of the array runs %s", index, ", ".join(nodes))
+    click.echo(f"Child {index} of the array runs {', '.join(nodes)}.", err=True)
     sys.stdout.flush()
     sys.stderr.flush()
     os.execvp(argv[0], argv)
