@@ -31,12 +31,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection, Iterable, Mapping, Sequence
+import shlex
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from typing import Final
 
 from attrs import define, field
 
 from ..names.logs import logger_for
+from .engine import Engine, EngineRun
 from .errors import BatchError, to_str_tuple
 from .naming import JobNameRule
 from .plan import JobPlan, PlannedJob
@@ -238,6 +240,7 @@ def plan_arrays(
     prefix: str,
     executable: Sequence[str],
     index_variable: str,
+    key: Callable[[PlannedJob], Hashable] | None = None,
 ) -> tuple[PlannedArray, ...]:
     """The arrays of ``plan``: its uniform fan-outs, cut at ``limit``.
 
@@ -251,6 +254,9 @@ def plan_arrays(
         prefix: The run's ``job_name_prefix``.
         executable: How the image runs ``kedro`` (``settings.executable``).
         index_variable: The variable the engine sets to a child's index.
+        key: What the members must share for the engine (AWS Batch: their
+            resources, which one request sets for every child); a fan-out whose
+            jobs differ in it stays job by job.
 
     Returns:
         The arrays, parents before children; a job is in at most one.
@@ -280,6 +286,14 @@ def plan_arrays(
             )
             continue
         if _nodes_position(members) is None:
+            continue
+        if any(job.env != members[0].env for job in members):
+            continue
+        if key is not None and len({key(job) for job in members}) > 1:
+            logger.info(
+                "Jobs %s ... are not run as an array: their resources differ.",
+                members[0].name,
+            )
             continue
         candidates[signature] = members
     # A paired parent must be an array of the same namespaces; dropping a group
@@ -444,3 +458,44 @@ def member_nodes(
         )
     namespace = part[index]
     return tuple(f"{namespace}.{node}" for node in spec.template)
+
+
+# --- for a run ------------------------------------------------------------------------
+
+
+def arrays_for(
+    run: EngineRun, engine: Engine, node_names: Collection[str]
+) -> tuple[PlannedArray, ...]:
+    """The arrays ``engine`` starts for ``run``: none when the ``arrays``
+    setting is off or the engine has none (no ``submit_array``, no
+    ``spec.array_index_variable``, a ``max_array_size`` below 2); cut at the
+    engine's size and at ``max_parallel`` (a larger array could never start).
+
+    Args:
+        run: The run (plan and settings).
+        engine: The opened engine.
+        node_names: Every node of the run's registered pipelines.
+    """
+    settings = run.settings
+    variable = engine.spec.array_index_variable
+    max_size = getattr(engine, "max_array_size", None)
+    if (
+        not settings.arrays
+        or variable is None
+        or not callable(max_size)
+        or not callable(getattr(engine, "submit_array", None))
+    ):
+        return ()
+    limit = int(max_size())
+    if settings.max_parallel is not None:
+        limit = min(limit, settings.max_parallel)
+    return plan_arrays(
+        run.plan,
+        node_names=node_names,
+        limit=limit,
+        job_names=engine.spec.job_names,
+        prefix=settings.job_name_prefix,
+        executable=shlex.split(settings.executable),
+        index_variable=variable,
+        key=getattr(engine, "array_key", None),
+    )

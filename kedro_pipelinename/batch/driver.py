@@ -387,10 +387,11 @@ class Driver:
 
         An array goes as one when none of its jobs went on its own, its shared
         parents were submitted and none failed, and every array it pairs with
-        went as one with no failed child; then each child is noted as its job.
-        When that can no longer happen (a parent failed, a job of it was
-        adopted alone at reattach, a paired array went job by job) the array is
-        *released*: its jobs go one by one, like any job.
+        went as one (child *i* then waits for child *i*) or, when that one went
+        job by job (a resumed run adopted some of it), all of its jobs
+        succeeded; then each child is noted as its job. When that can no longer
+        happen (a parent failed, a job of it was adopted alone at reattach) the
+        array is *released*: its jobs go one by one, like any job.
         """
         for array in self._arrays.values():
             members = [job.name for job in array.jobs]
@@ -409,7 +410,11 @@ class Driver:
             if slots is not None and slots < array.size:
                 continue
             waiting_on = self._waiting_on(array.depends_on)
-            pairs = [self._array_ids[name] for name in array.pairs_with]
+            pairs = [
+                self._array_ids[name]
+                for name in array.pairs_with
+                if name in self._array_ids
+            ]
             if len(waiting_on) + len(pairs) > self._engine.spec.max_parents:
                 continue
             submission = ArraySubmission(
@@ -442,12 +447,23 @@ class Driver:
             ):
                 return "release"
         for name in array.pairs_with:
-            paired = self._arrays[name]
-            if name not in self._array_ids:
-                released = not self._reserved.issuperset(j.name for j in paired.jobs)
-                return "release" if released else "wait"
-            if any(self._status[j.name] is JobStatus.FAILED for j in paired.jobs):
+            members = [job.name for job in self._arrays[name].jobs]
+            failed = any(
+                member in self._blocked or self._status.get(member) is JobStatus.FAILED
+                for member in members
+            )
+            if failed:
                 return "release"
+            if name in self._array_ids:
+                continue
+            if self._reserved.issuperset(members):
+                return "wait"  # not submitted yet
+            # It went job by job (resumed, some of it adopted): this array goes
+            # once all of them succeeded, with nothing to pair with.
+            if not all(
+                self._status.get(member) is JobStatus.SUCCEEDED for member in members
+            ):
+                return "wait"
         if any(parent not in self._ids for parent in array.depends_on):
             return "wait"
         return "go"

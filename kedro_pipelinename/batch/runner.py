@@ -30,6 +30,7 @@ from kedro.runner import AbstractRunner
 from ..names.logs import logger_for
 from ..relaunch.redaction import Redactor, redacted_logs, redactor_for
 from ..run.run_id import run_id_from_environment
+from .arrays import arrays_for
 from .driver import Driver
 from .engine import Engine, EngineRun, bound_settings, check_engine
 from .engines import engine_named, installed_engines
@@ -533,6 +534,7 @@ class BatchRunner(AbstractRunner):
                         progress,
                         reattach=reattach,
                         events=recorder,
+                        arrays=arrays_for(run, engine, _registered_nodes(run.plan)),
                     ).run()
                 finally:
                     engine.close()
@@ -654,3 +656,16 @@ def redacted_failure(failure: JobFailure, redactor: Redactor) -> JobFailure:
         reason=None if failure.reason is None else redactor.text(failure.reason),
         detail=None if failure.detail is None else redactor.text(failure.detail),
     )
+
+
+def _registered_nodes(plan: JobPlan) -> set[str]:
+    """Every node of the run's registered pipelines: what a child of an array
+    lists its namespaces from (``arrays.py``)."""
+    from kedro.framework.project import pipelines as registry
+
+    names: set[str] = set()
+    for name in plan.pipeline_names:
+        pipeline = registry.get(name)
+        if pipeline is not None:
+            names.update(node.name for node in pipeline.nodes)
+    return names

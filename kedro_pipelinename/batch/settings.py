@@ -251,6 +251,11 @@ class BatchSettings:
             ``None`` (default): the engine's own ``spec.submit_concurrency``
             (AWS Batch: 16, SLURM: 8, local processes: 1). A value above the
             engine's is lowered to it; ``1`` submits one job at a time.
+        arrays: Start a uniform fan-out (the same job for many namespaces) as
+            array jobs on an engine that has them (AWS Batch, SLURM): one
+            request per array instead of one per job (``docs/arrays.md``). Turn
+            it off to see one job per planned job in the engine's own console,
+            or when the image the jobs run cannot run ``kedro batch child``.
         executable: The command that runs the project in a job: ``kedro`` or the
             project's package CLI (its ``[project.scripts]`` entry).
         extra_env: More environment variables for every job. Their values are
@@ -291,6 +296,7 @@ class BatchSettings:
         None, validator=check_int(1), parse="int", aliases=("max_workers",)
     )
     submit_concurrency: int | None = setting(None, validator=check_int(1), parse="int")
+    arrays: bool = setting(True, validator=check_bool, parse="bool")
     executable: str = setting("kedro", validator=check_str())
     extra_env: Mapping[str, str] = setting(
         factory=dict, validator=check_env, converter=to_str_mapping, parse="json"

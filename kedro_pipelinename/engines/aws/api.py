@@ -15,6 +15,7 @@ from typing import Any, Final
 from packaging.version import Version
 
 from ...batch.kit import (
+    ArraySubmission,
     BatchSettingsError,
     EngineSpec,
     JobNameRule,
@@ -56,6 +57,10 @@ SUBMIT_CONCURRENCY: Final = 16
 #: leaves a few milliseconds late (a busy thread) then still cannot put
 #: ``rate + 1`` calls into one second as AWS counts them (up to 50 ms late).
 RATE_MARGIN: Final = 0.05
+#: The most children one array job may have (AWS Batch's ``arrayProperties``).
+MAX_ARRAY_SIZE: Final = 10_000
+#: The variable AWS Batch sets to a child's index.
+ARRAY_INDEX_VARIABLE: Final = "AWS_BATCH_JOB_ARRAY_INDEX"
 #: The parameters block of Kedro's AWS Batch guide.
 PARAMETERS_BLOCK: Final = "aws_batch"
 #: Where its settings can be given, for messages.
@@ -80,6 +85,7 @@ SPEC: Final = EngineSpec(
     },
     parameters_block=PARAMETERS_BLOCK,
     submit_concurrency=SUBMIT_CONCURRENCY,
+    array_index_variable=ARRAY_INDEX_VARIABLE,
 )
 
 
@@ -235,6 +241,44 @@ def submit_job_request(
     return request
 
 
+def submit_array_request(
+    array: ArraySubmission, settings: AWSBatchSettings, run_id: str
+) -> dict[str, Any]:
+    """The ``SubmitJob`` request that starts every child of ``array``: the
+    request of one job (``submit_job_request``, the first member's resources,
+    which the members share: ``array_key``) named after the array, running the
+    array's command, with ``arrayProperties`` and ``N_TO_N`` dependencies on
+    the arrays it pairs with."""
+    first = array.jobs[0]
+    stand_in = PlannedJob(
+        name=array.name,
+        group=array.name,
+        namespace=first.namespace,
+        nodes=(),
+        tags=first.tags,
+        depends_on=(),
+        command=array.command,
+        env=array.env,
+    )
+    request = submit_job_request(
+        Submission(job=stand_in, depends_on=array.depends_on), settings, run_id
+    )
+    request["arrayProperties"] = {"size": len(array.jobs)}
+    depends_on = [
+        *request.get("dependsOn", []),
+        *({"jobId": job_id, "type": "N_TO_N"} for job_id in array.pairs_with),
+    ]
+    if depends_on:
+        request["dependsOn"] = depends_on
+    return request
+
+
+def array_key(job: PlannedJob, settings: AWSBatchSettings) -> tuple[object, ...]:
+    """What the members of one array must share here: their resources (one
+    request sets them for every child)."""
+    return tuple(sorted(_merged_resources(job, settings).items()))
+
+
 def job_state(description: Mapping[str, Any]) -> JobState:
     """A ``JobState`` from one entry of ``DescribeJobs``.
 
@@ -264,7 +308,17 @@ def job_state(description: Mapping[str, Any]) -> JobState:
             else None
         ),
         caused_by_dependency=bool(reason and _DEPENDENCY_FAILED in reason.lower()),
+        array_id=_array_of(description),
     )
+
+
+def _array_of(description: Mapping[str, Any]) -> str | None:
+    """The parent's id of an array child (``<parent id>:<index>``)."""
+    job_id = str(description.get("jobId", ""))
+    index = (description.get("arrayProperties") or {}).get("index")
+    if index is None or ":" not in job_id:
+        return None
+    return job_id.rsplit(":", 1)[0]
 
 
 def endpoint_from_environment(

@@ -44,13 +44,17 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar
 
 from ...batch.kit import (
+    ArrayIds,
+    ArraySubmission,
     BatchError,
     BatchSettingsError,
     EngineBase,
     EngineRun,
     EngineSpec,
     JobState,
+    PlannedJob,
     Submission,
+    array_child_name,
     chunks,
     logger_for,
     where_to_set,
@@ -58,14 +62,17 @@ from ...batch.kit import (
 from .api import (
     BLOCKS,
     JOB_TAG,
+    MAX_ARRAY_SIZE,
     MAX_DESCRIBE_JOBS,
     MAX_SUBMIT_TRIES,
     RUN_ID_TAG,
     SPEC,
     TokenBucket,
+    array_key,
     job_state,
     limit_rate,
     make_client,
+    submit_array_request,
     submit_job_request,
 )
 from .preflight import check_plan, parameter_error
@@ -260,6 +267,50 @@ class AWSBatchEngine(EngineBase[AWSBatchSettings]):
             )
             self._terminate([job_id], "the Kedro driver stopped while submitting")
         return job_id
+
+    # --- arrays (ArrayEngine) -----------------------------------------------------
+
+    def max_array_size(self) -> int:
+        """AWS Batch's limit: 10,000 children per array."""
+        return MAX_ARRAY_SIZE
+
+    def array_key(self, job: PlannedJob) -> tuple[object, ...]:
+        """Members of one array share their resources (``api.array_key``)."""
+        return array_key(job, self.settings)
+
+    def submit_array(self, array: ArraySubmission) -> ArrayIds:
+        """One ``SubmitJob`` with ``arrayProperties``, never twice: the same
+        look-up as ``submit`` when its outcome is unknown (a lost response
+        creates one array, found by its name and run tags).
+
+        Raises:
+            As ``submit``.
+        """
+        request = submit_array_request(array, self.settings, self.run_id)
+        name = array.name
+        if not self._validated:
+            self._validate(name, request)
+        self._in_flight.add(name)
+        try:
+            array_id = self._submit(name, request)
+        except (KeyboardInterrupt, SystemExit):
+            self._terminate_in_flight("the Kedro driver stopped while submitting", 1)
+            raise
+        self._in_flight.discard(name)
+        if name in self._abandoned:
+            self._terminate([array_id], "the Kedro driver stopped while submitting")
+        return ArrayIds(
+            array_id=array_id,
+            child_ids=[f"{array_id}:{index}" for index in range(len(array.jobs))],
+        )
+
+    def _children(self, parent: dict[str, Any]) -> Iterator[JobState]:
+        """Every child of the array job ``parent``, described (100 per call)."""
+        size = int((parent.get("arrayProperties") or {}).get("size") or 0)
+        ids = [f"{parent['jobId']}:{index}" for index in range(size)]
+        for chunk in chunks(ids, MAX_DESCRIBE_JOBS):
+            for child in self._describe(chunk):
+                yield job_state(child)
 
     def _validate(self, name: str, request: dict[str, Any]) -> None:
         """What botocore's parameter validation would refuse, as an error
@@ -478,10 +529,19 @@ class AWSBatchEngine(EngineBase[AWSBatchSettings]):
         pattern = f"{self._prefix}-*"
         for job in self._jobs_of_run(pattern, max_pages=1000, exact=False):
             name = job["tags"][JOB_TAG]
-            state = job_state(job)
-            rank = (not state.status.finished, int(job.get("createdAt") or 0))
-            if name not in found or rank >= found[name][0]:
-                found[name] = (rank, state)
+            created = int(job.get("createdAt") or 0)
+            if (job.get("arrayProperties") or {}).get("size"):
+                # An array job: each child under array_child_name.
+                entries = [
+                    (array_child_name(name, int(child.job_id.rsplit(":", 1)[1])), child)
+                    for child in self._children(job)
+                ]
+            else:
+                entries = [(name, job_state(job))]
+            for key, state in entries:
+                rank = (not state.status.finished, created)
+                if key not in found or rank >= found[key][0]:
+                    found[key] = (rank, state)
         return {name: state for name, (_, state) in found.items()}
 
     def cancel(self, job_ids: Sequence[str], reason: str) -> None:
