@@ -722,30 +722,44 @@ class Driver:
             self._plan.run_id,
             ", ".join(active),
         )
-        left = list(active)
+        targets, members = self._cancel_targets(active)
+        left = list(targets)
         failed: list[str] = []
 
         def described() -> list[str]:
-            return [f"{name} ({self._ids[name]})" for name in [*failed, *left]]
+            return [f"{name} ({targets[name]})" for name in [*failed, *left]]
 
         def sent(chunk: Sequence[str]) -> None:
             del left[: len(chunk)]
-            self._cancelled.update(chunk)
+            for name in chunk:
+                self._cancelled.update(members.get(name, (name,)))
 
         with self._interrupts.cleaning(described, stopping=stopping):
-            failed = cancel_jobs(
-                self._engine,
-                {name: self._ids[name] for name in active},
-                reason,
-                done=sent,
-            )
+            failed = cancel_jobs(self._engine, targets, reason, done=sent)
         if failed:
             logger.error(
                 "Could not cancel every job; check these in %s: %s",
                 self._engine.label,
-                ", ".join(f"{name} ({self._ids[name]})" for name in failed),
+                ", ".join(f"{name} ({targets[name]})" for name in failed),
             )
         self._events.cancelled(active, reason)
+
+    def _cancel_targets(
+        self, active: Sequence[str]
+    ) -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
+        """What to cancel for ``active``: name -> engine id, an array whose
+        children are all unfinished by its name and id (one TerminateJob for
+        10,000 children), and the jobs each array name stands for."""
+        targets = {name: self._ids[name] for name in active}
+        members: dict[str, tuple[str, ...]] = {}
+        for array_name, array_id in self._array_ids.items():
+            names = tuple(job.name for job in self._arrays[array_name].jobs)
+            if all(name in targets for name in names):
+                for name in names:
+                    del targets[name]
+                targets[array_name] = array_id
+                members[array_name] = names
+        return targets, members
 
     # --- results ------------------------------------------------------------------
 

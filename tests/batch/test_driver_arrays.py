@@ -4,6 +4,7 @@ child twice (virtual time: ``SimulatedEngine``)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from kedro_pipelinename.batch.driver import Driver
@@ -31,6 +32,8 @@ class ArrayEngine(SimulatedEngine):
         super().__init__(*args, **kwargs)
         self.arrays: list[ArraySubmission] = []
         self.singles: list[Submission] = []
+        #: The ids the driver asked to cancel.
+        self.sent: list[str] = []
         # Jobs find_jobs gives as succeeded ended before the driver started.
         for state in self._existing.values():
             if state.status is JobStatus.SUCCEEDED:
@@ -42,6 +45,17 @@ class ArrayEngine(SimulatedEngine):
     def submit(self, submission: Submission) -> str:
         self.singles.append(submission)
         return super().submit(submission)
+
+    def cancel(self, job_ids: Sequence[str], reason: str) -> None:
+        # Cancelling an array cancels every child.
+        self.sent.extend(job_ids)
+        children = [
+            f"id-{job.name}"
+            for array in self.arrays
+            if f"array-{array.name}" in job_ids
+            for job in array.jobs
+        ]
+        super().cancel([*job_ids, *children], reason)
 
     def submit_array(self, array: ArraySubmission) -> ArrayIds:
         self.arrays.append(array)
@@ -193,3 +207,22 @@ def test_max_parallel_below_an_arrays_size_never_starves_it() -> None:
     assert outcome.ok
     assert all(array.jobs and len(array.jobs) <= 2 for array in engine.arrays)
     assert len(engine.arrays) == 6  # 3 steps x (2 + 2), the fifth client alone
+
+
+def test_fail_fast_cancels_a_whole_array_with_one_call() -> None:
+    train = seed([f"client_{i}" for i in range(30)])
+    plan, arrays = arrays_of(train)
+    engine = ArrayEngine(plan, failing={"kedro-client_3-prepare"})
+
+    outcome = Driver(plan, engine, FAST, LogProgress(), arrays=arrays).run()
+
+    assert not outcome.ok
+    sent = engine.sent
+    # fit and score had not started: each is cancelled as one array; the
+    # prepare array had finished children, so its unfinished ones go alone.
+    assert f"array-{arrays[1].name}" in sent
+    assert f"array-{arrays[2].name}" in sent
+    assert not any(
+        job_id.endswith("-fit") or job_id.endswith("-score") for job_id in sent
+    )
+    assert engine.unfinished() == []
