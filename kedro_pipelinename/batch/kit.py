@@ -18,6 +18,7 @@ from ..relaunch.boundaries import (
     path_component,
     script_line,
 )
+from .arrays import ArraySpec, PlannedArray
 from .driver import Driver
 from .engine import (
     ArrayEngine,
@@ -62,6 +63,7 @@ from .settings import (
 __all__ = [
     "ArrayEngine",
     "ArrayIds",
+    "ArraySpec",
     "ArraySubmission",
     "BatchError",
     "BatchRunner",
@@ -78,6 +80,7 @@ __all__ = [
     "JobState",
     "JobStatus",
     "LogProgress",
+    "PlannedArray",
     "PlannedJob",
     "RunOutcome",
     "Submission",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import ClassVar, cast
 
 import attrs
@@ -25,7 +25,10 @@ from kedro_pipelinename.batch.kit import (
     JobPlan,
     JobStatus,
     LogProgress,
+    PlannedArray,
+    PlannedJob,
     RunOutcome,
+    array_child_name,
     check_engine,
     engine_checks,
     installed_engines,
@@ -41,9 +44,12 @@ def _run(
     *,
     reattach: bool = False,
     progress: LogProgress | None = None,
+    arrays: Sequence[PlannedArray] = (),
+    submitted_arrays: list[str] | None = None,
 ) -> tuple[RunOutcome, list[str]]:
     """Check, then run ``plan`` to the end, as a driver does; the outcome and the
-    names submitted, in order."""
+    names submitted one by one, in order (``submitted_arrays``: gets the names
+    of the arrays submitted)."""
     opened = engine.open(plan, settings)
     try:
         check_engine(cast(Engine, opened))
@@ -53,7 +59,10 @@ def _run(
             settings,
             progress or LogProgress(),
             reattach=reattach,
+            arrays=arrays,
         ).run()
+        if submitted_arrays is not None:
+            submitted_arrays.extend(array.name for array in opened.arrays)
     finally:
         opened.close()
     return outcome, [submission.job.name for submission in opened.submissions]
@@ -392,6 +401,127 @@ class EngineContract:
         assert second.ok
         assert submitted == named("b", "c")
         assert second.adopted == set(named("a"))
+
+    # --- arrays (an engine with submit_array) ---
+
+    @staticmethod
+    def _index_variable(engine: EngineHarness) -> str:
+        """The engine's array index variable; skips an engine without arrays."""
+        opened = engine.open(engine.plan([engine.job("probe")]))
+        try:
+            has_arrays = callable(getattr(opened, "submit_array", None))
+        finally:
+            opened.close()
+        variable = opened.spec.array_index_variable
+        if not has_arrays or variable is None:
+            pytest.skip(f"{engine.name} runs no array jobs")
+        return variable
+
+    def _fan_out(
+        self, engine: EngineHarness, size: int, failing: Sequence[int] = ()
+    ) -> tuple[list[PlannedJob], list[PlannedArray]]:
+        """``a``, then ``x0..x<size-1>`` after it as one array, then
+        ``y0..`` with ``yi`` after ``xi`` as an array paired with it."""
+        variable = self._index_variable(engine)
+        xs = [engine.job(f"x{i}", ["a"]) for i in range(size)]
+        ys = [engine.job(f"y{i}", [f"x{i}"]) for i in range(size)]
+        arrays = [
+            engine.array("xs", xs, variable, depends_on=["a"], failing=failing),
+            engine.array("ys", ys, variable, pairs_with=["xs"]),
+        ]
+        return [engine.job("a"), *xs, *ys], arrays
+
+    def test_an_array_runs_each_childs_job_once_after_its_parents(
+        self, engine: EngineHarness
+    ) -> None:
+        jobs, arrays = self._fan_out(engine, 4)
+        submitted_arrays: list[str] = []
+
+        outcome, submitted = _run(
+            engine, engine.plan(jobs), arrays=arrays, submitted_arrays=submitted_arrays
+        )
+
+        assert outcome.ok
+        assert submitted == named("a")
+        assert submitted_arrays == named("xs", "ys")
+        assert len(set(outcome.job_ids.values())) == len(jobs)
+        for i in range(4):
+            x, y = engine.started(f"x{i}"), engine.started(f"y{i}")
+            assert x is not None and y is not None
+            assert "kedro-a" in x["finished_before"]
+            # Child i of the paired array after child i of its parent array.
+            assert f"kedro-x{i}" in y["finished_before"]
+            assert x["env"]["KEDRO_PIPELINENAME_RUN_ID"] == RUN_ID
+
+    def test_a_failing_child_fails_alone_and_its_pair_does_not_run(
+        self, engine: EngineHarness
+    ) -> None:
+        jobs, arrays = self._fan_out(engine, 3, failing=[1])
+        settings = attrs.evolve(FAST, fail_fast=False)
+
+        outcome, _ = _run(engine, engine.plan(jobs), settings, arrays=arrays)
+
+        assert _own_failures(outcome) == named("x1")
+        failure = next(f for f in outcome.failures if f.job == "kedro-x1")
+        assert failure.exit_code == FAILING_EXIT_CODE
+        assert "kedro-y1" in _did_not_run(outcome)
+        assert engine.started("y1") is None
+        assert all(engine.finished(name) for name in ("x0", "x2", "y0", "y2"))
+
+    def test_find_jobs_names_each_child_of_an_array(
+        self, engine: EngineHarness
+    ) -> None:
+        jobs, arrays = self._fan_out(engine, 3, failing=[2])
+        _run(
+            engine,
+            engine.plan(jobs),
+            attrs.evolve(FAST, fail_fast=False),
+            arrays=arrays,
+        )
+
+        opened = engine.open(engine.plan(jobs))
+        try:
+            found = opened.find_jobs()
+        finally:
+            opened.close()
+
+        children = [found[array_child_name("kedro-xs", i)] for i in range(3)]
+        assert [child.status for child in children] == [
+            JobStatus.SUCCEEDED,
+            JobStatus.SUCCEEDED,
+            JobStatus.FAILED,
+        ]
+        assert len({child.array_id for child in children}) == 1
+        assert children[0].array_id is not None
+
+    def test_a_resumed_run_submits_only_the_failed_child_and_what_follows(
+        self, engine: EngineHarness
+    ) -> None:
+        jobs, arrays = self._fan_out(engine, 3, failing=[1])
+        first, _ = _run(
+            engine,
+            engine.plan(jobs),
+            attrs.evolve(FAST, fail_fast=False),
+            arrays=arrays,
+        )
+        assert _own_failures(first) == named("x1")
+
+        fixed, fixed_arrays = self._fan_out(engine, 3)
+        submitted_arrays: list[str] = []
+        second, submitted = _run(
+            engine,
+            engine.plan(fixed),
+            reattach=True,
+            arrays=fixed_arrays,
+            submitted_arrays=submitted_arrays,
+        )
+
+        assert second.ok
+        # x1 alone; ys never ran (y1 by its pair's failure; the others were
+        # adopted when they had succeeded, else they run again).
+        assert "kedro-x1" in submitted
+        assert not set(named("a", "x0", "x2")) & set(submitted)
+        assert {"kedro-a", "kedro-x0", "kedro-x2"} <= second.adopted
 
     # --- the engine's own calls ---
 

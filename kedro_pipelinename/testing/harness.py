@@ -22,10 +22,14 @@ import psutil
 import pytest
 
 from kedro_pipelinename.batch.kit import (
+    ArrayIds,
+    ArraySpec,
+    ArraySubmission,
     BatchSettings,
     Engine,
     EngineRun,
     JobPlan,
+    PlannedArray,
     PlannedJob,
     Submission,
 )
@@ -64,6 +68,21 @@ if os.environ.get("CONTRACT_FAIL") == "1":
 """
 
 
+#: What a child of a contract array runs: the job script, as the job its index
+#: names (``sys.argv``: out, the index variable, failing indexes, job names).
+ARRAY_JOB_SCRIPT = (
+    r"""
+import os, sys
+out, variable, failing, *names = sys.argv[1:]
+index = int(os.environ[variable])
+if str(index) in failing.split(","):
+    os.environ["CONTRACT_FAIL"] = "1"
+sys.argv = [sys.argv[0], out, names[index]]
+"""
+    + JOB_SCRIPT
+)
+
+
 def named(*names: str) -> list[str]:
     """The job names of contract jobs called ``names``."""
     return [f"{PREFIX}{name}" for name in names]
@@ -81,6 +100,8 @@ class Recording:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.submissions: list[Submission] = []
+        #: The arrays submitted (``submit_array``), for an engine with arrays.
+        self.arrays: list[ArraySubmission] = []
         #: Per submitted job name: the job names -> ids returned before it.
         self.returned_before: dict[str, dict[str, str]] = {}
         self.max_in_flight = 0
@@ -106,7 +127,17 @@ class Recording:
         return job_id
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self.engine, name)
+        attribute = getattr(self.engine, name)
+        if name == "submit_array":
+            # Only an engine with arrays has it: the driver looks for it.
+            def submit_array(array: ArraySubmission) -> ArrayIds:
+                with self._lock:
+                    self.arrays.append(array)
+                ids: ArrayIds = attribute(array)
+                return ids
+
+            return submit_array
+        return attribute
 
 
 class EngineHarness:
@@ -230,6 +261,42 @@ class EngineHarness:
                 "CONTRACT_SLEEP": str(sleep),
                 **(env or {}),
             },
+        )
+
+    def array(
+        self,
+        name: str,
+        members: Sequence[PlannedJob],
+        index_variable: str,
+        *,
+        depends_on: Sequence[str] = (),
+        pairs_with: Sequence[str] = (),
+        failing: Sequence[int] = (),
+    ) -> PlannedArray:
+        """An array ``kedro-<name>`` of ``members`` (contract jobs): child *i*
+        runs ``members[i]``'s job script, failing for the indexes ``failing``."""
+        command = [
+            *self.job_command(PREFIX + name)[:-2],
+            str(self.out),
+            index_variable,
+            ",".join(str(index) for index in failing),
+            *(job.name for job in members),
+        ]
+        command[command.index(JOB_SCRIPT)] = ARRAY_JOB_SCRIPT
+        return PlannedArray(
+            name=f"{PREFIX}{name}",
+            jobs=members,
+            pairs_with=named(*pairs_with),
+            depends_on=named(*depends_on),
+            spec=ArraySpec(
+                pipelines=("contract",),
+                template=("node",),
+                offset=0,
+                count=len(members),
+                nodes_at=0,
+                fingerprint="contract",
+            ),
+            command=command,
         )
 
     def plan(self, jobs: Sequence[PlannedJob], run_id: str = RUN_ID) -> JobPlan:
