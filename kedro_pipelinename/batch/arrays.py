@@ -342,10 +342,12 @@ def _sliced(
                 slices.append((template, offset, part))
     # Parents before children: by the plan position of the first member.
     slices.sort(key=lambda item: min(order[job.name] for job in item[2]))
+    # "fit-client_1-and-1999-more" (one node per job), "client_1-and-3-more"
+    # (a job per namespace): unique, since slices start at different namespaces.
     labels = [
-        f"{'+'.join(template[:1])}{'+' if len(template) > 1 else ''}"
-        f"-array-{offset}-{offset + len(part) - 1}"
-        for template, offset, part in slices
+        f"{template[0] + '-' if len(template) == 1 else ''}"
+        f"{part[0].namespace}-and-{len(part) - 1}-more"
+        for template, _, part in slices
     ]
     names = job_names.names(prefix, [*(job.group for job in plan.jobs), *labels])
     array_names = names[len(plan.jobs) :]

@@ -95,11 +95,14 @@ def test_per_node_fan_out_is_one_array_per_step_paired_child_to_child() -> None:
 
     assert [(a.name, [j.name for j in a.jobs]) for a in arrays] == [
         (
-            "kedro-prepare-array-0-2",
+            "kedro-prepare-client_1-and-2-more",
             [f"kedro-client_{i}-prepare" for i in (1, 2, 3)],
         ),
-        ("kedro-fit-array-0-2", [f"kedro-client_{i}-fit" for i in (1, 2, 3)]),
-        ("kedro-score-array-0-2", [f"kedro-client_{i}-score" for i in (1, 2, 3)]),
+        ("kedro-fit-client_1-and-2-more", [f"kedro-client_{i}-fit" for i in (1, 2, 3)]),
+        (
+            "kedro-score-client_1-and-2-more",
+            [f"kedro-client_{i}-score" for i in (1, 2, 3)],
+        ),
     ]
     prepare, fit, score = arrays
     assert prepare.depends_on == ("kedro-load",) and prepare.pairs_with == ()

@@ -75,13 +75,15 @@ def test_runs_and_status_on_aws_and_an_unreachable_engine(
     assert [(run["run_id"], run["engine"], run["state"]) for run in listed] == [
         (run_id, "aws", "succeeded")
     ]
-    ids = {
-        job["tags"]["kedro-pipelinename:job"]: job["jobId"]
-        for job in batch_world.jobs()
-    }
-    assert {job["name"]: (job["job_id"], job["state"]) for job in status["jobs"]} == {
-        name: (job_id, "SUCCEEDED") for name, job_id in ids.items()
-    }
+    # Each planned job with its own Batch job: the two clients are children
+    # of one array job, the report a job of its own.
+    assert sorted(job["name"] for job in status["jobs"]) == [
+        "kedro-client_1",
+        "kedro-client_2",
+        "kedro-report",
+    ]
+    assert {job["job_id"] for job in status["jobs"]} == batch_world.running_ids()
+    assert {job["state"] for job in status["jobs"]} == {"SUCCEEDED"}
     assert all("CloudWatch" in job["log"] for job in status["jobs"])
     _assert_unreachable_engine_is_one_line_and_changes_nothing(project, run_id)
 
@@ -123,9 +125,9 @@ def test_cancel_on_aws_terminates_the_run_and_the_driver_exits(
 
     assert driver.returncode != 0
     assert f"Run {run_id} was stopped: cancelled by `kedro batch cancel`" in output
+    # The two clients ran as one array job.
     assert {job["jobName"]: job["status"] for job in batch_world.jobs()} == {
-        "kedro-client_1": "SUCCEEDED",
-        "kedro-client_2": "SUCCEEDED",
+        "kedro-client_1-and-1-more": "SUCCEEDED",
         "kedro-report": "FAILED",
     }
     assert record(project, run_id)["state"] == "cancelled"
@@ -146,9 +148,9 @@ def test_resume_on_aws_reruns_only_the_failed_job(
     assert failed.returncode != 0
     assert outputs(project) == EXPECTED_OUTPUTS
     assert node_runs(project) == sorted([*ONE_RUN_OF_EACH_NODE, ("report", None)])
+    # The clients' array once (adopted by the resume), the report twice.
     assert Counter(job["jobName"] for job in batch_world.jobs()) == {
-        "kedro-client_1": 1,
-        "kedro-client_2": 1,
+        "kedro-client_1-and-1-more": 1,
         "kedro-report": 2,
     }
     assert record(project, run_id)["state"] == "succeeded"

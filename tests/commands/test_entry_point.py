@@ -58,6 +58,7 @@ def test_loading_the_entry_point_does_not_patch_kedro() -> None:
     assert probe["patched_after_load"] is False
     assert probe["subcommands"] == [
         "cancel",
+        "child",
         "plan",
         "resume",
         "runs",

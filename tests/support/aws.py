@@ -154,6 +154,19 @@ class BatchWorld:
         return described
 
 
+    def running_ids(self) -> set[str]:
+        """The id of every job that runs a command: plain jobs and each child
+        of an array job (``<array id>:<index>``), not the arrays themselves."""
+        ids: set[str] = set()
+        for job in self.jobs():
+            size = (job.get("arrayProperties") or {}).get("size")
+            if size:
+                ids.update(f"{job['jobId']}:{index}" for index in range(size))
+            else:
+                ids.add(job["jobId"])
+        return ids
+
+
 def create_batch_resources(endpoint: str, region: str) -> BatchWorld:
     """The sandbox's resources (``kedro_pipelinename.sandbox.resources``): an IAM
     role, an unmanaged compute environment, a queue and a definition."""
