@@ -12,7 +12,11 @@ rules) allow, each attempt listed in DescribeJobs with its exit code and log
 stream. An attempt longer than ``timeout.attemptDurationSeconds`` is stopped
 ("Job attempt duration exceeded timeout"); TerminateJob stops a running job,
 CancelJob one not yet started. Each attempt's output goes to CloudWatch Logs
-(``logs.py``). Everything a client sees still comes through moto's HTTP API.
+(``logs.py``). Array jobs run as Batch runs them (``arrays.py``): each child
+a job of its own with ``AWS_BATCH_JOB_ARRAY_INDEX``, the parent's status from
+its children's, ``N_TO_N`` and ``SEQUENTIAL`` dependencies, TerminateJob and
+CancelJob of the parent reaching its children. Everything a client sees still
+comes through moto's HTTP API.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from typing import Any, Final
 
 from attrs import define
 
+from . import arrays
 from .logs import LogForwarder, stream_name
 
 #: How often the compute looks at its jobs (seconds).
@@ -44,8 +49,6 @@ STOP_GRACE: Final = 5.0
 DEPENDENCY_FAILED: Final = "Dependent Job failed"
 CONTAINER_EXITED: Final = "Essential container in task exited"
 TIMED_OUT: Final = "Job attempt duration exceeded timeout"
-#: Why an array job (or one of its children) fails at once here.
-NO_ARRAY_JOBS: Final = "The sandbox does not run array jobs yet"
 
 #: The ``retryStrategy`` of the SubmitJob being handled by this server thread:
 #: moto's request handler does not pass it on, so it is kept here for ``accept``.
@@ -114,6 +117,7 @@ class SandboxCompute:
         self.env = dict(env or {})
         self.log_dir = log_dir
         self._queued: list[Any] = []
+        self._arrays: list[Any] = []
         self._running: dict[str, tuple[Any, _Attempt]] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -122,14 +126,20 @@ class SandboxCompute:
 
     def accept(self, job: Any) -> None:
         """What moto's submit calls instead of finishing the job at once."""
-        if job.array_properties:  # the parent's size, or a child's index
-            job.job_stopped_reason = NO_ARRAY_JOBS
-            job._mark_stopped(success=False)
+        if arrays.array_size(job) is not None:
+            # An array parent runs nothing; ``_tick`` sets its status from its
+            # children's once moto has attached them.
+            job.status = "PENDING"
+            with self._lock:
+                self._arrays.append(job)
             return
         job.sandbox_retry = getattr(_submitted, "retry", None) or (
             job.job_definition.retry_strategy or {}
         )
-        job.status = "PENDING" if job.depends_on else "RUNNABLE"
+        job.sandbox_waits = arrays.waits_for(
+            job.job_id, arrays.array_index(job), job.depends_on or []
+        )
+        job.status = "PENDING" if job.sandbox_waits else "RUNNABLE"
         with self._lock:
             self._queued.append(job)
 
@@ -148,11 +158,13 @@ class SandboxCompute:
             if job.stop:
                 job._mark_stopped(success=False)
                 continue
-            parents = [job.all_jobs[d["jobId"]] for d in job.depends_on or []]
-            if any(parent.status == "FAILED" for parent in parents):
+            parents = [job.all_jobs.get(job_id) for job_id in job.sandbox_waits]
+            if any(p is not None and p.status == "FAILED" for p in parents):
                 job.job_stopped_reason = DEPENDENCY_FAILED
                 job._mark_stopped(success=False)
-            elif self.capacity and all(p.status == "SUCCEEDED" for p in parents):
+            elif self.capacity and all(
+                p is not None and p.status == "SUCCEEDED" for p in parents
+            ):
                 self._start(job)
             else:
                 still_queued.append(job)
@@ -167,6 +179,25 @@ class SandboxCompute:
             with self._lock:
                 del self._running[job_id]
             self._finish(job, attempt, returncode)
+        self._settle_arrays()
+
+    def _settle_arrays(self) -> None:
+        """Finish each array parent whose children all finished."""
+        with self._lock:
+            parents = list(self._arrays)
+        for parent in parents:
+            children = parent._child_jobs
+            if children is None:  # moto attaches them after ``accept``
+                continue
+            status = arrays.parent_status([child.status for child in children])
+            if status not in arrays.FINISHED:
+                continue
+            started = [c.job_started_at for c in children if c.attempts]
+            if started:
+                parent.job_started_at = min(started)
+            parent._mark_stopped(success=status == "SUCCEEDED")
+            with self._lock:
+                self._arrays.remove(parent)
 
     def _watch(self, job: Any, attempt: _Attempt) -> None:
         """Stop a terminated or timed-out attempt: SIGTERM, later SIGKILL."""
@@ -237,6 +268,9 @@ class SandboxCompute:
                 "AWS_BATCH_JQ_NAME": job.job_queue.name,
             }
         )
+        index = arrays.array_index(job)
+        if index is not None:
+            env[arrays.ARRAY_INDEX_VARIABLE] = str(index)
         task_id = uuid.uuid4().hex
         job.log_stream_name = stream_name(job.job_definition.name, task_id)
         job.status = "RUNNING"
@@ -313,8 +347,11 @@ class SandboxCompute:
 @contextlib.contextmanager
 def _patched_moto(compute: SandboxCompute) -> Iterator[None]:
     """moto's simple Batch backend hands jobs to ``compute``; SubmitJob keeps
-    its ``retryStrategy``; ``name:revision`` finds its job definition."""
-    from moto.batch.models import BatchBackend
+    its ``retryStrategy`` and refuses what Batch refuses of arrays;
+    ``name:revision`` finds its job definition; array jobs are described,
+    listed, cancelled and terminated as Batch does."""
+    from moto.batch.exceptions import ClientException
+    from moto.batch.models import BatchBackend, Job
     from moto.batch.responses import BatchResponse
     from moto.batch_simple.models import BatchSimpleBackend
 
@@ -325,6 +362,14 @@ def _patched_moto(compute: SandboxCompute) -> Iterator[None]:
     original_submit = BatchResponse.submit_job
 
     def submit_job(self: Any) -> str:
+        # Checked before moto creates the parent and its children.
+        problems = arrays.submission_problems(
+            self._get_param("arrayProperties"),
+            self._get_param("dependsOn"),
+            self.batch_backend.get_job_by_id,
+        )
+        if problems:
+            raise ClientException("; ".join(problems))
         _submitted.retry = self._get_param("retryStrategy")
         try:
             return original_submit(self)
@@ -341,6 +386,56 @@ def _patched_moto(compute: SandboxCompute) -> Iterator[None]:
             found = [definition] if definition is not None else []
         return found
 
+    original_describe = Job.describe
+    original_describe_short = Job.describe_short
+
+    def describe(self: Any) -> dict[str, Any]:
+        # moto shows the container's exit code in ListJobs only.
+        result: dict[str, Any] = original_describe(self)
+        if self.exit_code is not None and "container" in result:
+            result["container"]["exitCode"] = self.exit_code
+        return result
+
+    def describe_short(self: Any) -> dict[str, Any]:
+        # A child's index, a parent's size (ListJobs' ArrayPropertiesSummary);
+        # moto's ``describe`` starts from this and sets a parent's
+        # ``statusSummary`` itself.
+        result: dict[str, Any] = original_describe_short(self)
+        index = arrays.array_index(self)
+        size = arrays.array_size(self)
+        if index is not None:
+            result["arrayProperties"] = {"index": index}
+        elif size is not None:
+            result["arrayProperties"] = {"size": size}
+        return result
+
+    original_list = BatchBackend.list_jobs
+
+    def list_jobs(self: Any, *args: Any, **kwargs: Any) -> list[Any]:
+        # A queue lists array parents, not their children (arrayJobId does).
+        jobs: list[Any] = original_list(self, *args, **kwargs)
+        if kwargs.get("array_job_id"):
+            return jobs
+        return [job for job in jobs if arrays.array_index(job) is None]
+
+    original_cancel = BatchBackend.cancel_job
+
+    def cancel_job(self: Any, job_id: str, reason: str) -> None:
+        # CancelJob of a parent cancels its children that have not started.
+        original_cancel(self, job_id, reason)
+        for child in _children(self, job_id):
+            if child.status in ("SUBMITTED", "PENDING", "RUNNABLE"):
+                child.terminate(reason)
+
+    original_terminate = BatchBackend.terminate_job
+
+    def terminate_job(self: Any, job_id: str, reason: str) -> None:
+        # TerminateJob of a parent stops every unfinished child.
+        original_terminate(self, job_id, reason)
+        for child in _children(self, job_id):
+            if child.status not in arrays.FINISHED:
+                child.terminate(reason)
+
     originals = [
         (
             BatchSimpleBackend,
@@ -349,12 +444,28 @@ def _patched_moto(compute: SandboxCompute) -> Iterator[None]:
         ),
         (BatchResponse, "submit_job", original_submit),
         (BatchBackend, "get_job_definitions", original_definitions),
+        (Job, "describe", original_describe),
+        (Job, "describe_short", original_describe_short),
+        (BatchBackend, "list_jobs", original_list),
+        (BatchBackend, "cancel_job", original_cancel),
+        (BatchBackend, "terminate_job", original_terminate),
     ]
     BatchSimpleBackend._mark_job_as_finished = accept  # type: ignore[method-assign]
     BatchResponse.submit_job = submit_job  # type: ignore[method-assign]
     BatchBackend.get_job_definitions = get_job_definitions  # type: ignore[method-assign]
+    Job.describe = describe  # type: ignore[method-assign]
+    Job.describe_short = describe_short  # type: ignore[method-assign]
+    BatchBackend.list_jobs = list_jobs  # type: ignore[method-assign]
+    BatchBackend.cancel_job = cancel_job  # type: ignore[method-assign]
+    BatchBackend.terminate_job = terminate_job  # type: ignore[method-assign]
     try:
         yield
     finally:
         for owner, name, original in originals:
             setattr(owner, name, original)
+
+
+def _children(backend: Any, job_id: str) -> list[Any]:
+    """The children of array job ``job_id`` (none for any other job)."""
+    job = backend.get_job_by_id(job_id)
+    return list(job._child_jobs or []) if job is not None else []

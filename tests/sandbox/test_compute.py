@@ -18,7 +18,6 @@ import pytest
 from kedro_pipelinename.sandbox.compute import (
     CONTAINER_EXITED,
     DEPENDENCY_FAILED,
-    NO_ARRAY_JOBS,
     TIMED_OUT,
     SandboxCompute,
 )
@@ -217,18 +216,3 @@ def test_a_name_revision_job_definition_resolves_and_runs(
     ] == [("clients", 2)]
     assert job["status"] == "SUCCEEDED"
     assert job["jobDefinition"].endswith(":job-definition/clients:2")
-
-
-@pytest.mark.usefixtures("compute")
-def test_an_array_job_fails_at_once_saying_the_sandbox_does_not_run_them(
-    batch_world: BatchWorld, tmp_path: Path
-) -> None:
-    job_id = _submit(
-        batch_world, ["touch", str(tmp_path / "ran")], arrayProperties={"size": 2}
-    )
-
-    job = _finished(batch_world, job_id)
-
-    assert job["status"] == "FAILED"
-    assert job["statusReason"] == NO_ARRAY_JOBS
-    assert not (tmp_path / "ran").exists()
