@@ -98,6 +98,9 @@ class SandboxCompute:
         workdir: The jobs' working directory (a container's would be its image's).
         capacity: ``False``: a compute environment without capacity, where every
             job stays RUNNABLE until it is terminated.
+        slots: How many jobs may run at once (a compute environment's
+            ``maxvCpus`` at one vCPU a job); the others stay RUNNABLE. ``None``:
+            no bound, every job runs as soon as its parents succeeded.
         env: Variables every job gets on top of this process's environment (the
             sandbox's endpoint and credentials, as a job role would give).
         log_dir: Where each attempt's output file is kept (default: a temp dir,
@@ -109,11 +112,13 @@ class SandboxCompute:
         workdir: Path,
         *,
         capacity: bool = True,
+        slots: int | None = None,
         env: Mapping[str, str] | None = None,
         log_dir: Path | None = None,
     ) -> None:
         self.workdir = Path(workdir)
         self.capacity = capacity
+        self.slots = slots
         self.env = dict(env or {})
         self.log_dir = log_dir
         self._queued: list[Any] = []
@@ -121,6 +126,10 @@ class SandboxCompute:
         self._running: dict[str, tuple[Any, _Attempt]] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        # Whether a job may have changed what a waiting job waits for: the
+        # waiting jobs are looked at only then (an array's 10,000 children
+        # looked at every tick would take a core).
+        self._changed = False
 
     # --- what moto calls ---------------------------------------------------------
 
@@ -132,6 +141,7 @@ class SandboxCompute:
             job.status = "PENDING"
             with self._lock:
                 self._arrays.append(job)
+                self._changed = True
             return
         job.sandbox_retry = getattr(_submitted, "retry", None) or (
             job.job_definition.retry_strategy or {}
@@ -142,6 +152,12 @@ class SandboxCompute:
         job.status = "PENDING" if job.sandbox_waits else "RUNNABLE"
         with self._lock:
             self._queued.append(job)
+            self._changed = True
+
+    def wake(self) -> None:
+        """Look at the waiting jobs again (a job was terminated or cancelled)."""
+        with self._lock:
+            self._changed = True
 
     def alive(self) -> int:
         """How many job processes run now."""
@@ -152,24 +168,10 @@ class SandboxCompute:
 
     def _tick(self) -> None:
         with self._lock:
-            queued, self._queued = self._queued, []
-        still_queued = []
-        for job in queued:
-            if job.stop:
-                job._mark_stopped(success=False)
-                continue
-            parents = [job.all_jobs.get(job_id) for job_id in job.sandbox_waits]
-            if any(p is not None and p.status == "FAILED" for p in parents):
-                job.job_stopped_reason = DEPENDENCY_FAILED
-                job._mark_stopped(success=False)
-            elif self.capacity and all(
-                p is not None and p.status == "SUCCEEDED" for p in parents
-            ):
-                self._start(job)
-            else:
-                still_queued.append(job)
-        with self._lock:
-            self._queued = still_queued + self._queued
+            changed, self._changed = self._changed, False
+        if changed:
+            self._schedule()
+            self._settle_arrays()
         for job_id, (job, attempt) in list(self._running.items()):
             self._watch(job, attempt)
             returncode = attempt.process.poll()
@@ -178,8 +180,39 @@ class SandboxCompute:
                 continue
             with self._lock:
                 del self._running[job_id]
+                self._changed = True
             self._finish(job, attempt, returncode)
-        self._settle_arrays()
+
+    def _schedule(self) -> None:
+        """Start, fail or keep each waiting job, by its parents and the slots."""
+        with self._lock:
+            queued, self._queued = self._queued, []
+            free = None if self.slots is None else self.slots - len(self._running)
+        still_queued = []
+        stopped = False
+        for job in queued:
+            if job.stop:
+                job._mark_stopped(success=False)
+                stopped = True
+                continue
+            parents = [job.all_jobs.get(job_id) for job_id in job.sandbox_waits]
+            if any(p is not None and p.status == "FAILED" for p in parents):
+                job.job_stopped_reason = DEPENDENCY_FAILED
+                job._mark_stopped(success=False)
+                stopped = True
+            elif (
+                self.capacity
+                and (free is None or free > 0)
+                and all(p is not None and p.status == "SUCCEEDED" for p in parents)
+            ):
+                self._start(job)
+                free = None if free is None else free - 1
+            else:
+                still_queued.append(job)
+        with self._lock:
+            self._queued = still_queued + self._queued
+            # A failed job may fail the jobs waiting for it: look again.
+            self._changed = self._changed or stopped
 
     def _settle_arrays(self) -> None:
         """Finish each array parent whose children all finished."""
@@ -188,6 +221,7 @@ class SandboxCompute:
         for parent in parents:
             children = parent._child_jobs
             if children is None:  # moto attaches them after ``accept``
+                self.wake()
                 continue
             status = arrays.parent_status([child.status for child in children])
             if status not in arrays.FINISHED:
@@ -198,6 +232,8 @@ class SandboxCompute:
             parent._mark_stopped(success=status == "SUCCEEDED")
             with self._lock:
                 self._arrays.remove(parent)
+                # Jobs may wait for this array.
+                self._changed = True
 
     def _watch(self, job: Any, attempt: _Attempt) -> None:
         """Stop a terminated or timed-out attempt: SIGTERM, later SIGKILL."""
@@ -242,6 +278,7 @@ class SandboxCompute:
             job.status = "RUNNABLE"
             with self._lock:
                 self._queued.append(job)
+                self._changed = True
             return
         job.job_stopped_reason = reason
         job._mark_stopped(success=False)
@@ -426,6 +463,7 @@ def _patched_moto(compute: SandboxCompute) -> Iterator[None]:
         for child in _children(self, job_id):
             if child.status in ("SUBMITTED", "PENDING", "RUNNABLE"):
                 child.terminate(reason)
+        compute.wake()
 
     original_terminate = BatchBackend.terminate_job
 
@@ -435,6 +473,7 @@ def _patched_moto(compute: SandboxCompute) -> Iterator[None]:
         for child in _children(self, job_id):
             if child.status not in arrays.FINISHED:
                 child.terminate(reason)
+        compute.wake()
 
     originals = [
         (

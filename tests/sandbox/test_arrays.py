@@ -378,3 +378,23 @@ def test_each_child_has_its_own_attempts_and_retries(
     ]
     streams = [a["container"]["logStreamName"] for a in children[1]["attempts"]]
     assert [_log(batch_world, s) for s in streams] == [["attempt 1"], ["attempt 2"]]
+
+
+def test_children_beyond_the_slots_wait_runnable_for_a_free_one(
+    batch_world: BatchWorld, tmp_path: Path
+) -> None:
+    # Two children running at once: the second fails to make the lock directory.
+    lock = tmp_path / "lock"
+    script = (
+        f"mkdir {lock} && touch {tmp_path}/started-$AWS_BATCH_JOB_ARRAY_INDEX && "
+        f"{WAIT_FOR.format(path=tmp_path / 'go')} && rmdir {lock}"
+    )
+    with SandboxCompute(tmp_path, slots=1).running():
+        array_id = _array(batch_world, script, 3)
+        wait_until(lambda: any(tmp_path.glob("started-*")), "a child started")
+        snapshot = sorted(c["status"] for c in _children(batch_world, array_id, 3))
+        (tmp_path / "go").touch()
+        parent = _finished(batch_world, array_id)
+
+    assert snapshot == ["RUNNABLE", "RUNNABLE", "RUNNING"]
+    assert parent["arrayProperties"]["statusSummary"]["SUCCEEDED"] == 3
