@@ -144,8 +144,7 @@ def test_a_killed_drivers_command_run_again_adopts_the_runs_jobs(
             os.killpg(first.pid, signal.SIGKILL)
             first.wait(timeout=DEADLINE)
         assert _statuses(batch_world) == {
-            "kedro-client_1": ["SUCCEEDED"],
-            "kedro-client_2": ["SUCCEEDED"],
+            "kedro-client_1-and-1-more": ["SUCCEEDED"],
             "kedro-report": ["RUNNING"],
         }
         log = tmp_path / "second.log"
@@ -156,10 +155,10 @@ def test_a_killed_drivers_command_run_again_adopts_the_runs_jobs(
         output = log.read_text()
 
     assert second.returncode == 0, output[-3000:]
-    # Exactly one Batch job per planned job; every node ran once.
+    # Exactly one Batch job per planned job (the clients: one array job, its
+    # two children adopted, none submitted again); every node ran once.
     assert _statuses(batch_world) == {
-        "kedro-client_1": ["SUCCEEDED"],
-        "kedro-client_2": ["SUCCEEDED"],
+        "kedro-client_1-and-1-more": ["SUCCEEDED"],
         "kedro-report": ["SUCCEEDED"],
     }
     assert _node_runs(project) == {
@@ -179,9 +178,17 @@ def test_a_killed_drivers_command_run_again_adopts_the_runs_jobs(
         ).read_text()
 
 
-@pytest.mark.parametrize("concurrency", ["1", "16"], ids=["serial", "concurrent"])
+@pytest.mark.parametrize(
+    ("concurrency", "arrays"),
+    [("1", "false"), ("16", "false"), ("16", "true")],
+    ids=["serial", "concurrent", "array"],
+)
 def test_ctrl_c_while_a_submit_is_in_flight_terminates_the_job_it_created(
-    batch_world: BatchWorld, proxy: FaultProxy, tmp_path: Path, concurrency: str
+    batch_world: BatchWorld,
+    proxy: FaultProxy,
+    tmp_path: Path,
+    concurrency: str,
+    arrays: str,
 ) -> None:
     project = _project(tmp_path / "proj")
     # The first SubmitJob reaches moto (the job exists) and its answer is held;
@@ -191,7 +198,11 @@ def test_ctrl_c_while_a_submit_is_in_flight_terminates_the_job_it_created(
         Fault.replace("ListJobs", b'{"jobSummaryList": []}', times=2),
     )
     log = tmp_path / "driver.log"
-    env = _env(proxy.url, KEDRO_BATCH_SUBMIT_CONCURRENCY=concurrency)
+    env = _env(
+        proxy.url,
+        KEDRO_BATCH_SUBMIT_CONCURRENCY=concurrency,
+        KEDRO_BATCH_ARRAYS=arrays,
+    )
 
     with MotoCompute(project, capacity=False).running():
         with _driver(project, log, env) as driver:
@@ -209,7 +220,8 @@ def test_ctrl_c_while_a_submit_is_in_flight_terminates_the_job_it_created(
     # Serial: the held job was the only one, terminated by the submit that
     # Ctrl-C interrupted. Concurrent: the other jobs that were ready went out
     # beside it and were cancelled by the driver; the held one (whose submit
-    # never returned) was found and terminated by the engine's cancel.
+    # never returned) was found and terminated by the engine's cancel. Array:
+    # the clients' one array job was held, and terminated as the serial job.
     stopped = {
         job["jobName"]: (
             job["status"],
@@ -217,8 +229,9 @@ def test_ctrl_c_while_a_submit_is_in_flight_terminates_the_job_it_created(
         )
         for job in jobs
     }
-    assert "kedro-client_1" in stopped, output[-3000:]
+    first = "kedro-client_1-and-1-more" if arrays == "true" else "kedro-client_1"
+    assert first in stopped, output[-3000:]
     assert set(stopped.values()) == {("FAILED", True)}, output[-3000:]
-    if concurrency == "1":
+    if concurrency == "1" or arrays == "true":
         (reason,) = [job["statusReason"] for job in jobs]
         assert "stopped while submitting" in reason

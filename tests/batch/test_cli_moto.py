@@ -49,8 +49,10 @@ def test_stock_cli_submits_one_job_per_namespace_inside_the_named_pipeline(
     batch_world: BatchWorld, tmp_path: Path
 ) -> None:
     project = write_batch_project(tmp_path / "proj")
+    # One Batch job per planned job (the clients' array: the next test).
+    env = _batch_env(batch_world, KEDRO_BATCH_ARRAYS="false")
 
-    kedro_cli(project, *_run_arguments(), env=_batch_env(batch_world))
+    kedro_cli(project, *_run_arguments(), env=env)
 
     jobs = {job["jobName"]: job for job in batch_world.jobs()}
     assert sorted(jobs) == ["kedro-client_1", "kedro-client_2", "kedro-report"]
@@ -86,6 +88,35 @@ def test_stock_cli_submits_one_job_per_namespace_inside_the_named_pipeline(
         jobs["kedro-client_1"]["jobId"],
         jobs["kedro-client_2"]["jobId"],
     }
+
+
+def test_the_clients_go_as_one_array_job_whose_children_find_their_nodes(
+    batch_world: BatchWorld, tmp_path: Path
+) -> None:
+    project = write_batch_project(tmp_path / "proj")
+
+    kedro_cli(project, *_run_arguments(), env=_batch_env(batch_world))
+
+    jobs = {job["jobName"]: job for job in batch_world.jobs()}
+    assert sorted(jobs) == ["kedro-client_1-and-1-more", "kedro-report"]
+    array = jobs["kedro-client_1-and-1-more"]
+    assert array["arrayProperties"]["size"] == 2
+    command = array["container"]["command"]
+    # Every child runs the same command: `kedro batch child`, its spec, the
+    # variable Batch sets to its index, then the run's command without --nodes.
+    assert command[:3] == ["kedro", "batch", "child"]
+    assert "--index-from=AWS_BATCH_JOB_ARRAY_INDEX" in command
+    assert command[command.index("--") + 1 :] == [
+        "kedro",
+        "run",
+        f"{pipelines_flag()}=train",
+        "--env=batch_env",
+        "--params=smoothing=2.0",
+    ]
+    spec = json.loads(command[3].removeprefix("--array="))
+    assert spec["template"] == ["prepare", "fit"] and spec["count"] == 2
+    # The report waits on the array as a whole: one dependency.
+    assert jobs["kedro-report"]["dependsOn"] == [{"jobId": array["jobId"]}]
 
 
 def test_preflight_lists_every_memory_dataset_between_jobs_and_submits_nothing(
@@ -144,10 +175,9 @@ def test_failed_jobs_raise_with_reason_logs_and_the_resume_command(
     project = write_batch_project(tmp_path / "proj")
     # moto's server runs in this process: every job submitted now fails.
     monkeypatch.setenv("MOTO_SIMPLE_BATCH_FAIL_AFTER", "0")
+    env = _batch_env(batch_world, KEDRO_BATCH_ARRAYS="false")
 
-    result = kedro_cli(
-        project, *_run_arguments(), env=_batch_env(batch_world), check=False
-    )
+    result = kedro_cli(project, *_run_arguments(), env=env, check=False)
 
     output = result.stdout + result.stderr
     assert result.returncode != 0
@@ -162,9 +192,7 @@ def test_failed_jobs_raise_with_reason_logs_and_the_resume_command(
     assert f"Cancelling 1 unfinished job(s) of run {run_id}: kedro-report" in output
     # The run's own command again, with its settings and run id: it adopts what
     # succeeded and runs the rest.
-    variables = " ".join(
-        f"{name}={value}" for name, value in sorted(_batch_env(batch_world).items())
-    )
+    variables = " ".join(f"{name}={value}" for name, value in sorted(env.items()))
     assert (
         f"{variables} KEDRO_PIPELINENAME_RUN_ID={run_id} kedro run "
         f"{pipelines_flag()}=train --env=batch_env --params=smoothing=2.0 {RUNNER}"

@@ -142,9 +142,12 @@ class BatchWorld:
     def jobs(self) -> list[dict[str, Any]]:
         """Every job of the queue, described (tags, dependsOn, container)."""
         client = make_client(self.settings())
+        # As AWS Batch lists a queue: array jobs, not their children (moto
+        # lists them too once the sandbox's patches are undone).
         ids = [
             summary["jobId"]
             for summary in client.list_jobs(jobQueue=self.queue)["jobSummaryList"]
+            if ":" not in summary["jobId"]
         ]
         described: list[dict[str, Any]] = []
         for start in range(0, len(ids), 100):
@@ -152,7 +155,6 @@ class BatchWorld:
                 client.describe_jobs(jobs=ids[start : start + 100])["jobs"]
             )
         return described
-
 
     def running_ids(self) -> set[str]:
         """The id of every job that runs a command: plain jobs and each child
