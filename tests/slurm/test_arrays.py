@@ -255,22 +255,41 @@ def test_aftercorr_pairs_task_i_with_task_i_and_a_failed_task_cancels_only_its_p
     assert not (out / "after-all.ran").exists()
 
 
-def test_a_job_after_an_array_starts_once_every_task_succeeded(
+def test_afterok_links_a_job_to_an_array_and_an_array_to_a_job(
     engines: list[SlurmBatchEngine], commands: _Counting, out: Path, tmp_path: Path
 ) -> None:
-    members = _members("before", 4)
+    # first (waits for $OUT/release) -> array "middle" of 4 -> after.
+    first = _plain(
+        "first",
+        'for _ in $(seq 1200); do [ -e "$OUT/release" ] && break; sleep 0.1; done\n'
+        'touch "$OUT/first.done"',
+        out,
+    )
+    members = _members("middle", 4)
     after = _plain("after", 'ls "$OUT" > "$OUT/after.saw"', out)
-    engine = _open(engines, _plan(members, [after]), tmp_path, commands)
-    array = engine.submit_array(_array(out, "before", members))
+    engine = _open(engines, _plan([first], members, [after]), tmp_path, commands)
+    first_id = engine.submit(Submission(job=first))
 
-    job_id = engine.submit(Submission(job=after, depends_on=[array.array_id]))
+    array = engine.submit_array(_array(out, "middle", members, depends_on=[first_id]))
+    after_id = engine.submit(Submission(job=after, depends_on=[array.array_id]))
 
-    states = _finished(engine, [*array.child_ids, job_id], "the array and the job")
+    wait_until(
+        lambda: (
+            {state.status for state in engine.poll(array.child_ids).values()}
+            == {JobStatus.PENDING}
+        ),
+        "the array's tasks waiting for their parent (Dependency)",
+        interval=0.2,
+    )
+    (out / "release").touch()
+    states = _finished(engine, [first_id, *array.child_ids, after_id], "the jobs")
     assert {state.status for state in states.values()} == {JobStatus.SUCCEEDED}
+    started = _started(out, "middle")
+    assert [("first.done" in started[index]) for index in range(4)] == [True] * 4
     saw = (out / "after.saw").read_text().split()
-    assert sorted(name for name in saw if name.endswith(".done")) == [
-        f"before-{index}.done" for index in range(4)
-    ]
+    assert sorted(name for name in saw if name.startswith("middle-")) == sorted(
+        f"middle-{index}.{what}" for index in range(4) for what in ("done", "started")
+    )
 
 
 def test_poll_find_jobs_and_failures_are_per_task(
