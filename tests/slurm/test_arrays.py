@@ -189,7 +189,9 @@ def test_an_array_is_one_sbatch_and_runs_each_index_once(
     members = _members("fan", 5)
     engine = _open(engines, _plan(members), tmp_path, commands)
 
-    ids = engine.submit_array(_array(out, "fan", members))
+    secret = "s3cr3t-token-value"
+
+    ids = engine.submit_array(_array(out, "fan", members, API_TOKEN=secret))
 
     assert ids.child_ids == tuple(f"{ids.array_id}_{index}" for index in range(5))
     assert commands.calls.count("sbatch") == 1
@@ -208,6 +210,12 @@ def test_an_array_is_one_sbatch_and_runs_each_index_once(
         output = engine.log_dir / f"array-fan.{child}.out"
         assert str(output) in str(state.log_location)
         assert output.read_text() == f"task {index} of fan says hello\n"
+    # The array's environment is in its data file (0600), never in its script.
+    script, data = (engine.log_dir / f"array-fan.{end}" for end in ("sbatch", "data"))
+    assert secret not in script.read_text()
+    assert secret.encode() in data.read_bytes()
+    modes = [path.stat().st_mode & 0o777 for path in (engine.log_dir, script, data)]
+    assert modes == [0o700, 0o700, 0o600]
 
 
 def test_aftercorr_pairs_task_i_with_task_i_and_a_failed_task_cancels_only_its_pair(
