@@ -7,22 +7,26 @@ from __future__ import annotations
 import logging
 import shutil
 import subprocess
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import attrs
 import pytest
 
+from kedro_pipelinename.batch.arrays import ArraySpec, PlannedArray
+from kedro_pipelinename.batch.driver import Driver
 from kedro_pipelinename.batch.engine import (
-    ArrayIds,
     ArraySubmission,
     EngineRun,
     JobState,
     JobStatus,
     Submission,
+    array_child_name,
 )
+from kedro_pipelinename.batch.events import RunOutcome
 from kedro_pipelinename.batch.plan import JobPlan, PlannedJob
+from kedro_pipelinename.batch.progress import LogProgress
 from kedro_pipelinename.engines.slurm.commands import SlurmCommands
 from kedro_pipelinename.engines.slurm.engine import SPEC, SlurmBatchEngine
 from kedro_pipelinename.engines.slurm.settings import SlurmBatchSettings
@@ -68,16 +72,6 @@ class _Counting(SlurmCommands):
         return super().run(name, arguments)
 
 
-class _PlanMembers(SlurmBatchEngine):
-    """An engine that knows the members of arrays it did not submit, as a driver
-    that restarted will from the plan (``_array_members``' TODO)."""
-
-    members: Mapping[str, tuple[str, ...]] = {}
-
-    def _array_members(self, name: str) -> tuple[str, ...] | None:
-        return self.members.get(name)
-
-
 def _plain(name: str, script: str, out: Path) -> PlannedJob:
     """A job (no array) that runs ``script`` with ``$OUT`` set."""
     return attrs.evolve(
@@ -110,17 +104,14 @@ def _array(
     pairs_with: Sequence[str] = (),
     **env: str,
 ) -> ArraySubmission:
-    # As keywords: mypy does not see through the `tuple` and `dict` converters
-    # of ArraySubmission's fields (it asks for their first overload's types).
-    fields: dict[str, Any] = {
-        "name": f"array-{tag}",
-        "jobs": members,
-        "command": ("bash", "-c", TASK),
-        "env": {"OUT": str(out), "TAG": tag, **env},
-        "depends_on": depends_on,
-        "pairs_with": pairs_with,
-    }
-    return ArraySubmission(**fields)
+    return ArraySubmission(
+        name=f"array-{tag}",
+        jobs=members,
+        command=("bash", "-c", TASK),
+        env={"OUT": str(out), "TAG": tag, **env},
+        depends_on=depends_on,
+        pairs_with=pairs_with,
+    )
 
 
 @pytest.fixture
@@ -330,11 +321,12 @@ def test_poll_find_jobs_and_failures_are_per_task(
     assert statuses == sorted(
         [JobStatus.RUNNING] * slurm_cluster.cpus + [JobStatus.QUEUED]
     )
-    # One entry per task, by the name of the job it runs, while one is pending
+    # One entry per task, <array>[i] with the array's id, while one is pending
     # (squeue would show a pending array's tasks as one row, <id>_[2]).
     found = engine.find_jobs()
-    assert {name: state.job_id for name, state in found.items()} == {
-        job.name: child for job, child in zip(members, ids.child_ids, strict=True)
+    assert {name: (s.job_id, s.array_id) for name, s in found.items()} == {
+        array_child_name("array-each", index): (child, ids.array_id)
+        for index, child in enumerate(ids.child_ids)
     }
 
     (out / "release").touch()
@@ -386,31 +378,26 @@ def test_cancel_of_a_task_stops_it_alone_and_of_the_array_every_task(
     assert not list(out.glob("stop-*.done"))
 
 
-def test_a_driver_that_knows_the_plan_finds_every_task_again(
+def test_a_restarted_engine_finds_every_task_again(
     engines: list[SlurmBatchEngine], commands: _Counting, out: Path, tmp_path: Path
 ) -> None:
     members = _members("again", 3)
     plan = _plan(members)
     first = _open(engines, plan, tmp_path, commands)
-    array = _array(out, "again", members, FAIL_INDEX="1")
-    ids = first.submit_array(array)
+    ids = first.submit_array(_array(out, "again", members, FAIL_INDEX="1"))
     _finished(first, ids.child_ids, "the array")
-    expected = {
-        job.name: child for job, child in zip(members, ids.child_ids, strict=True)
+
+    found = _open(engines, plan, tmp_path, commands).find_jobs()
+
+    assert {name: (s.job_id, s.array_id) for name, s in found.items()} == {
+        array_child_name("array-again", index): (child, ids.array_id)
+        for index, child in enumerate(ids.child_ids)
     }
-
-    again = _open(engines, plan, tmp_path, commands, _PlanMembers)
-    assert isinstance(again, _PlanMembers)
-    again.members = {array.name: tuple(job.name for job in members)}
-    found = again.find_jobs()
-
-    assert {name: state.job_id for name, state in found.items()} == expected
-    assert [found[job.name].status for job in members] == [
-        JobStatus.SUCCEEDED,
-        JobStatus.FAILED,
-        JobStatus.SUCCEEDED,
+    assert [(s.status, s.exit_code) for s in found.values()] == [
+        (JobStatus.SUCCEEDED, 0),
+        (JobStatus.FAILED, 3),
+        (JobStatus.SUCCEEDED, 0),
     ]
-    assert found[members[1].name].exit_code == 3
 
 
 def test_tasks_slurm_forgot_are_found_from_the_arrays_record(
@@ -419,8 +406,7 @@ def test_tasks_slurm_forgot_are_found_from_the_arrays_record(
     members = _members("forgot", 2)
     plan = _plan(members)
     first = _open(engines, plan, tmp_path, commands)
-    array = _array(out, "forgot", members, FAIL_INDEX="0")
-    ids = first.submit_array(array)
+    ids = first.submit_array(_array(out, "forgot", members, FAIL_INDEX="0"))
     _finished(first, ids.child_ids, "the array")
 
     class _Forgetful(_Counting):
@@ -429,36 +415,74 @@ def test_tasks_slurm_forgot_are_found_from_the_arrays_record(
         ) -> list[Any]:
             return []
 
-    again = _open(engines, plan, tmp_path, _Forgetful(), _PlanMembers)
-    assert isinstance(again, _PlanMembers)
-    again.members = {array.name: tuple(job.name for job in members)}
-    found = again.find_jobs()
+    found = _open(engines, plan, tmp_path, _Forgetful()).find_jobs()
 
-    assert {name: (state.job_id, state.exit_code) for name, state in found.items()} == {
-        members[0].name: (ids.child_ids[0], 3),
-        members[1].name: (ids.child_ids[1], 0),
+    assert {name: (s.job_id, s.exit_code) for name, s in found.items()} == {
+        array_child_name("array-forgot", 0): (ids.child_ids[0], 3),
+        array_child_name("array-forgot", 1): (ids.child_ids[1], 0),
     }
 
 
-def test_without_the_plan_a_restarted_engine_leaves_array_tasks_out(
-    engines: list[SlurmBatchEngine],
-    commands: _Counting,
-    out: Path,
-    tmp_path: Path,
-    caplog: pytest.LogCaptureFixture,
+def test_the_driver_runs_paired_arrays_and_a_rerun_adopts_every_task(
+    engines: list[SlurmBatchEngine], commands: _Counting, out: Path, tmp_path: Path
 ) -> None:
-    members = _members("unknown", 2)
-    plan = _plan(members)
-    first = _open(engines, plan, tmp_path, commands)
-    ids: ArrayIds = first.submit_array(_array(out, "unknown", members))
-    _finished(first, ids.child_ids, "the array")
+    # client_i.fit after client_i.prepare, for 3 clients: two arrays, paired.
+    def members(tag: str, parents: str | None) -> list[PlannedJob]:
+        return [
+            attrs.evolve(
+                planned(
+                    f"{tag}-client_{index}",
+                    namespace=f"client_{index}",
+                    depends_on=[f"{parents}-client_{index}"] if parents else [],
+                ),
+                env={"OUT": str(out), "TAG": tag},
+            )
+            for index in range(3)
+        ]
 
-    again = _open(engines, plan, tmp_path, commands)
-    with caplog.at_level(logging.WARNING):
-        found = again.find_jobs()
+    prepare, fit = members("prepare", None), members("fit", "prepare")
+    plan = _plan(prepare, fit)
+    spec = ArraySpec(
+        pipelines=("train",),
+        template=("node",),
+        offset=0,
+        count=3,
+        nodes_at=3,
+        fingerprint="-",
+    )
+    arrays = [
+        PlannedArray(
+            name=f"array-{tag}",
+            jobs=jobs,
+            pairs_with=pairs_with,
+            depends_on=(),
+            spec=spec,
+            command=("bash", "-c", TASK),
+        )
+        for tag, jobs, pairs_with in (
+            ("prepare", prepare, ()),
+            ("fit", fit, ("array-prepare",)),
+        )
+    ]
 
-    assert found == {}
-    assert "Left out the tasks of job array(s) array-unknown" in caplog.text
+    def drive(reattach: bool) -> RunOutcome:
+        engine = _open(engines, plan, tmp_path, commands)
+        return Driver(
+            plan, engine, FAST, LogProgress(), reattach=reattach, arrays=arrays
+        ).run()
+
+    outcome = drive(reattach=False)
+
+    assert outcome.ok
+    assert commands.calls.count("sbatch") == 2
+    seen = _started(out, "fit")
+    assert [f"prepare-{index}.done" in seen[index] for index in range(3)] == [True] * 3
+
+    again = drive(reattach=True)
+
+    assert again.ok
+    assert again.job_ids == outcome.job_ids
+    assert commands.calls.count("sbatch") == 2
 
 
 def test_max_array_size_is_the_clusters_read_once(

@@ -81,6 +81,12 @@ def task_index(job_id: str) -> int | None:
     return int(index) if separator and index.isdigit() else None
 
 
+def array_of(job_id: str) -> str | None:
+    """The array job id of an array task's id (``1234_5`` -> ``1234``); ``None``
+    for a job."""
+    return job_id.partition("_")[0] if task_index(job_id) is not None else None
+
+
 def id_order(job_id: str) -> tuple[int, int]:
     """Sorts ids by submission: the job (or array) id, then the task index."""
     base, _, index = job_id.partition("_")

@@ -21,7 +21,7 @@ the moment one failed, whatever the driver does. What it keeps to:
   ``SLURM_ARRAY_TASK_ID``, waits on whole arrays or jobs with ``afterok`` and on
   task *i* of a paired array with ``aftercorr``. Each task is a job of its own
   for ``poll``, ``cancel`` and ``find_jobs``: ``<array id>_<i>``, with its own
-  output and exit file, named by the member job it runs. The cluster's
+  output and exit file (``find_jobs`` names it ``<array name>[i]``). The cluster's
   ``MaxArraySize`` (``scontrol show config``) bounds an array.
 - **No SLURM settings needed**: the default partition and resources, the
   commands on ``PATH``. Settings that are given are checked before anything is
@@ -54,6 +54,7 @@ from ...batch.kit import (
     JobState,
     JobStatus,
     Submission,
+    array_child_name,
     logger_for,
     path_component,
     plan_text,
@@ -63,6 +64,7 @@ from .commands import (
     BLOCKS,
     QueueRow,
     SlurmCommands,
+    array_of,
     id_order,
     is_job_id,
     task_id,
@@ -227,8 +229,6 @@ class SlurmBatchEngine(EngineBase[SlurmBatchSettings]):
         #: SLURM job id -> the name its files go by, where it is not the job's
         #: name: an array task's files are its array's (``<array>.<id>_<i>.out``).
         self._file_names: dict[str, str] = {}
-        #: Array name -> the array this engine submitted (``_array_members``).
-        self._arrays: dict[str, ArraySubmission] = {}
         #: The cluster's MaxArraySize, once read.
         self._max_array_size: int | None = None
 
@@ -375,7 +375,6 @@ class SlurmBatchEngine(EngineBase[SlurmBatchSettings]):
                 settings=self.settings,
             )
         )
-        self._arrays[array.name] = array
         children = tuple(task_id(array_id, index) for index in range(len(array.jobs)))
         for child, job in zip(children, array.jobs, strict=True):
             self._file_names[child] = array.name
@@ -400,17 +399,6 @@ class SlurmBatchEngine(EngineBase[SlurmBatchSettings]):
             self.log_dir / f"{files.name}.{array_id}_<index>.out",
         )
         return ArrayIds(array_id=array_id, child_ids=children)
-
-    def _array_members(self, name: str) -> tuple[str, ...] | None:
-        """The job names of array ``name``'s tasks (task *i* runs the *i*-th), or
-        ``None`` when this engine does not know the array."""
-        array = self._arrays.get(name)
-        if array is not None:
-            return tuple(job.name for job in array.jobs)
-        # TODO(lead): a driver that restarted did not submit the array in this
-        # process: rebuild its members from the plan here (batch/arrays.py, the
-        # same rule every task uses to find its job from its index).
-        return None
 
     def _files(self, job_id: str) -> JobFiles:
         return JobFiles(
@@ -527,6 +515,7 @@ class SlurmBatchEngine(EngineBase[SlurmBatchSettings]):
             exit_code=exit_code,
             log_location=log_location,
             caused_by_dependency=caused_by_dependency,
+            array_id=array_of(job_id),
         )
 
     def find_jobs(self) -> dict[str, JobState]:
@@ -534,15 +523,19 @@ class SlurmBatchEngine(EngineBase[SlurmBatchSettings]):
 
         ``squeue`` of the user's jobs whose comment names this run and whose
         output is in this run's log directory, plus the submission records
-        there (jobs SLURM forgot); then one ``poll`` of them all. A task of an
-        array is listed under the name of the member job it runs
-        (``_array_members``); tasks of an array whose members are unknown are
-        left out, logged.
+        there (jobs SLURM forgot); then one ``poll`` of them all. Task *i* of
+        an array job is listed as ``<array name>[i]`` (``array_child_name``;
+        the driver knows which planned job that is), with the array's id.
         """
         found: dict[str, str] = {}
         for row in self._commands.squeue(user=str(os.getuid())):
             name = name_in_comment(row.comment, self.run_id)
-            if name and row.stdout and Path(row.stdout).parent == self.log_dir:
+            if (
+                name
+                and is_job_id(row.job_id)
+                and row.stdout
+                and Path(row.stdout).parent == self.log_dir
+            ):
                 found[row.job_id] = name
         for path in sorted(self.log_dir.glob("*.job")):
             try:
@@ -556,38 +549,21 @@ class SlurmBatchEngine(EngineBase[SlurmBatchSettings]):
                 found.update({task_id(job_id, index): name for index in range(size)})
             else:
                 found[job_id] = name
-        named = self._named_tasks(found)
-        self._names.update(named)
-        states = self.poll(list(named))
-        newest: dict[str, JobState] = {}
-        for job_id in sorted(states, key=id_order):
-            newest[self._names[job_id]] = states[job_id]
-        return newest
-
-    def _named_tasks(self, found: dict[str, str]) -> dict[str, str]:
-        """``found`` (job id -> the name its comment or record gives) as job
-        id -> job name: an array task's is its member's, and its files go by
-        the array's name."""
-        named: dict[str, str] = {}
-        unknown: set[str] = set()
+        keys: dict[str, str] = {}
         for job_id, name in found.items():
             index = task_index(job_id)
             if index is None:
-                named[job_id] = name
+                keys[job_id] = self._names[job_id] = name
                 continue
-            members = self._array_members(name)
-            if members is None or index >= len(members):
-                unknown.add(name)
-                continue
-            named[job_id] = members[index]
+            keys[job_id] = array_child_name(name, index)
             self._file_names[job_id] = name
-        if unknown:
-            logger.warning(
-                "Left out the tasks of job array(s) %s: which job each task runs "
-                "is not known here.",
-                ", ".join(sorted(unknown)),
-            )
-        return named
+            # An array this driver submitted: its member's name; else the key.
+            self._names.setdefault(job_id, keys[job_id])
+        states = self.poll(list(found))
+        newest: dict[str, JobState] = {}
+        for job_id in sorted(states, key=id_order):
+            newest[keys[job_id]] = states[job_id]
+        return newest
 
     def cancel(self, job_ids: Sequence[str], reason: str) -> None:
         """``scancel`` every job in one call (finished ones are fine): an array
