@@ -1,13 +1,18 @@
-"""SLURM's commands as the engine calls them: ``sbatch``, ``squeue``, ``scancel``
-and ``sacct``, each a bounded subprocess with an argv (never a shell).
+"""SLURM's commands as the engine calls them: ``sbatch``, ``squeue``, ``scancel``,
+``sacct`` and ``scontrol``, each a bounded subprocess with an argv (never a shell).
 
 ``squeue --states=all`` shows pending, running and finished jobs alike, until
 ``MinJobAge`` (default 300 s) after they ended; ``sacct`` answers only where
 accounting storage is enabled, so every reader here copes without it.
+
+A job id is SLURM's (``1234``) or, for a task of a job array, ``<array job
+id>_<index>`` (``1234_5``): the id ``squeue --array``, ``sacct``, ``scancel``
+and ``--dependency`` take and show for that one task.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -31,13 +36,16 @@ logger = logger_for(__name__)
 BLOCKS: Final = ("slurm_batch", "batch")
 #: Every command is bounded (seconds): a hung controller fails the run, loudly.
 COMMAND_TIMEOUT: Final = 60
-#: The commands the engine needs (``sacct`` is optional).
+#: The commands the engine needs (``sacct`` and ``scontrol`` are optional).
 REQUIRED: Final = ("sbatch", "squeue", "scancel")
+OPTIONAL: Final = ("sacct", "scontrol")
 #: ``squeue -O`` fields, each ended by the separator; the comment goes last, so
 #: that whatever it holds cannot shift the other fields.
 SEPARATOR: Final = "\x1f"
+#: ``JobArrayID`` is ``1234`` for a job and ``1234_5`` for a task of an array
+#: (``JobID`` would be the task's own number, which no other command shows).
 SQUEUE_FIELDS: Final = (
-    "JobID",
+    "JobArrayID",
     "State",
     "Reason",
     "exit_code",
@@ -51,6 +59,44 @@ SQUEUE_FIELDS: Final = (
 MAX_IDS_PER_CALL: Final = 1000
 #: What SLURM says of a job id it does not have (any more).
 _UNKNOWN_JOB: Final = "Invalid job id specified"
+#: A job id, or a task of an array job (``<array job id>_<index>``).
+_JOB_ID: Final = re.compile(r"\d+(_\d+)?")
+#: ``scontrol show config``'s line of the largest array index + 1.
+_MAX_ARRAY_SIZE: Final = re.compile(r"^MaxArraySize\s*=\s*(\d+)\s*$", re.MULTILINE)
+
+
+def is_job_id(text: str) -> bool:
+    """Whether ``text`` is a SLURM job id or an array task's (``1234_5``)."""
+    return _JOB_ID.fullmatch(text) is not None
+
+
+def task_id(array_id: str, index: int) -> str:
+    """The id of task ``index`` of array job ``array_id``: ``<array_id>_<index>``."""
+    return f"{array_id}_{index}"
+
+
+def task_index(job_id: str) -> int | None:
+    """The index of an array task's id (``1234_5`` -> 5); ``None`` for a job."""
+    _, separator, index = job_id.partition("_")
+    return int(index) if separator and index.isdigit() else None
+
+
+def array_of(job_id: str) -> str | None:
+    """The array job id of an array task's id (``1234_5`` -> ``1234``); ``None``
+    for a job."""
+    return job_id.partition("_")[0] if task_index(job_id) is not None else None
+
+
+def id_order(job_id: str) -> tuple[int, int]:
+    """Sorts ids by submission: the job (or array) id, then the task index."""
+    base, _, index = job_id.partition("_")
+    return (int(base) if base.isdigit() else -1, int(index) if index.isdigit() else -1)
+
+
+def parse_max_array_size(text: str) -> int | None:
+    """``MaxArraySize`` of ``scontrol show config``'s output, or ``None``."""
+    found = _MAX_ARRAY_SIZE.search(text)
+    return int(found.group(1)) if found else None
 
 
 @define(frozen=True, kw_only=True)
@@ -167,9 +213,10 @@ class SlurmCommands:
     """
 
     def __init__(self, bin_dir: str | None) -> None:
+        self._bin_dir = bin_dir
         self._paths: dict[str, str] = {}
         missing = []
-        for name in (*REQUIRED, "sacct"):
+        for name in (*REQUIRED, *OPTIONAL):
             found = shutil.which(name, path=bin_dir) if bin_dir else shutil.which(name)
             if found:
                 self._paths[name] = found
@@ -226,8 +273,12 @@ class SlurmCommands:
         self, job_ids: Sequence[str] | None = None, user: str | None = None
     ) -> list[QueueRow]:
         """What ``squeue --states=all`` shows of ``job_ids`` (or of ``user``'s
-        jobs): one call per ``MAX_IDS_PER_CALL`` ids."""
+        jobs): one call per ``MAX_IDS_PER_CALL`` ids.
+
+        One row per array task (``--array``; else a pending array is one row,
+        ``1234_[0-99]``); an array's id gives a row for each of its tasks."""
         arguments = [
+            "--array",
             "--states=all",
             "--noheader",
             "--Format=" + ",".join(f"{field}:{SEPARATOR}" for field in SQUEUE_FIELDS),
@@ -273,6 +324,37 @@ class SlurmCommands:
             self.sacct_answers = False
             return []
         return parse_sacct(result.stdout)
+
+    def max_array_size(self) -> int:
+        """The cluster's ``MaxArraySize`` (``scontrol show config``): an array
+        may have indexes 0 to ``MaxArraySize - 1`` (default 1001). ``0`` (no
+        arrays here), with the reason logged, when ``scontrol`` is missing or
+        does not say.
+
+        Raises:
+            EngineUnavailable: When the controller does not answer.
+        """
+        if "scontrol" not in self._paths:
+            logger.warning(
+                "scontrol is not %s, so the cluster's MaxArraySize is unknown; "
+                "every job is submitted on its own (no job arrays).",
+                f"in {self._bin_dir} (bin_dir)" if self._bin_dir else "on PATH",
+            )
+            return 0
+        result = self.run("scontrol", ["show", "config"])
+        if result.returncode != 0:
+            # "Unable to contact slurm controller": as squeue, asked again later.
+            raise EngineUnavailable(
+                f"`scontrol show config` failed: {result.stderr.strip()[-500:]}"
+            )
+        size = parse_max_array_size(result.stdout)
+        if size is None:
+            logger.warning(
+                "`scontrol show config` does not give MaxArraySize; every job is "
+                "submitted on its own (no job arrays)."
+            )
+            return 0
+        return size
 
     def scancel(self, job_ids: Sequence[str]) -> None:
         """``scancel`` the jobs; jobs already finished or forgotten are fine.

@@ -16,6 +16,13 @@ the moment one failed, whatever the driver does. What it keeps to:
   comment finds a job whose record a killed driver never wrote; the records
   find jobs SLURM forgot), keeping the jobs whose output is in this run's log
   directory: the same run id in another project is another run.
+- **Uniform fan-outs as job arrays** (``submit_array``): one ``sbatch
+  --array=0-<N-1>`` with the script of a plain job; task *i* finds its job from
+  ``SLURM_ARRAY_TASK_ID``, waits on whole arrays or jobs with ``afterok`` and on
+  task *i* of a paired array with ``aftercorr``. Each task is a job of its own
+  for ``poll``, ``cancel`` and ``find_jobs``: ``<array id>_<i>``, with its own
+  output and exit file (``find_jobs`` names it ``<array name>[i]``). The cluster's
+  ``MaxArraySize`` (``scontrol show config``) bounds an array.
 - **No SLURM settings needed**: the default partition and resources, the
   commands on ``PATH``. Settings that are given are checked before anything is
   submitted: their form by ``SlurmBatchSettings``, and what only the cluster
@@ -36,6 +43,8 @@ from pathlib import Path
 from typing import ClassVar, Final
 
 from ...batch.kit import (
+    ArrayIds,
+    ArraySubmission,
     BatchSettingsError,
     EngineBase,
     EngineRun,
@@ -45,14 +54,26 @@ from ...batch.kit import (
     JobState,
     JobStatus,
     Submission,
+    array_child_name,
     logger_for,
     path_component,
     plan_text,
     where_to_set,
 )
-from .commands import BLOCKS, QueueRow, SlurmCommands
+from .commands import (
+    BLOCKS,
+    QueueRow,
+    SlurmCommands,
+    array_of,
+    id_order,
+    is_job_id,
+    task_id,
+    task_index,
+)
 from .script import (
     JobFiles,
+    array_data,
+    array_sbatch_arguments,
     batch_script,
     job_comment,
     job_data,
@@ -125,6 +146,7 @@ SPEC: Final = EngineSpec(
     },
     parameters_block=PARAMETERS_BLOCK,
     submit_concurrency=SUBMIT_CONCURRENCY,
+    array_index_variable="SLURM_ARRAY_TASK_ID",
     setting_defaults={
         # The driver's interpreter: on a cluster the project and its virtualenv
         # are on a file system every node shares, and sbatch passes the
@@ -201,8 +223,14 @@ class SlurmBatchEngine(EngineBase[SlurmBatchSettings]):
             if settings.partition
             else "SLURM (default partition)"
         )
-        #: SLURM job id -> job name, of every job submitted or found.
+        #: SLURM job id -> job name, of every job submitted or found (an array
+        #: task's: the name of the member job it runs).
         self._names: dict[str, str] = {}
+        #: SLURM job id -> the name its files go by, where it is not the job's
+        #: name: an array task's files are its array's (``<array>.<id>_<i>.out``).
+        self._file_names: dict[str, str] = {}
+        #: The cluster's MaxArraySize, once read.
+        self._max_array_size: int | None = None
 
     @classmethod
     def open(cls, run: EngineRun, settings: SlurmBatchSettings) -> SlurmBatchEngine:
@@ -286,7 +314,7 @@ class SlurmBatchEngine(EngineBase[SlurmBatchSettings]):
             files.data, job_data(job, project_path=self._project_path, files=files)
         )
         write_private(files.script, batch_script(self.settings).encode(), mode=0o700)
-        comment = job_comment(self.run_id, self._plan.pipeline_names, job)
+        comment = job_comment(self.run_id, self._plan.pipeline_names, job.name)
         job_id = self._commands.sbatch(
             sbatch_arguments(
                 submission,
@@ -312,6 +340,71 @@ class SlurmBatchEngine(EngineBase[SlurmBatchSettings]):
         )
         return job_id
 
+    def max_array_size(self) -> int:
+        """The cluster's ``MaxArraySize`` (``scontrol show config``, read once):
+        how many tasks one array may have (default 1001: indexes 0 to 1000);
+        ``0``, logged, when ``scontrol`` is missing: then no arrays."""
+        if self._max_array_size is None:
+            self._max_array_size = self._commands.max_array_size()
+        return self._max_array_size
+
+    def submit_array(self, array: ArraySubmission) -> ArrayIds:
+        """One ``sbatch --array=0-<N-1>`` for every member of ``array``; the
+        array job's id and each task's (``<id>_<i>``).
+
+        The script is a plain job's; its data file holds the array's command
+        and environment, its resources are the first member's (the members
+        share them). ``afterok`` on ``depends_on``, ``aftercorr`` on each of
+        ``pairs_with``.
+
+        Raises:
+            BatchError: With sbatch's message, when it created no array.
+        """
+        files = JobFiles(self.log_dir, array.name)
+        write_private(
+            files.data, array_data(array, project_path=self._project_path, files=files)
+        )
+        write_private(files.script, batch_script(self.settings).encode(), mode=0o700)
+        comment = job_comment(self.run_id, self._plan.pipeline_names, array.name)
+        array_id = self._commands.sbatch(
+            array_sbatch_arguments(
+                array,
+                comment=comment,
+                project_path=self._project_path,
+                files=files,
+                settings=self.settings,
+            )
+        )
+        children = tuple(task_id(array_id, index) for index in range(len(array.jobs)))
+        for child, job in zip(children, array.jobs, strict=True):
+            self._file_names[child] = array.name
+            self._names[child] = job.name
+        files.record(array_id).write_text(
+            json.dumps(
+                {"job_id": array_id, "name": array.name, "array_size": len(children)}
+            )
+        )
+        after = [
+            *(f"all of {job_id}" for job_id in array.depends_on),
+            *(f"task i of {job_id}" for job_id in array.pairs_with),
+        ]
+        logger.info(
+            "Array %s of %d job(s) (%s, ...) submitted as SLURM job array %s%s; "
+            "outputs: %s",
+            array.name,
+            len(children),
+            array.jobs[0].name,
+            array_id,
+            f" (after {', '.join(after)})" if after else "",
+            self.log_dir / f"{files.name}.{array_id}_<index>.out",
+        )
+        return ArrayIds(array_id=array_id, child_ids=children)
+
+    def _files(self, job_id: str) -> JobFiles:
+        return JobFiles(
+            self.log_dir, self._file_names.get(job_id) or self._names[job_id]
+        )
+
     def poll(self, job_ids: Sequence[str]) -> dict[str, JobState]:
         """One ``squeue`` for every job; ``sacct`` or exit files for those it
         no longer shows. Ids this engine did not submit or find are omitted."""
@@ -325,8 +418,7 @@ class SlurmBatchEngine(EngineBase[SlurmBatchSettings]):
         return {job_id: self._state(job_id, rows.get(job_id)) for job_id in known}
 
     def _state(self, job_id: str, row: QueueRow | None) -> JobState:
-        name = self._names[job_id]
-        files = JobFiles(self.log_dir, name)
+        files = self._files(job_id)
         location = f"{files.output(job_id)} (stderr: {files.error(job_id)})"
         recorded = _recorded_exit(files.exit_file(job_id))
         if row is None:
@@ -423,6 +515,7 @@ class SlurmBatchEngine(EngineBase[SlurmBatchSettings]):
             exit_code=exit_code,
             log_location=log_location,
             caused_by_dependency=caused_by_dependency,
+            array_id=array_of(job_id),
         )
 
     def find_jobs(self) -> dict[str, JobState]:
@@ -430,33 +523,56 @@ class SlurmBatchEngine(EngineBase[SlurmBatchSettings]):
 
         ``squeue`` of the user's jobs whose comment names this run and whose
         output is in this run's log directory, plus the submission records
-        there (jobs SLURM forgot); then one ``poll`` of them all.
+        there (jobs SLURM forgot); then one ``poll`` of them all. Task *i* of
+        an array job is listed as ``<array name>[i]`` (``array_child_name``;
+        the driver knows which planned job that is), with the array's id.
         """
         found: dict[str, str] = {}
         for row in self._commands.squeue(user=str(os.getuid())):
             name = name_in_comment(row.comment, self.run_id)
-            if name and row.stdout and Path(row.stdout).parent == self.log_dir:
+            if (
+                name
+                and is_job_id(row.job_id)
+                and row.stdout
+                and Path(row.stdout).parent == self.log_dir
+            ):
                 found[row.job_id] = name
         for path in sorted(self.log_dir.glob("*.job")):
             try:
                 record = json.loads(path.read_text())
-                found[str(record["job_id"])] = str(record["name"])
-            except (OSError, ValueError, KeyError, TypeError):
+                job_id, name = str(record["job_id"]), str(record["name"])
+                size = int(record.get("array_size", 0))
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
                 logger.warning("Ignoring the unreadable job record %s.", path)
-        self._names.update(found)
+                continue
+            if size:
+                found.update({task_id(job_id, index): name for index in range(size)})
+            else:
+                found[job_id] = name
+        keys: dict[str, str] = {}
+        for job_id, name in found.items():
+            index = task_index(job_id)
+            if index is None:
+                keys[job_id] = self._names[job_id] = name
+                continue
+            keys[job_id] = array_child_name(name, index)
+            self._file_names[job_id] = name
+            # An array this driver submitted: its member's name; else the key.
+            self._names.setdefault(job_id, keys[job_id])
         states = self.poll(list(found))
         newest: dict[str, JobState] = {}
-        for job_id in sorted(states, key=int):
-            newest[found[job_id]] = states[job_id]
+        for job_id in sorted(states, key=id_order):
+            newest[keys[job_id]] = states[job_id]
         return newest
 
     def cancel(self, job_ids: Sequence[str], reason: str) -> None:
-        """``scancel`` every job in one call (finished ones are fine).
+        """``scancel`` every job in one call (finished ones are fine): an array
+        task's id (``<id>_<i>``) cancels that task, an array's id every task.
 
         Raises:
             BatchError: When scancel failed for a job that still runs.
         """
-        ids = [job_id for job_id in job_ids if job_id.isdigit()]
+        ids = [job_id for job_id in job_ids if is_job_id(job_id)]
         if not ids:
             return
         logger.warning("Cancelling SLURM job(s) %s: %s", ", ".join(ids), reason)

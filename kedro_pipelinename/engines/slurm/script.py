@@ -16,6 +16,12 @@ jobs leave ``squeue`` ``MinJobAge`` seconds after they ended, and small
 clusters have no ``sacct``): no exit file means it never got to record one
 (cancelled, killed, its node failed), which is a failure.
 
+A job array (``sbatch --array=0-<N-1>``) runs the same script with the array's
+data file and a second argument, ``array``: each task then names its files
+``<array name>.<array job id>_<index>.*`` (``%A_%a``), the id ``squeue``,
+``scancel`` and ``sacct`` show for the task, so every child has its own output
+and exit file.
+
 The options go to ``sbatch`` as argv (no shell) and win over ``#SBATCH``
 lines; the user's ``extra_directives`` are the script's ``#SBATCH`` lines.
 """
@@ -26,6 +32,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from ...batch.kit import (
+    ArraySubmission,
     PlannedJob,
     Submission,
     atomic_write,
@@ -37,6 +44,8 @@ from .settings import RESOURCE_OPTIONS, SlurmBatchSettings
 
 #: The comment every job of a run carries: how a later driver finds them.
 COMMENT_PREFIX: Final = "kedro-pipelinename"
+#: The script's second argument for the tasks of an array job.
+ARRAY_ARGUMENT: Final = "array"
 
 
 def run_comment(run_id: str) -> str:
@@ -44,9 +53,10 @@ def run_comment(run_id: str) -> str:
     return f"{COMMENT_PREFIX} run={run_id}"
 
 
-def job_comment(run_id: str, pipelines: tuple[str, ...], job: PlannedJob) -> str:
-    """``kedro-pipelinename run=<run id> pipelines=<a,b> job=<name>``."""
-    return f"{run_comment(run_id)} pipelines={','.join(pipelines)} job={job.name}"
+def job_comment(run_id: str, pipelines: tuple[str, ...], name: str) -> str:
+    """``kedro-pipelinename run=<run id> pipelines=<a,b> job=<name>`` (an
+    array's name, for every task of an array job)."""
+    return f"{run_comment(run_id)} pipelines={','.join(pipelines)} job={name}"
 
 
 def name_in_comment(comment: str | None, run_id: str) -> str | None:
@@ -116,8 +126,15 @@ while IFS= read -r -d '' value; do field+=("$value"); done \
 cd -- "${field[0]}" || exit 1
 env -- "${field[@]:3:field[2]}" "${field[@]:3+field[2]}"
 code=$?
+# A task of an array is known as <array job id>_<index> (its SLURM_JOB_ID is a
+# number no other command shows); a job by its id.
+if [ "$kedro_pipelinename_array" = array ]; then
+    job_key=${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}
+else
+    job_key=$SLURM_JOB_ID
+fi
 # Written whole, then renamed: a reader never sees half a number.
-exit_file=${field[1]}$SLURM_JOB_ID.exit
+exit_file=${field[1]}$job_key.exit
 printf '%s\n' "$code" > "$exit_file.tmp" && mv -f -- "$exit_file.tmp" "$exit_file"
 exit "$code"
 """
@@ -137,6 +154,7 @@ def batch_script(settings: SlurmBatchSettings) -> str:
         ),
         # Before the preamble, which may change the positional parameters.
         "kedro_pipelinename_data=$1",
+        "kedro_pipelinename_array=${2-}",
         *(
             script_line(line, source="script_preamble")
             for line in settings.script_preamble
@@ -160,6 +178,21 @@ def job_data(job: PlannedJob, *, project_path: Path, files: JobFiles) -> bytes:
     )
 
 
+def array_data(array: ArraySubmission, *, project_path: Path, files: JobFiles) -> bytes:
+    """The data file every task of ``array`` reads: as ``job_data``, with the
+    array's command and environment.
+
+    Raises:
+        BoundaryError: For a value no argv or environment can carry.
+    """
+    return job_script_data(
+        directory=str(project_path),
+        exit_prefix=str(files.log_dir / f"{array.name}."),
+        argv=array.command,
+        env=array.env,
+    )
+
+
 def write_private(path: Path, content: bytes, *, mode: int = 0o600) -> None:
     """Write ``content`` to ``path``, readable by its owner only (``mode``,
     whatever the umask), in a directory made 0700: a job's data file holds its
@@ -167,6 +200,35 @@ def write_private(path: Path, content: bytes, *, mode: int = 0o600) -> None:
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     path.parent.chmod(0o700)
     atomic_write(path, content, mode=mode)
+
+
+def _common_arguments(
+    name: str,
+    *,
+    comment: str,
+    project_path: Path,
+    files: JobFiles,
+    output_id: str,
+) -> list[str]:
+    """The options every job and array gets; ``output_id`` is sbatch's pattern of
+    the id in file names (``%j``; ``%A_%a`` for an array's tasks)."""
+    return [
+        f"--job-name={name}",
+        f"--comment={comment}",
+        f"--chdir={project_path}",
+        f"--output={_pattern_safe(files.log_dir / name)}.{output_id}.out",
+        f"--error={_pattern_safe(files.log_dir / name)}.{output_id}.err",
+        # A parent that failed makes the dependency unsatisfiable: SLURM cancels
+        # the job at once instead of leaving it PENDING (DependencyNeverSatisfied).
+        "--kill-on-invalid-dep=yes",
+    ]
+
+
+def _resource_arguments(job: PlannedJob, settings: SlurmBatchSettings) -> list[str]:
+    return [
+        f"{RESOURCE_OPTIONS[name]}={value}"
+        for name, value in sorted(merged_resources(job, settings).items())
+    ]
 
 
 def sbatch_arguments(
@@ -179,20 +241,54 @@ def sbatch_arguments(
 ) -> list[str]:
     """``sbatch``'s options for one job, then its script."""
     job = submission.job
-    arguments = [
-        f"--job-name={job.name}",
-        f"--comment={comment}",
-        f"--chdir={project_path}",
-        f"--output={_pattern_safe(files.log_dir / job.name)}.%j.out",
-        f"--error={_pattern_safe(files.log_dir / job.name)}.%j.err",
-        # A parent that failed makes the dependency unsatisfiable: SLURM cancels
-        # the job at once instead of leaving it PENDING (DependencyNeverSatisfied).
-        "--kill-on-invalid-dep=yes",
-    ]
+    arguments = _common_arguments(
+        job.name,
+        comment=comment,
+        project_path=project_path,
+        files=files,
+        output_id="%j",
+    )
     if submission.depends_on:
         arguments.append(f"--dependency=afterok:{':'.join(submission.depends_on)}")
-    for name, value in sorted(merged_resources(job, settings).items()):
-        arguments.append(f"{RESOURCE_OPTIONS[name]}={value}")
+    arguments.extend(_resource_arguments(job, settings))
     # The script's one argument: its data file (sbatch passes it as $1).
     arguments.extend([str(files.script), str(files.data)])
+    return arguments
+
+
+def array_sbatch_arguments(
+    array: ArraySubmission,
+    *,
+    comment: str,
+    project_path: Path,
+    files: JobFiles,
+    settings: SlurmBatchSettings,
+) -> list[str]:
+    """``sbatch``'s options for a job array of ``len(array.jobs)`` tasks, then
+    its script.
+
+    The resources are those of ``array.jobs[0]``: the members of an array are
+    the same job for different namespaces, with the same resources.
+    ``depends_on`` becomes ``afterok`` (on an array's id: all of its tasks),
+    ``pairs_with`` one ``aftercorr`` each (task *i* after task *i*), joined by
+    ``,`` (all must hold).
+    """
+    if not array.jobs:
+        raise ValueError(f"The array {array.name} has no jobs.")
+    arguments = _common_arguments(
+        array.name,
+        comment=comment,
+        project_path=project_path,
+        files=files,
+        output_id="%A_%a",
+    )
+    arguments.append(f"--array=0-{len(array.jobs) - 1}")
+    dependencies = [f"aftercorr:{array_id}" for array_id in array.pairs_with]
+    if array.depends_on:
+        dependencies.insert(0, f"afterok:{':'.join(array.depends_on)}")
+    if dependencies:
+        arguments.append(f"--dependency={','.join(dependencies)}")
+    arguments.extend(_resource_arguments(array.jobs[0], settings))
+    # $1: the data file; $2: each task names its files <array id>_<index>.
+    arguments.extend([str(files.script), str(files.data), ARRAY_ARGUMENT])
     return arguments
