@@ -77,10 +77,11 @@ def test_a_four_job_run_on_aws_batch_is_one_mlflow_run(
         result = _run_on_aws(project, batch_world)
 
     (run_id,) = run_ids(project)
-    # The three clients as one array job: its children log into the one run too.
+    # The three clients' one-node jobs as one array job: its children log into
+    # the one run too.
     assert sorted(job["jobName"] for job in batch_world.jobs()) == [
-        "kedro-client_1-and-2-more",
         "kedro-report",
+        "kedro-train-client_1-and-2-more",
     ]
     runs = experiment_runs(tracking_uri, experiment)
     assert len(runs) == 1, result.stderr[-3000:]
