@@ -4,6 +4,7 @@ project's jobs, until Ctrl-C (docs/sandbox.md)."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import threading
 from pathlib import Path
@@ -75,6 +76,14 @@ class _StopSignals:
 @click.option(
     "--env", "-e", "kedro_env", default=None, help="The Kedro environment to read."
 )
+@click.option(
+    "--slots",
+    type=click.IntRange(1),
+    default=os.cpu_count() or 1,
+    show_default="this machine's CPUs",
+    help="Jobs that run at once; the rest wait RUNNABLE (an array of 2,000 "
+    "children is not 2,000 processes at once).",
+)
 @click.pass_context
 def sandbox(
     context: click.Context,
@@ -83,6 +92,7 @@ def sandbox(
     buckets: tuple[str, ...],
     output_format: str,
     kedro_env: str | None,
+    slots: int,
 ) -> None:
     """Run an AWS Batch sandbox on 127.0.0.1 until Ctrl-C: moto's server, and
     every job run as a local process in this project (the project is the image).
@@ -120,6 +130,7 @@ def sandbox(
                 region=settings.region,
                 port=port,
                 buckets=buckets,
+                slots=slots,
             ) as running,
         ):
             if output_format == "json":

@@ -79,9 +79,12 @@ def running_sandbox(
     port: int = 0,
     buckets: Sequence[str] = (),
     log_dir: Path | None = None,
+    slots: int | None = None,
 ) -> Iterator[Sandbox]:
     """Start moto's server on 127.0.0.1, create the queue, job definition and
     buckets, and run jobs in ``project`` until exit (then kill those left).
+    ``slots``: at most that many jobs run at once, the rest wait ``RUNNABLE``
+    (a compute environment's capacity); ``None``: no limit.
 
     Raises:
         SandboxError: For a port taken, or a queue or definition it cannot make.
@@ -101,7 +104,7 @@ def running_sandbox(
         )
         for bucket in buckets:
             create_bucket(endpoint, region, bucket)
-        compute = SandboxCompute(project, log_dir=log_dir)
+        compute = SandboxCompute(project, log_dir=log_dir, slots=slots)
         sandbox = Sandbox(
             resources=resources,
             buckets=tuple(buckets),
