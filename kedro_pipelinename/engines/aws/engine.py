@@ -243,7 +243,11 @@ class AWSBatchEngine(EngineBase[AWSBatchSettings]):
                 could not be told whether a lost SubmitJob created it.
         """
         request = submit_job_request(submission, self.settings, self.run_id)
-        name = submission.job.name
+        return self._submit_once(submission.job.name, request)
+
+    def _submit_once(self, name: str, request: dict[str, Any]) -> str:
+        """``request`` (a job's or an array's SubmitJob) sent until it created
+        its job, once (see ``submit``); its id."""
         if not self._validated:
             self._validate(name, request)
         # Until SubmitJob answers, Batch may have a job the driver never learns
@@ -287,18 +291,7 @@ class AWSBatchEngine(EngineBase[AWSBatchSettings]):
             As ``submit``.
         """
         request = submit_array_request(array, self.settings, self.run_id)
-        name = array.name
-        if not self._validated:
-            self._validate(name, request)
-        self._in_flight.add(name)
-        try:
-            array_id = self._submit(name, request)
-        except (KeyboardInterrupt, SystemExit):
-            self._terminate_in_flight("the Kedro driver stopped while submitting", 1)
-            raise
-        self._in_flight.discard(name)
-        if name in self._abandoned:
-            self._terminate([array_id], "the Kedro driver stopped while submitting")
+        array_id = self._submit_once(array.name, request)
         return ArrayIds(
             array_id=array_id,
             child_ids=[f"{array_id}:{index}" for index in range(len(array.jobs))],
