@@ -115,10 +115,16 @@ def cancel_orphaned(
     failed = cancel_jobs(engine, to_stop, reason)
     # Then the jobs a killed driver submitted after its last write.
     found = engine.find_jobs()
+    # An array's children come as "<array>[<i>]" (this run's, by the engine's
+    # run tags): cancelled too, though the record names their jobs otherwise.
+    stopping = set(to_stop.values())
     more = {
         name: state.job_id
         for name, state in found.items()
-        if not state.status.finished and name in by_name and name not in to_stop
+        if not state.status.finished
+        and (name in by_name or state.array_id is not None)
+        and name not in to_stop
+        and state.job_id not in stopping
     }
     failed += cancel_jobs(engine, more, reason)
     to_stop.update(more)
