@@ -450,7 +450,7 @@ def bench_slurm(jobs: int, modes: list[str]) -> list[str]:
             finally:
                 engine.close()
             seconds[label] = max(returned) - started
-            print(f"    {label:<11} {calls['sbatch']:>6} {seconds[label]:>16.1f}")
+            print(f"    {label:<11} {calls['sbatch']:>6} {seconds[label]:>16.2f}")
             if arrays and calls["sbatch"] > SUBMITS_TARGET:
                 failures.append(f"(c) arrays: {calls['sbatch']} sbatch > 20")
     base = next(iter(seconds), None)
