@@ -485,6 +485,10 @@ def main() -> int:
         "ratios are against the first",
     )
     arguments = parser.parse_args()
+    known = [mode[0] for mode in ARRAY_MODES]
+    unknown = [mode for mode in arguments.modes if mode not in known]
+    if unknown or not arguments.modes:
+        parser.error(f"--modes: {','.join(unknown)!r}; choose of {','.join(known)}")
     logging.disable(logging.WARNING)
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
