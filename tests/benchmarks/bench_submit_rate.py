@@ -1,33 +1,44 @@
-"""Submission at the API's rate: serial vs concurrent submits behind 100 ms.
+"""Submission at the API's rate: serial vs concurrent vs array submits behind 100 ms.
 
 Run: ``python -m tests.benchmarks.bench_submit_rate [--clients 200] [--dag-jobs
-2000] [--latency 0.1] [--slurm 1000] [--no-aws]`` (``--clients 2000``: the
-issue's 10,000 jobs; ``--slurm`` as root, where the tests' cluster can start).
+2000] [--latency 0.1] [--slurm 1000] [--no-aws] [--no-dag] [--modes
+serial,concurrent,arrays]`` (``--clients 2000``: the issue's 10,000 jobs;
+``--slurm`` as root, where the tests' cluster can start; ``--modes``: the
+columns of (a) and (c), ratios against the first).
 
 moto's server and a ``FaultProxy`` adding ``--latency`` seconds to every call
 (``tests/support/fault_proxy.py``) run in processes of their own, so this
-process's CPU time is the driver's (botocore included). Each plan runs twice in
-this one run, with the same engine and settings but the ``submit_concurrency``
-setting: ``1`` (one SubmitJob at a time, as before) and the engine's default
-(``AWSBatchEngine.spec.submit_concurrency``); calls are counted on the wire
-(botocore's ``before-send``, after the rate limit).
+process's CPU time is the driver's (botocore included). Each plan runs once per
+column in this one run, with the same engine and settings but: ``serial``,
+``submit_concurrency: 1`` (one SubmitJob at a time, as before); ``concurrent``,
+the engine's default (``AWSBatchEngine.spec.submit_concurrency``); ``arrays``,
+the engine's default and the driver given the plan's arrays
+(``arrays.plan_arrays``, as ``arrays_for`` makes them: one SubmitJob with
+``arrayProperties`` per fan-out of up to 10,000, ``N_TO_N`` between them). Calls
+are counted on the wire (botocore's ``before-send``, after the rate limit).
 
 (a) The seed-shaped plan: N clients x 5 nodes (prepare -> features -> fit ->
-    score -> report), one job per node: SubmitJob calls, DescribeJobs calls per
-    DAG level, wall time from the driver's start to the last submit returned,
-    and driver CPU per job (the whole run: opening the engine and its
-    pre-flight, submits and polls; minus a one-job run's, as the cost paid once
-    per run).
+    score -> report), one job per node (commands that differ only in
+    ``--nodes``: 5 arrays of N, checked): SubmitJob calls, DescribeJobs calls
+    per DAG level, wall time from the driver's start to the last submit
+    returned, and driver CPU per job (the whole run: opening the engine and its
+    pre-flight, planning the arrays, submits and polls; minus a one-client
+    run's, as the cost paid once per run). moto creates the children of an
+    array (``<id>:<i>``) and runs them (without docker) like other jobs.
 (b) A non-uniform wide DAG (``tests/support/plans.py``'s ``wide_dag``: layers
-    of 50, three parents each, a fan-in of 30): the sustained SubmitJob rate
-    (submits per second of the up-front burst: those sent before the driver's
-    first poll; the deferred fan-in goes after its parents) against the
-    configured limit (``submit_rate``, default 40/s); goal >= 80 %.
-(c) ``--slurm 1000``: a 1,000-job fan-out on the tests' SLURM cluster
-    (``tests/support/slurm.py``), held (``#SBATCH --hold``: nothing runs), then
-    cancelled by the driver: sbatch calls and time to the last submission.
+    of 50, three parents each, a fan-in of 30; no arrays): the sustained
+    SubmitJob rate (submits per second of the up-front burst: those sent
+    before the driver's first poll; the deferred fan-in goes after its parents)
+    against the configured limit (``submit_rate``, default 40/s); goal >= 80 %.
+(c) ``--slurm 1000``: a 1,000-job fan-out (``client_<i>.fit``) on the tests'
+    SLURM cluster (``tests/support/slurm.py``), held (``#SBATCH --hold``:
+    nothing runs), then cancelled by the driver: sbatch calls and time to the
+    last submission, per job (serial, concurrent) and as job arrays (one
+    ``sbatch --array`` per ``MaxArraySize`` members, 1001 by default).
 
-Targets: concurrent (b) >= 80 % of the limit; driver CPU <= 2 ms per job.
+Targets: concurrent (b) >= 80 % of the limit; driver CPU <= 2 ms per job; arrays:
+(a) <= 20 SubmitJob calls and <= 30 s to the last submit, <= 0.2 ms CPU per job;
+(c) <= 20 sbatch calls.
 """
 
 from __future__ import annotations
@@ -43,8 +54,14 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from kedro_pipelinename.batch.arrays import PlannedArray, plan_arrays
 from kedro_pipelinename.batch.driver import Driver
-from kedro_pipelinename.batch.engine import EngineRun, Submission
+from kedro_pipelinename.batch.engine import (
+    ArraySubmission,
+    Engine,
+    EngineRun,
+    Submission,
+)
 from kedro_pipelinename.batch.plan import JobPlan, PlannedJob
 from kedro_pipelinename.batch.progress import LogProgress
 from kedro_pipelinename.batch.settings import BatchSettings
@@ -76,6 +93,31 @@ def seed_plan(clients: int) -> JobPlan:
                 )
             )
     return plan_of(jobs)
+
+
+def arrays_of(plan: JobPlan, engine: Engine) -> tuple[PlannedArray, ...]:
+    """The arrays the driver gets for ``plan`` (as ``arrays.arrays_for`` makes
+    them, from every node of the plan: the seed plan's pipelines)."""
+    spec = engine.spec
+    assert spec.array_index_variable is not None
+    return plan_arrays(
+        plan,
+        node_names=[node for job in plan.jobs for node in job.nodes],
+        limit=engine.max_array_size(),  # type: ignore[attr-defined]
+        job_names=spec.job_names,
+        prefix="kedro",
+        executable=["kedro"],
+        index_variable=spec.array_index_variable,
+        key=getattr(engine, "array_key", None),
+    )
+
+
+def check_arrays(arrays: tuple[PlannedArray, ...], count: int, size: int) -> None:
+    """The fan-out must become ``count`` arrays of ``size`` (else the column
+    would measure per-job submission under another name)."""
+    sizes = [array.size for array in arrays]
+    if sizes != [size] * count:
+        raise RuntimeError(f"expected {count} arrays of {size}, planned {sizes}")
 
 
 def start_proxy(upstream: str, latency: float) -> tuple[subprocess.Popen[str], str]:
@@ -126,6 +168,7 @@ def run(
     plan: JobPlan,
     world_settings: AWSBatchSettings,
     concurrency: int | None,
+    arrays: bool = False,
 ) -> dict[str, Any]:
     measured = Measured()
     settings = BatchSettings(
@@ -147,8 +190,21 @@ def run(
         return job_id
 
     engine.submit = timed_submit  # type: ignore[method-assign]
+    submit_array = engine.submit_array
+
+    def timed_submit_array(array: ArraySubmission) -> Any:
+        ids = submit_array(array)
+        with measured._lock:
+            measured.submit_returned.append(time.monotonic())
+        return ids
+
+    engine.submit_array = timed_submit_array  # type: ignore[method-assign]
     cpu_start, wall_start = time.process_time(), time.monotonic()
-    outcome = Driver(plan, engine, settings, LogProgress()).run()
+    # Planning the arrays is the driver's work too (``arrays_for``).
+    planned_arrays = arrays_of(plan, engine) if arrays else ()
+    if arrays and len(plan.jobs) >= 2 * len(NODES):
+        check_arrays(planned_arrays, len(NODES), len(plan.jobs) // len(NODES))
+    outcome = Driver(plan, engine, settings, LogProgress(), arrays=planned_arrays).run()
     cpu = time.process_time() - cpu_start + open_cpu
     engine.close()
     assert outcome.ok, outcome
@@ -185,19 +241,28 @@ def fresh_settings(endpoint: str, proxy_url: str) -> AWSBatchSettings:
 
 
 MODES = (("serial", 1), ("concurrent", None))
+#: Label, ``submit_concurrency``, arrays: the seed plan's columns (a, c).
+ARRAY_MODES = (
+    *((label, width, False) for label, width in MODES),
+    ("arrays", None, True),
+)
+SUBMITS_TARGET = 20
+SECONDS_TARGET = 30.0
+ARRAY_CPU_MS_PER_JOB_TARGET = 0.2
 
 
 def bench_aws(arguments: argparse.Namespace) -> list[str]:
     failures: list[str] = []
+    modes = [mode for mode in ARRAY_MODES if mode[0] in arguments.modes]
     moto, endpoint = start_moto()
     proxy, proxy_url = start_proxy(endpoint, arguments.latency)
     limit = AWSBatchSettings(job_queue="q", job_definition="d").submit_rate
     try:
         baselines = {
-            label: run(seed_plan(1), fresh_settings(endpoint, proxy_url), concurrency)[
-                "cpu"
-            ]
-            for label, concurrency in MODES
+            label: run(
+                seed_plan(1), fresh_settings(endpoint, proxy_url), concurrency, arrays
+            )["cpu"]
+            for label, concurrency, arrays in modes
         }
         plan = seed_plan(arguments.clients)
         print(
@@ -209,19 +274,43 @@ def bench_aws(arguments: argparse.Namespace) -> list[str]:
             f"{'per level':>9} {'to last submit s':>16} {'CPU ms/job':>10}"
         )
         seed: dict[str, dict[str, Any]] = {}
-        for label, concurrency in MODES:
-            result = run(plan, fresh_settings(endpoint, proxy_url), concurrency)
+        for label, concurrency, arrays in modes:
+            result = run(plan, fresh_settings(endpoint, proxy_url), concurrency, arrays)
             seed[label] = result
+            result["cpu_ms"] = per_job_cpu_ms(result, baselines[label], len(plan.jobs))
             print(
                 f"    {label:<11} {result['submits']:>9} {result['describes']:>12} "
                 f"{result['describes'] / len(NODES):>9.1f} "
-                f"{result['to_last_submit']:>16.1f} "
-                f"{per_job_cpu_ms(result, baselines[label], len(plan.jobs)):>10.2f}"
+                f"{result['to_last_submit']:>16.1f} {result['cpu_ms']:>10.2f}"
             )
-        speedup = (
-            seed["serial"]["to_last_submit"] / seed["concurrent"]["to_last_submit"]
-        )
-        print(f"    time to the last submit, serial / concurrent: {speedup:.1f}x")
+        # Ratios against the first column measured (serial unless left out).
+        base = modes[0][0]
+        for label in seed:
+            if label != base:
+                speedup = seed[base]["to_last_submit"] / seed[label]["to_last_submit"]
+                calls = seed[base]["submits"] / max(seed[label]["submits"], 1)
+                print(
+                    f"    {base} / {label}: {speedup:.1f}x the time to the last "
+                    f"submit, {calls:.0f}x the SubmitJob calls"
+                )
+        if (
+            "concurrent" in seed
+            and seed["concurrent"]["cpu_ms"] > CPU_MS_PER_JOB_TARGET
+        ):
+            failures.append(f"(a) {seed['concurrent']['cpu_ms']:.2f} ms/job > 2 ms")
+        if "arrays" in seed:
+            result = seed["arrays"]
+            if result["submits"] > SUBMITS_TARGET:
+                failures.append(f"(a) arrays: {result['submits']} SubmitJob > 20")
+            if result["to_last_submit"] > SECONDS_TARGET:
+                failures.append(
+                    f"(a) arrays: {result['to_last_submit']:.1f} s to the last "
+                    f"submit > 30 s"
+                )
+            if result["cpu_ms"] > ARRAY_CPU_MS_PER_JOB_TARGET:
+                failures.append(f"(a) arrays: {result['cpu_ms']:.2f} ms/job > 0.2 ms")
+        if arguments.no_dag:
+            return failures
         dag = wide_dag(arguments.dag_jobs, fan_in=30)
         print(
             f"(b) non-uniform wide DAG: {len(dag.jobs)} jobs; limit "
@@ -232,6 +321,8 @@ def bench_aws(arguments: argparse.Namespace) -> list[str]:
             f"{'to last submit s':>16} {'CPU ms/job':>10}"
         )
         for label, concurrency in MODES:
+            if label not in baselines:
+                continue
             result = run(dag, fresh_settings(endpoint, proxy_url), concurrency)
             share = result["rate"] / limit
             cpu = per_job_cpu_ms(result, baselines[label], len(dag.jobs))
@@ -244,11 +335,6 @@ def bench_aws(arguments: argparse.Namespace) -> list[str]:
                     failures.append(f"(b) {share:.0%} of the limit < 80 %")
                 if cpu > CPU_MS_PER_JOB_TARGET:
                     failures.append(f"(b) {cpu:.2f} ms/job > 2 ms")
-        cpu = per_job_cpu_ms(
-            seed["concurrent"], baselines["concurrent"], len(plan.jobs)
-        )
-        if cpu > CPU_MS_PER_JOB_TARGET:
-            failures.append(f"(a) {cpu:.2f} ms/job > 2 ms")
     finally:
         for process in (proxy, moto):
             process.terminate()
@@ -264,9 +350,11 @@ class _StopAfterSubmitting(LogProgress):
         raise KeyboardInterrupt
 
 
-def bench_slurm(jobs: int) -> list[str]:
-    """(c): ``jobs`` independent jobs, held (``--hold``: submitted, never
-    started), serial vs concurrent ``sbatch``; the driver then cancels them."""
+def bench_slurm(jobs: int, modes: list[str]) -> list[str]:
+    """(c): a ``jobs``-member fan-out (``client_<i>.fit``, one job per
+    namespace), held (``--hold``: submitted, never started): serial and
+    concurrent ``sbatch``, then as job arrays (one ``sbatch --array`` per
+    ``MaxArraySize`` members); the driver then cancels them."""
     import tempfile
 
     from kedro_pipelinename.engines.slurm.commands import SlurmCommands
@@ -281,12 +369,25 @@ def bench_slurm(jobs: int) -> list[str]:
             calls[name] += 1
             return super().run(name, arguments)
 
-    plan = plan_of([planned(f"kedro-fan-{number:04d}") for number in range(jobs)])
+    plan = plan_of(
+        [
+            planned(
+                f"kedro-client_{number}-fit",
+                namespace=f"client_{number}",
+                nodes=[f"client_{number}.fit"],
+            )
+            for number in range(1, jobs + 1)
+        ]
+    )
+    failures: list[str] = []
     print(f"(c) SLURM: a {jobs}-job fan-out, held, on the tests' one-node cluster")
     print(f"    {'mode':<11} {'sbatch':>6} {'to last submit s':>16}")
+    seconds: dict[str, float] = {}
     with running_cluster() as cluster:
         os.environ[SLURM_CONF] = str(cluster.conf)
-        for label, concurrency in MODES:
+        for label, concurrency, arrays in ARRAY_MODES:
+            if label not in modes:
+                continue
             calls.clear()
             settings = BatchSettings(
                 poll_interval=1.0, max_poll_interval=2.0, submit_concurrency=concurrency
@@ -302,7 +403,7 @@ def bench_slurm(jobs: int) -> list[str]:
                 slurm_settings, engine_run, commands=Counting(None)
             )
             returned: list[float] = []
-            submit = engine.submit
+            submit, submit_array = engine.submit, engine.submit_array
 
             def timed(
                 submission: Submission,
@@ -313,18 +414,53 @@ def bench_slurm(jobs: int) -> list[str]:
                 returned.append(time.monotonic())
                 return job_id
 
+            def timed_array(
+                array: ArraySubmission,
+                submit_array: Any = submit_array,
+                returned: list[float] = returned,
+            ) -> Any:
+                ids = submit_array(array)
+                returned.append(time.monotonic())
+                return ids
+
             engine.submit = timed  # type: ignore[method-assign]
+            engine.submit_array = timed_array  # type: ignore[method-assign]
             started = time.monotonic()
+            planned_arrays = arrays_of(plan, engine) if arrays else ()
+            if arrays:
+                size = engine.max_array_size()
+                expected = [min(size, jobs - start) for start in range(0, jobs, size)]
+                if [array.size for array in planned_arrays] != [
+                    count for count in expected if count > 1
+                ]:
+                    raise RuntimeError(
+                        f"expected arrays of {expected}, planned "
+                        f"{[array.size for array in planned_arrays]}"
+                    )
             try:
-                Driver(plan, engine, settings, _StopAfterSubmitting()).run()
+                Driver(
+                    plan,
+                    engine,
+                    settings,
+                    _StopAfterSubmitting(),
+                    arrays=planned_arrays,
+                ).run()
             except KeyboardInterrupt:
                 pass
             finally:
                 engine.close()
+            seconds[label] = max(returned) - started
+            print(f"    {label:<11} {calls['sbatch']:>6} {seconds[label]:>16.2f}")
+            if arrays and calls["sbatch"] > SUBMITS_TARGET:
+                failures.append(f"(c) arrays: {calls['sbatch']} sbatch > 20")
+    base = next(iter(seconds), None)
+    for label, value in seconds.items():
+        if label != base and base is not None:
             print(
-                f"    {label:<11} {calls['sbatch']:>6} {max(returned) - started:>16.1f}"
+                f"    {base} / {label}: {seconds[base] / value:.1f}x the time "
+                f"to the last submit"
             )
-    return []
+    return failures
 
 
 def main() -> int:
@@ -340,14 +476,26 @@ def main() -> int:
         help="also (c): a JOBS-job fan-out on the tests' SLURM cluster (1000)",
     )
     parser.add_argument("--no-aws", action="store_true", help="skip (a) and (b)")
+    parser.add_argument("--no-dag", action="store_true", help="skip (b)")
+    parser.add_argument(
+        "--modes",
+        type=lambda text: [mode for mode in text.split(",") if mode],
+        default=[mode[0] for mode in ARRAY_MODES],
+        help="the columns of (a) and (c), of serial,concurrent,arrays (all); "
+        "ratios are against the first",
+    )
     arguments = parser.parse_args()
+    known = [mode[0] for mode in ARRAY_MODES]
+    unknown = [mode for mode in arguments.modes if mode not in known]
+    if unknown or not arguments.modes:
+        parser.error(f"--modes: {','.join(unknown)!r}; choose of {','.join(known)}")
     logging.disable(logging.WARNING)
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
     os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
     failures = [] if arguments.no_aws else bench_aws(arguments)
     if arguments.slurm:
-        failures += bench_slurm(arguments.slurm)
+        failures += bench_slurm(arguments.slurm, arguments.modes)
     print("targets met" if not failures else "TARGETS MISSED: " + "; ".join(failures))
     return 1 if failures else 0
 
