@@ -15,7 +15,7 @@ from collections import Counter
 import pytest
 
 from kedro_pipelinename.batch.driver import Driver
-from kedro_pipelinename.batch.engine import Submission
+from kedro_pipelinename.batch.engine import ArraySubmission, Submission
 from kedro_pipelinename.batch.errors import BatchError
 from kedro_pipelinename.batch.progress import LogProgress
 from kedro_pipelinename.batch.settings import BatchSettings
@@ -123,4 +123,23 @@ def test_a_submit_whose_outcome_cannot_be_checked_is_not_sent_again(
         engine.submit(Submission(job=planned("kedro-a")))
 
     assert _names_in_batch(batch_world) == {"kedro-a": 1}
+    assert proxy.count("SubmitJob") == 1
+
+
+def test_a_lost_answer_to_an_arrays_submit_leaves_exactly_one_array_job(
+    batch_world: BatchWorld, proxy: FaultProxy
+) -> None:
+    engine = engine_through(batch_world, proxy, api_timeout=1.0)
+    members = [planned(f"kedro-c{index}") for index in range(3)]
+    proxy.add(Fault.drop("SubmitJob"))
+
+    ids = engine.submit_array(
+        ArraySubmission(name="kedro-cs", jobs=members, command=["true"], env={})
+    )
+
+    (array,) = batch_world.jobs()
+    assert (array["jobName"], array["jobId"]) == ("kedro-cs", ids.array_id)
+    assert array["arrayProperties"]["size"] == 3
+    assert ids.child_ids == tuple(f"{ids.array_id}:{index}" for index in range(3))
+    # Found by its name and run tags, never sent again.
     assert proxy.count("SubmitJob") == 1
