@@ -237,3 +237,31 @@ def test_each_job_is_in_at_most_one_array_and_each_child_finds_its_job(
             assert child_argv(array, index, train) == list(job.command)
     if len(clients) >= 2 and limit >= 2:
         assert arrays  # a uniform fan-out of two or more is always an array
+
+
+def test_a_client_with_resources_of_its_own_keeps_its_step_out_of_slurm_arrays() -> (
+    None
+):
+    from kedro_pipelinename.engines.slurm.script import array_key
+    from kedro_pipelinename.engines.slurm.settings import SlurmBatchSettings
+
+    train = seed(["client_1", "client_2", "client_3"])
+    plan = plan_jobs(train, settings=BatchSettings(), context=CONTEXT)
+
+    def arrays_with(settings: SlurmBatchSettings) -> tuple[PlannedArray, ...]:
+        return plan_arrays(
+            plan,
+            node_names={n.name for n in train.nodes},
+            limit=1001,
+            job_names=JobNameRule(max_length=128),
+            prefix="kedro",
+            executable=["kedro"],
+            index_variable="SLURM_ARRAY_TASK_ID",
+            key=lambda job: array_key(job, settings),
+        )
+
+    # One sbatch sets every task's resources: client_2's own memory would be
+    # lost in an array with the others.
+    own = SlurmBatchSettings(resources_by_namespace={"client_2": {"memory": "8G"}})
+    assert arrays_with(own) == ()
+    assert len(arrays_with(SlurmBatchSettings())) == 1

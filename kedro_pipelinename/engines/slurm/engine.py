@@ -53,6 +53,7 @@ from ...batch.kit import (
     JobPlan,
     JobState,
     JobStatus,
+    PlannedJob,
     Submission,
     array_child_name,
     logger_for,
@@ -73,6 +74,7 @@ from .commands import (
 from .script import (
     JobFiles,
     array_data,
+    array_key,
     array_sbatch_arguments,
     batch_script,
     job_comment,
@@ -347,6 +349,10 @@ class SlurmBatchEngine(EngineBase[SlurmBatchSettings]):
         if self._max_array_size is None:
             self._max_array_size = self._commands.max_array_size()
         return self._max_array_size
+
+    def array_key(self, job: PlannedJob) -> tuple[object, ...]:
+        """Members of one array share their resources (``script.array_key``)."""
+        return array_key(job, self.settings)
 
     def submit_array(self, array: ArraySubmission) -> ArrayIds:
         """One ``sbatch --array=0-<N-1>`` for every member of ``array``; the

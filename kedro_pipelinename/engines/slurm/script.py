@@ -72,6 +72,17 @@ def name_in_comment(comment: str | None, run_id: str) -> str | None:
     return None
 
 
+def array_key(job: PlannedJob, settings: SlurmBatchSettings) -> tuple[object, ...]:
+    """What the members of one job array must share here: their resources (one
+    ``sbatch`` sets them for every task)."""
+    return tuple(
+        sorted(
+            (kind, str(value))
+            for kind, value in merged_resources(job, settings).items()
+        )
+    )
+
+
 def merged_resources(job: PlannedJob, settings: SlurmBatchSettings) -> dict[str, Any]:
     """The defaults, then the job's namespace's, then each of its tags' (sorted):
     ``PlannedJob.layered``."""
