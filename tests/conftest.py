@@ -36,6 +36,44 @@ from tests.support.aws import (
 #: kedro_pipelinename.testing``): tests/engines runs our engines through it.
 pytest_plugins = ("kedro_pipelinename.testing",)
 
+#: Test files that check the batch core and engines under faults and races
+#: (HTTP faults, lost answers, outages, racing and killed drivers, leases, damaged
+#: records, machine limits, a broken plugin engine): what they exercise is ours,
+#: botocore's and the OS's, and no Kedro release changes it. They are marked
+#: ``any_kedro``; the Kedro matrix runs them on the oldest tested Kedro and the
+#: README command on the latest, and the Kedro releases between skip them
+#: (``.ci/run``), which keeps CI inside its hour. Everything that goes through
+#: what differs between Kedro releases (the patch, sessions, ``kedro run`` and
+#: its options, relaunched commands, every engine's contract) runs on all five.
+ANY_KEDRO: frozenset[str] = frozenset(
+    {
+        "tests/aws_faults/test_aws_preflight.py",
+        "tests/aws_faults/test_lost_submit_responses.py",
+        "tests/aws_faults/test_rate_limit.py",
+        "tests/aws_faults/test_real_driver_on_aws.py",
+        "tests/aws_faults/test_runnable.py",
+        "tests/aws_faults/test_status_outages.py",
+        "tests/batch/test_interrupt_on_aws.py",
+        "tests/commands/test_record_damage.py",
+        "tests/commands/test_reopen_without_preflight.py",
+        "tests/commands/test_run_ownership.py",
+        "tests/commands/test_s3_record_store.py",
+        "tests/engines/test_example_package.py",
+        "tests/local_batch/test_machine_limits.py",
+        "tests/sandbox/test_arrays.py",
+        "tests/sandbox/test_compute.py",
+    }
+)
+
+
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    root = Path(str(config.rootpath))
+    for item in items:
+        if item.path.relative_to(root).as_posix() in ANY_KEDRO:
+            item.add_marker(pytest.mark.any_kedro)
+
 
 @pytest.fixture(autouse=True)
 def _restore_install_state() -> Iterator[None]:
