@@ -38,7 +38,7 @@ import shlex
 import sys
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import ClassVar, Final
 
@@ -311,20 +311,16 @@ class SlurmBatchEngine(EngineBase[SlurmBatchSettings]):
     def submit(self, submission: Submission) -> str:
         """Write the job's script and ``sbatch`` it; its SLURM job id."""
         job = submission.job
-        files = JobFiles(self.log_dir, job.name)
-        write_private(
-            files.data, job_data(job, project_path=self._project_path, files=files)
-        )
-        write_private(files.script, batch_script(self.settings).encode(), mode=0o700)
-        comment = job_comment(self.run_id, self._plan.pipeline_names, job.name)
-        job_id = self._commands.sbatch(
-            sbatch_arguments(
+        job_id, files = self._sbatch(
+            job.name,
+            lambda files: job_data(job, project_path=self._project_path, files=files),
+            lambda comment, files: sbatch_arguments(
                 submission,
                 comment=comment,
                 project_path=self._project_path,
                 files=files,
                 settings=self.settings,
-            )
+            ),
         )
         self._names[job_id] = job.name
         files.record(job_id).write_text(
@@ -341,6 +337,20 @@ class SlurmBatchEngine(EngineBase[SlurmBatchSettings]):
             files.output(job_id),
         )
         return job_id
+
+    def _sbatch(
+        self,
+        name: str,
+        data: Callable[[JobFiles], bytes],
+        arguments: Callable[[str, JobFiles], list[str]],
+    ) -> tuple[str, JobFiles]:
+        """What a job and an array share: the data file, the script, the run's
+        comment and one ``sbatch``; the SLURM job id and the files."""
+        files = JobFiles(self.log_dir, name)
+        write_private(files.data, data(files))
+        write_private(files.script, batch_script(self.settings).encode(), mode=0o700)
+        comment = job_comment(self.run_id, self._plan.pipeline_names, name)
+        return self._commands.sbatch(arguments(comment, files)), files
 
     def max_array_size(self) -> int:
         """The cluster's ``MaxArraySize`` (``scontrol show config``, read once):
@@ -366,20 +376,18 @@ class SlurmBatchEngine(EngineBase[SlurmBatchSettings]):
         Raises:
             BatchError: With sbatch's message, when it created no array.
         """
-        files = JobFiles(self.log_dir, array.name)
-        write_private(
-            files.data, array_data(array, project_path=self._project_path, files=files)
-        )
-        write_private(files.script, batch_script(self.settings).encode(), mode=0o700)
-        comment = job_comment(self.run_id, self._plan.pipeline_names, array.name)
-        array_id = self._commands.sbatch(
-            array_sbatch_arguments(
+        array_id, files = self._sbatch(
+            array.name,
+            lambda files: array_data(
+                array, project_path=self._project_path, files=files
+            ),
+            lambda comment, files: array_sbatch_arguments(
                 array,
                 comment=comment,
                 project_path=self._project_path,
                 files=files,
                 settings=self.settings,
-            )
+            ),
         )
         children = tuple(task_id(array_id, index) for index in range(len(array.jobs)))
         for child, job in zip(children, array.jobs, strict=True):
