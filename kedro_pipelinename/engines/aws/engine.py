@@ -74,6 +74,7 @@ from .api import (
     job_state,
     limit_rate,
     make_client,
+    parse_only_what_is_read,
     submit_array_request,
     submit_job_request,
 )
@@ -160,7 +161,12 @@ class AWSBatchEngine(EngineBase[AWSBatchSettings]):
     def with_client(
         cls, run: EngineRun, settings: AWSBatchSettings, client: Any
     ) -> AWSBatchEngine:
-        """``open`` with a Batch client of your own (event hooks, a session)."""
+        """``open`` with a Batch client of your own (event hooks, a session).
+
+        The engine owns the client from then on: it parses ``DescribeJobs``
+        answers for what the engine reads only (``parse_only_what_is_read``).
+        """
+        parse_only_what_is_read(client)
         return cls(
             settings,
             run_id=run.run_id,
