@@ -1,4 +1,5 @@
-"""Polling an array's children through their parent (``engines/aws/children.py``).
+"""The AWS engine's polling CPU: an array's children through their parent
+(``engines/aws/children.py``), one validation per request key, a lean parse.
 
 Against botocore's Stubber: each test states the exact calls AWS Batch must
 receive, so a poll that described every child again (100 per DescribeJobs)
@@ -218,3 +219,68 @@ def test_the_preflight_validates_requests_alike_but_for_their_text_once(
 
     assert check_plan(run, settings, make_client(settings)) == []
     assert validated == ["kedro-client_1-fit", "kedro-client_10-fit", "kedro-report"]
+
+
+def test_the_engines_client_parses_of_a_described_job_only_what_the_engine_reads(
+    aws_environment: None,
+) -> None:
+    # botocore walking every member of every described job (command,
+    # environment, volumes...) was most of the polling CPU.
+    import json
+
+    from botocore.parsers import create_parser
+
+    from kedro_pipelinename.batch.engine import EngineRun
+    from kedro_pipelinename.batch.settings import BatchSettings
+    from kedro_pipelinename.engines.aws.api import job_state
+    from tests.support.plans import plan_of
+
+    settings = AWSBatchSettings(
+        job_queue="queue", job_definition="definition:3", region="eu-west-1"
+    )
+    run = EngineRun(plan=plan_of([]), settings=BatchSettings(), project_path=Path())
+    engine = AWSBatchEngine.with_client(run, settings, make_client(settings))
+    other = make_client(settings)
+    answer = {
+        "jobs": [
+            {
+                "jobId": "j-1",
+                "jobName": "kedro-fit",
+                "jobQueue": "queue",
+                "status": "FAILED",
+                "statusReason": "Essential container in task exited",
+                "jobDefinition": "definition:3",
+                "createdAt": 5,
+                "startedAt": 6,
+                "tags": {"kedro-pipelinename:job": "kedro-fit"},
+                "container": {
+                    "command": ["kedro", "run"],
+                    "environment": [{"name": "A", "value": "1"}],
+                    "exitCode": 3,
+                    "logStreamName": "fit/default/1",
+                    "vcpus": 2,
+                },
+            }
+        ]
+    }
+
+    def parsed(client: Any) -> dict[str, Any]:
+        shape = client.meta.service_model.operation_model("DescribeJobs").output_shape
+        response = {
+            "body": json.dumps(answer).encode(),
+            "headers": {},
+            "status_code": 200,
+        }
+        jobs: list[dict[str, Any]] = create_parser("json").parse(response, shape)[
+            "jobs"
+        ]
+        return jobs[0]
+
+    lean, whole = parsed(engine.client), parsed(other)
+    assert "command" not in lean["container"]
+    assert "jobDefinition" not in lean
+    assert whole["container"]["command"] == ["kedro", "run"]  # other clients: all
+    assert job_state(lean) == job_state(whole)
+    assert lean["tags"] == whole["tags"]
+    assert lean["createdAt"] == whole["createdAt"]
+    assert lean["container"]["vcpus"] == 2
