@@ -154,7 +154,9 @@ def _rounds(store: RecordStore, view: RunView, interval: float) -> Iterator[RunV
     # Bounded by the run: each round either sees it ended, or waits.
     while view.state == RUN_RUNNING:
         time.sleep(interval)
-        view = current_view(store, store.load_record(view.record.run_id), strict=True)
+        view = current_view(
+            store, store.load_record(view.record.run_id), strict=True, logs=True
+        )
         yield view
 
 
@@ -202,7 +204,7 @@ def status(
     """The live state of every job of a run (default: the newest run)."""
     with _user_errors():
         store = _store(context)
-        view = current_view(store, store.load_record(run_id), strict=True)
+        view = current_view(store, store.load_record(run_id), strict=True, logs=True)
         if not watch:
             if json_output:
                 click.echo(as_json(view.to_dict()), nl=False)

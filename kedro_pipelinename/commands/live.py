@@ -180,7 +180,13 @@ def job_view(job: JobRecord, live: JobState | None) -> JobView:
     """The job as the engine reports it now, or as recorded when it does not."""
     state, reason, exit_code, log = job.state, job.reason, job.exit_code, job.log
     attempts = [_attempt_view(attempt) for attempt in job.attempts]
-    if live is not None and not is_finished(job.state):
+    if live is not None and is_finished(job.state):
+        # A child of an array the driver saw succeed from its parent's counts:
+        # its log is asked when shown (``missing_logs``).
+        log = log or live.log_location
+        if attempts and attempts[-1].log is None:
+            attempts[-1] = attrs.evolve(attempts[-1], log=log)
+    elif live is not None:
         current = shared_state(live.status)
         state = current
         reason = live.reason or reason
@@ -267,8 +273,35 @@ def view_of(
     )
 
 
+def missing_logs(record: RunRecord) -> Mapping[str, JobState]:
+    """The engine's states of the run's succeeded jobs whose log the record
+    lacks, by job id; nothing when none lacks it or the engine cannot say.
+
+    The AWS engine polls an array's children through their parent's counts
+    and never describes a child that succeeded (``engines/aws/children.py``):
+    its log stream is asked here, when ``kedro batch status`` shows it, in one
+    batched poll (100 per ``DescribeJobs``).
+    """
+    ids = [
+        job.job_id
+        for job in record.jobs
+        if job.job_id is not None and job.state == SUCCEEDED and job.log is None
+    ]
+    if not ids:
+        return {}
+    try:
+        with reopened(record) as engine:
+            return engine.poll(ids)
+    except Exception:  # the record still shows everything else
+        return {}
+
+
 def current_view(
-    where: Path | RecordStore, record: RunRecord, *, strict: bool = False
+    where: Path | RecordStore,
+    record: RunRecord,
+    *,
+    strict: bool = False,
+    logs: bool = False,
 ) -> RunView:
     """The run now: what ``runs``, ``status`` and ``--json`` all show.
 
@@ -277,11 +310,14 @@ def current_view(
     gone is asked of its engine (jobs may have finished since), and shown as
     the record when the engine cannot be reached.
 
+    With ``logs`` (``kedro batch status``), a run that ended gets the logs
+    its record lacks from its engine (``missing_logs``).
+
     Raises:
         EngineUnreachable: With ``strict``, instead of showing the record.
     """
     if record.state != RUN_RUNNING:
-        return view_of(record, {})
+        return view_of(record, missing_logs(record) if logs else {})
     if driven(where, record):
         return view_of(record, {}, driven=True)
     try:

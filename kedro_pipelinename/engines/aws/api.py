@@ -350,6 +350,69 @@ def endpoint_from_environment(
     return None
 
 
+#: The members of a ``DescribeJobs`` answer the engine reads (``job_state``,
+#: ``find_jobs``, ``children.py``, ``queue_watch.py``), by shape.
+DESCRIBED_MEMBERS: Final = {
+    "JobDetail": (
+        "jobName",
+        "jobId",
+        "jobQueue",
+        "status",
+        "attempts",
+        "statusReason",
+        "createdAt",
+        "startedAt",
+        "stoppedAt",
+        "container",
+        "arrayProperties",
+        "tags",
+    ),
+    "ContainerDetail": (
+        "vcpus",
+        "memory",
+        "exitCode",
+        "reason",
+        "logStreamName",
+        "resourceRequirements",
+    ),
+    "AttemptDetail": ("container", "startedAt", "stoppedAt", "statusReason"),
+    "AttemptContainerDetail": ("exitCode", "reason", "logStreamName"),
+}
+
+
+def parse_only_what_is_read(client: Any) -> None:
+    """Make ``client`` parse ``DescribeJobs`` answers for ``DESCRIBED_MEMBERS``
+    only; the other members (a job's command, environment, volumes, network
+    details...) are left out of its answers.
+
+    botocore walks every member of its model for every job described, and
+    that walk was the largest share of the driver's CPU for polling. The
+    answer's JSON is decoded whole either way; the model is the client's own
+    (each client has its own copy: no other client changes). If botocore's
+    model objects are not as expected, the client is left as it was.
+    """
+    try:
+        from botocore.model import ShapeResolver
+
+        service = client.meta.service_model
+        operation = service.operation_model("DescribeJobs")
+        shapes = dict(service._shape_resolver._shape_map)
+        for name, members in DESCRIBED_MEMBERS.items():
+            model = dict(shapes[name])
+            model["members"] = {
+                member: model["members"][member]
+                for member in members
+                if member in model["members"]
+            }
+            shapes[name] = model
+        output = ShapeResolver(shapes).get_shape_by_name(operation.output_shape.name)
+    except (AttributeError, KeyError, TypeError) as error:
+        logger.debug("DescribeJobs is parsed whole: %s", error)
+        return
+    # ``output_shape`` is a cached property: the value in the instance wins.
+    operation.__dict__["output_shape"] = output
+
+
 def make_client(settings: AWSBatchSettings) -> Any:
     """A Batch client with botocore's retry mode for throttling, and no blind
     retry of a SubmitJob whose outcome is unknown (``stop_blind_submit_retries``).

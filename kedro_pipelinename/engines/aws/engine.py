@@ -30,7 +30,9 @@ Limits this engine keeps:
   ``runnable_timeout``, ends in a terminated, failed job (``queue_watch.py``).
 - **DescribeJobs: at most 100 ids per call.** One tracker polls every unfinished
   job of the run in ``ceil(n / 100)`` calls per round, backing off while nothing
-  changes (see ``driver.py``); never a thread or a call per job.
+  changes (see ``driver.py``); never a thread or a call per job. An array's
+  children are polled through their parent's ``statusSummary``: no call for a
+  child until the counts say it finished or moved (``children.py``).
 - **At most 50 tags per job**: the run's two plus at most 48 of the user's.
 
 ``boto3`` is imported when an engine is opened, never on ``import
@@ -72,9 +74,11 @@ from .api import (
     job_state,
     limit_rate,
     make_client,
+    parse_only_what_is_read,
     submit_array_request,
     submit_job_request,
 )
+from .children import ArrayChildren, child_ids, parent_of
 from .preflight import check_plan, parameter_error
 from .queue_watch import QueueWatch
 from .retries import (
@@ -143,6 +147,9 @@ class AWSBatchEngine(EngineBase[AWSBatchSettings]):
         #: Whether ``check`` validated every request of the run offline: the
         #: client does not (``make_client``), so until then ``submit`` does.
         self._validated = False
+        #: The children of the arrays it submitted or found, polled from their
+        #: parents' counts (``children.py``).
+        self._array_children = ArrayChildren()
 
     @classmethod
     def open(cls, run: EngineRun, settings: AWSBatchSettings) -> AWSBatchEngine:
@@ -154,7 +161,12 @@ class AWSBatchEngine(EngineBase[AWSBatchSettings]):
     def with_client(
         cls, run: EngineRun, settings: AWSBatchSettings, client: Any
     ) -> AWSBatchEngine:
-        """``open`` with a Batch client of your own (event hooks, a session)."""
+        """``open`` with a Batch client of your own (event hooks, a session).
+
+        The engine owns the client from then on: it parses ``DescribeJobs``
+        answers for what the engine reads only (``parse_only_what_is_read``).
+        """
+        parse_only_what_is_read(client)
         return cls(
             settings,
             run_id=run.run_id,
@@ -292,16 +304,14 @@ class AWSBatchEngine(EngineBase[AWSBatchSettings]):
         """
         request = submit_array_request(array, self.settings, self.run_id)
         array_id = self._submit_once(array.name, request)
-        return ArrayIds(
-            array_id=array_id,
-            child_ids=[f"{array_id}:{index}" for index in range(len(array.jobs))],
-        )
+        ids = child_ids(array_id, len(array.jobs))
+        self._array_children.track(array_id, ids, array.name)
+        return ArrayIds(array_id=array_id, child_ids=ids)
 
     def _children(self, parent: dict[str, Any]) -> Iterator[JobState]:
         """Every child of the array job ``parent``, described (100 per call)."""
         size = int((parent.get("arrayProperties") or {}).get("size") or 0)
-        ids = [f"{parent['jobId']}:{index}" for index in range(size)]
-        for chunk in chunks(ids, MAX_DESCRIBE_JOBS):
+        for chunk in chunks(child_ids(str(parent["jobId"]), size), MAX_DESCRIBE_JOBS):
             for child in self._describe(chunk):
                 yield job_state(child)
 
@@ -489,18 +499,71 @@ class AWSBatchEngine(EngineBase[AWSBatchSettings]):
         )
         return list(response.get("jobs", []))
 
+    def _describe_all(self, job_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """``DescribeJobs`` for ``job_ids``, 100 ids per call."""
+        return [
+            job
+            for chunk in chunks(list(job_ids), MAX_DESCRIBE_JOBS)
+            for job in self._describe(chunk)
+        ]
+
+    def _list_children(
+        self, parent_id: str, status: str, size: int
+    ) -> list[dict[str, Any]]:
+        """``ListJobs`` of array ``parent_id``'s children in ``status``."""
+        arguments: dict[str, Any] = {"arrayJobId": parent_id, "jobStatus": status}
+        entries: list[dict[str, Any]] = []
+        # Bounded: a page holds at least 100 of the array's ``size`` children.
+        for _ in range(size // MAX_DESCRIBE_JOBS + 2):
+            page = self._read("ListJobs", lambda: self.client.list_jobs(**arguments))
+            entries.extend(page.get("jobSummaryList", []))
+            token = page.get("nextToken")
+            if not token:
+                break
+            arguments["nextToken"] = token
+        return entries
+
     def poll(self, job_ids: Sequence[str]) -> dict[str, JobState]:
-        """``DescribeJobs`` for ``job_ids``, 100 ids per call.
+        """The states of ``job_ids``: ``DescribeJobs``, 100 ids per call.
+
+        The children of an array this engine submitted or found are not
+        described each: their parent is, and its ``statusSummary`` says
+        which of them need a call at all (``children.py``).
 
         Raises:
             EngineUnavailable: When DescribeJobs kept failing (an outage,
                 throttling, timeouts) after the engine's own retries.
         """
+        alone: list[str] = []
+        children: dict[str, list[str]] = {}
+        for job_id in job_ids:
+            parent = parent_of(job_id)
+            if parent is not None and self._array_children.tracks(parent):
+                children.setdefault(parent, []).append(job_id)
+            else:
+                alone.append(job_id)
+        wanted = set(alone)
         states: dict[str, JobState] = {}
-        for chunk in chunks(list(job_ids), MAX_DESCRIBE_JOBS):
-            for job in self._describe(chunk):
+        for job in self._describe_all([*alone, *children]):
+            job_id = str(job["jobId"])
+            if job_id in wanted:
                 state = self._queue_watch.observe(job, job_state(job))
                 states[state.job_id] = state
+            if job_id not in children:
+                continue
+            known = self._array_children.states(
+                job, self._list_children, self._describe_all
+            )
+            if known is None:  # no counts: every child described
+                for described in self._describe_all(children[job_id]):
+                    state = self._queue_watch.observe(described, job_state(described))
+                    states[state.job_id] = state
+                continue
+            for child_id in children[job_id]:
+                if child_id in known:
+                    # The parent stands in for the child: the same queue and
+                    # resources, for the RUNNABLE warning's causes.
+                    states[child_id] = self._queue_watch.observe(job, known[child_id])
         return states
 
     def find_jobs(self) -> dict[str, JobState]:
@@ -525,9 +588,11 @@ class AWSBatchEngine(EngineBase[AWSBatchSettings]):
             created = int(job.get("createdAt") or 0)
             if (job.get("arrayProperties") or {}).get("size"):
                 # An array job: each child under array_child_name.
+                found_children = list(self._children(job))
+                self._array_children.adopt(str(job["jobId"]), found_children)
                 entries = [
                     (array_child_name(name, int(child.job_id.rsplit(":", 1)[1])), child)
-                    for child in self._children(job)
+                    for child in found_children
                 ]
             else:
                 entries = [(name, job_state(job))]
