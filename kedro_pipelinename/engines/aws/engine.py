@@ -462,23 +462,15 @@ class AWSBatchEngine(EngineBase[AWSBatchSettings]):
         named exactly ``job_name`` are described. A job is this run's when it
         carries the run's tags.
         """
-        candidates: list[str] = []
-        arguments: dict[str, Any] = {
+        arguments = {
             "jobQueue": self.settings.job_queue,
             "filters": [{"name": "JOB_NAME", "values": [job_name]}],
         }
-        # Bounded by max_pages (ListJobs pages hold up to 100 jobs).
-        for _ in range(max_pages):
-            page = self._read("ListJobs", lambda: self.client.list_jobs(**arguments))
-            candidates.extend(
-                summary["jobId"]
-                for summary in page.get("jobSummaryList", [])
-                if not exact or summary.get("jobName") == job_name
-            )
-            token = page.get("nextToken")
-            if not token:
-                break
-            arguments["nextToken"] = token
+        candidates = [
+            summary["jobId"]
+            for summary in self._list_jobs(arguments, max_pages)
+            if not exact or summary.get("jobName") == job_name
+        ]
         for chunk in chunks(candidates, MAX_DESCRIBE_JOBS):
             for job in self._describe(chunk):
                 tags = job.get("tags") or {}
@@ -511,10 +503,18 @@ class AWSBatchEngine(EngineBase[AWSBatchSettings]):
         self, parent_id: str, status: str, size: int
     ) -> list[dict[str, Any]]:
         """``ListJobs`` of array ``parent_id``'s children in ``status``."""
-        arguments: dict[str, Any] = {"arrayJobId": parent_id, "jobStatus": status}
+        arguments = {"arrayJobId": parent_id, "jobStatus": status}
+        # A page holds at least 100 of the array's ``size`` children.
+        return self._list_jobs(arguments, size // MAX_DESCRIBE_JOBS + 2)
+
+    def _list_jobs(
+        self, arguments: dict[str, Any], max_pages: int
+    ) -> list[dict[str, Any]]:
+        """The ``jobSummaryList`` entries of ``ListJobs(**arguments)``, page
+        after page, at most ``max_pages`` (the bound of every listing)."""
+        arguments = dict(arguments)
         entries: list[dict[str, Any]] = []
-        # Bounded: a page holds at least 100 of the array's ``size`` children.
-        for _ in range(size // MAX_DESCRIBE_JOBS + 2):
+        for _ in range(max_pages):
             page = self._read("ListJobs", lambda: self.client.list_jobs(**arguments))
             entries.extend(page.get("jobSummaryList", []))
             token = page.get("nextToken")
