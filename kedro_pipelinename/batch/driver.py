@@ -38,10 +38,11 @@ jobs left (``signals.py``).
 
 from __future__ import annotations
 
+import queue
 import time
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, wait
 
 from ..names.logs import logger_for
 from .arrays import PlannedArray
@@ -162,6 +163,12 @@ class Driver:
         self._reserved = set(self._array_of_job)
         #: The engine id of each array submitted (or adopted) as one.
         self._array_ids: dict[str, str] = {}
+        #: The jobs a submit round looks at, in plan order: not submitted, not
+        #: blocked, not reserved for an array. A round scans these, not every
+        #: job of the plan (a 10,000-job run polls for minutes after its last
+        #: submit; each round scanned all 10,000).
+        self._pending: dict[str, PlannedJob] = {}
+        self._refresh_pending()
 
     # --- the loop ----------------------------------------------------------------
 
@@ -319,6 +326,7 @@ class Driver:
             # on the old parents' failure.
             self._engine.cancel(stale, "replaced: its parents run again")
         self._adopt_arrays(existing)
+        self._refresh_pending()
         if existing:
             done = sum(
                 self._status[name] is JobStatus.SUCCEEDED for name in self._adopted
@@ -370,7 +378,7 @@ class Driver:
         if self._width > 1:
             self._submit_concurrently(slots)
             return
-        for job in self._plan.jobs:
+        for job in list(self._pending.values()):
             if slots is not None and slots <= 0:
                 return
             submission = self._submission(job)
@@ -400,6 +408,7 @@ class Driver:
             verdict = self._array_verdict(array)
             if verdict == "release":
                 self._reserved.difference_update(members)
+                self._refresh_pending()
                 logger.info(
                     "Array %s goes job by job: %d job(s).", array.name, len(members)
                 )
@@ -493,10 +502,10 @@ class Driver:
         parents = job.depends_on
         if any(parent not in self._ids for parent in parents):
             if any(parent in self._blocked for parent in parents):
-                self._blocked.add(name)
+                self._block(name)
             return None
         if any(self._status[parent] is JobStatus.FAILED for parent in parents):
-            self._blocked.add(name)
+            self._block(name)
             return None
         waiting_on = self._waiting_on(parents)
         # A job may name at most spec.max_parents unfinished parents (AWS
@@ -505,6 +514,19 @@ class Driver:
         if len(waiting_on) > self._engine.spec.max_parents:
             return None
         return Submission(job=job, depends_on=tuple(waiting_on))
+
+    def _block(self, name: str) -> None:
+        """Note ``name`` blocked: a parent failed or was blocked; it never goes."""
+        self._blocked.add(name)
+        self._pending.pop(name, None)
+
+    def _refresh_pending(self) -> None:
+        """``_pending`` from the plan, after jobs were adopted or an array's
+        reservation released (rare: once per array at most)."""
+        done = self._ids.keys() | self._blocked | self._reserved
+        self._pending = {
+            job.name: job for job in self._plan.jobs if job.name not in done
+        }
 
     def _waiting_on(self, parents: Sequence[str]) -> list[str]:
         """The engine ids a job waits on: its parents that have not succeeded,
@@ -540,6 +562,7 @@ class Driver:
         record is not thread-safe)."""
         name = submission.job.name
         self._ids[name] = job_id
+        self._pending.pop(name, None)
         self._name_of_id[job_id] = name
         self._status[name] = JobStatus.SUBMITTED
         self._events.submitted(name, job_id)
@@ -570,13 +593,18 @@ class Driver:
                 ready.append(submission)
                 queued.add(job.name)
 
-        for job in self._plan.jobs:
+        for job in list(self._pending.values()):
             enqueue(job)
         if not ready:
             return
         if self._pool is None:
             self._pool = SubmitPool(self._engine.submit, self._width)
         in_flight: dict[Future[str], Submission] = {}
+        # Each submit's future puts itself here when it is done (from the
+        # submit thread): one blocking get per returned submit, not a
+        # concurrent.futures.wait that hooks a waiter into every future in
+        # flight and unhooks it again, each time.
+        returned: queue.SimpleQueue[Future[str]] = queue.SimpleQueue()
         try:
             # Bounded: each turn notes at least one returned submit, and at
             # most every job of the plan is queued once per call; after
@@ -589,10 +617,8 @@ class Driver:
                     submission = ready.popleft()
                     future = self._pool.call(submission)
                     in_flight[future] = submission
-                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-                for future in sorted(
-                    done, key=lambda f: self._order[in_flight[f].job.name]
-                ):
+                    future.add_done_callback(returned.put)
+                for future in self._returned(returned, in_flight):
                     submission = in_flight.pop(future)
                     self._submitted(submission, future.result())
                     for child in self._children[submission.job.name]:
@@ -601,6 +627,22 @@ class Driver:
         except BaseException:
             self._drain(in_flight)
             raise
+
+    def _returned(
+        self,
+        returned: queue.SimpleQueue[Future[str]],
+        in_flight: Mapping[Future[str], Submission],
+    ) -> Iterable[Future[str]]:
+        """The submits that returned: waits for one, takes any others already
+        back, in plan order (parents before children, as the plan lists them)."""
+        done = [returned.get()]
+        # Bounded by the submits in flight: each is put once.
+        while len(done) < len(in_flight):
+            try:
+                done.append(returned.get_nowait())
+            except queue.Empty:
+                break
+        return sorted(done, key=lambda future: self._order[in_flight[future].job.name])
 
     def _drain(self, in_flight: dict[Future[str], Submission]) -> None:
         """After an error or a signal in a burst: drop the submits not started,
