@@ -284,3 +284,71 @@ def test_the_engines_client_parses_of_a_described_job_only_what_the_engine_reads
     assert lean["tags"] == whole["tags"]
     assert lean["createdAt"] == whole["createdAt"]
     assert lean["container"]["vcpus"] == 2
+
+
+def test_a_request_the_preflight_did_not_see_is_validated_before_it_is_sent(
+    aws_environment: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The engine's client does not validate (make_client): after the
+    # pre-flight, a job's request is not validated again, but an array's
+    # (arrayProperties, which no job's request has) is, once per key.
+    from botocore.validate import ParamValidator
+
+    from kedro_pipelinename.batch.engine import EngineRun, Submission
+    from kedro_pipelinename.batch.settings import BatchSettings
+    from tests.support.plans import plan_of
+
+    validated: list[str] = []
+    validate = ParamValidator.validate
+
+    def counted(self: ParamValidator, params: Any, shape: Any) -> Any:
+        if shape.name == "SubmitJobRequest":
+            validated.append(params["jobName"])
+        return validate(self, params, shape)
+
+    monkeypatch.setattr(ParamValidator, "validate", counted)
+    job = planned("kedro-client_1-fit", namespace="client_1")
+    settings = AWSBatchSettings(
+        job_queue="queue", job_definition="definition:3", region="eu-west-1"
+    )
+    run = EngineRun(plan=plan_of([job]), settings=BatchSettings(), project_path=Path())
+    engine = AWSBatchEngine.with_client(run, settings, make_client(settings))
+    with Stubber(engine.client) as stubber:
+        stubber.add_response(
+            "describe_job_queues",
+            {
+                "jobQueues": [
+                    {
+                        "jobQueueName": "queue",
+                        "jobQueueArn": "arn:q",
+                        "state": "ENABLED",
+                        "priority": 1,
+                        "computeEnvironmentOrder": [],
+                    }
+                ]
+            },
+        )
+        stubber.add_response(
+            "describe_job_definitions",
+            {
+                "jobDefinitions": [
+                    {
+                        "jobDefinitionName": "definition",
+                        "jobDefinitionArn": "arn:d",
+                        "revision": 3,
+                        "type": "container",
+                    }
+                ]
+            },
+        )
+        assert engine.check() == []
+        assert validated == ["kedro-client_1-fit"]
+        stubber.add_response(
+            "submit_job", {"jobId": "j-1", "jobName": job.name, "jobArn": "arn:j-1"}
+        )
+        engine.submit(Submission(job=job))
+        assert validated == ["kedro-client_1-fit"]  # seen by the pre-flight
+        for _ in range(2):
+            _submitted_array(stubber, engine, 3)
+        stubber.assert_no_pending_responses()
+    assert validated == ["kedro-client_1-fit", "kedro-fit"]

@@ -42,7 +42,7 @@ kedro_pipelinename.batch``.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from typing import Any, ClassVar
 
 from ...batch.kit import (
@@ -79,7 +79,7 @@ from .api import (
     submit_job_request,
 )
 from .children import ArrayChildren, child_ids, parent_of
-from .preflight import check_plan, parameter_error
+from .preflight import check_plan, parameter_error, validator_key
 from .queue_watch import QueueWatch
 from .retries import (
     MAX_RETRY_DELAY,
@@ -144,9 +144,14 @@ class AWSBatchEngine(EngineBase[AWSBatchSettings]):
         self._queue_watch = QueueWatch(self, settings)
         #: The run it was opened for (``check`` checks its jobs' requests).
         self._run = run
-        #: Whether ``check`` validated every request of the run offline: the
-        #: client does not (``make_client``), so until then ``submit`` does.
-        self._validated = False
+        #: The keys (``preflight.validator_key``) of requests known valid: the
+        #: client does not validate (``make_client``), so ``_submit_once``
+        #: validates a request whose key is not here. ``check`` fills it
+        #: with every job's request as the pre-flight validated it; a request
+        #: it did not see (an array's, with ``arrayProperties`` and ``N_TO_N``;
+        #: fewer or other ``dependsOn``; an engine without the pre-flight) is
+        #: validated at its first submit: none reaches AWS unvalidated.
+        self._valid_keys: set[Hashable] = set()
         #: The children of the arrays it submitted or found, polled from their
         #: parents' counts (``children.py``).
         self._array_children = ArrayChildren()
@@ -182,9 +187,7 @@ class AWSBatchEngine(EngineBase[AWSBatchSettings]):
         definition and (for an opened engine) each job's SubmitJob; creating
         nothing. ``DescribeJobQueues`` and ``DescribeJobDefinitions`` once each.
         """
-        problems = self.problems(self._run)
-        self._validated = self._run is not None and not problems
-        return problems
+        return self.problems(self._run)
 
     def verify(self, run: EngineRun | None = None) -> None:
         """``problems(run)``, raised.
@@ -233,7 +236,9 @@ class AWSBatchEngine(EngineBase[AWSBatchSettings]):
                 )
             )
         if run is not None:
-            problems += check_plan(run, self.settings, self.client)
+            problems += check_plan(
+                run, self.settings, self.client, valid=self._valid_keys
+            )
         return problems
 
     # --- Engine ------------------------------------------------------------------
@@ -260,8 +265,10 @@ class AWSBatchEngine(EngineBase[AWSBatchSettings]):
     def _submit_once(self, name: str, request: dict[str, Any]) -> str:
         """``request`` (a job's or an array's SubmitJob) sent until it created
         its job, once (see ``submit``); its id."""
-        if not self._validated:
+        key = validator_key(request)
+        if key not in self._valid_keys:
             self._validate(name, request)
+            self._valid_keys.add(key)  # a set's add is atomic: threads may share it
         # Until SubmitJob answers, Batch may have a job the driver never learns
         # of: cancel() and close() look for the names still here.
         self._in_flight.add(name)
@@ -317,8 +324,8 @@ class AWSBatchEngine(EngineBase[AWSBatchSettings]):
 
     def _validate(self, name: str, request: dict[str, Any]) -> None:
         """What botocore's parameter validation would refuse, as an error
-        naming the setting: for a job submitted without the pre-flight (an
-        engine built by hand), since ``make_client``'s client does not check.
+        naming the setting: for a request the pre-flight did not validate
+        (``_valid_keys``), since ``make_client``'s client does not check.
 
         Raises:
             BatchSettingsError: Naming the setting behind each bad parameter.

@@ -14,7 +14,7 @@ this checks what only AWS Batch refuses:
   against the installed service model. The validator's verdict depends only on
   a request's structure, types, lengths and numbers, so requests alike in all
   of those (every job of a fan-out but its name) are validated once
-  (``_validator_key``): at 10,000 jobs validation was most of the pre-flight.
+  (``validator_key``): at 10,000 jobs validation was most of the pre-flight.
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ def parameter_error(error: Exception, job: str) -> BatchSettingsError:
     return BatchSettingsError.combine(problems)
 
 
-def _validator_key(value: Any) -> Hashable:
+def validator_key(value: Any) -> Hashable:
     """What botocore's ``ParamValidator`` can tell apart in ``value``: its
     structure (member names), types, the lengths of strings and lists, and
     numbers; not the text of strings. Two requests with one key get one
@@ -110,9 +110,9 @@ def _validator_key(value: Any) -> Hashable:
     if isinstance(value, str):
         return len(value)
     if isinstance(value, dict):
-        return ("d", tuple((key, _validator_key(item)) for key, item in value.items()))
+        return ("d", tuple((key, validator_key(item)) for key, item in value.items()))
     if isinstance(value, (list, tuple)):
-        return (type(value), tuple(_validator_key(item) for item in value))
+        return (type(value), tuple(validator_key(item) for item in value))
     if isinstance(value, (bool, int, float)) or value is None:
         return (type(value), value)
     return object()  # never equal to another key
@@ -136,7 +136,10 @@ def _size_problem(
 
 
 def check_plan(
-    run: EngineRun, settings: AWSBatchSettings, client: Any
+    run: EngineRun,
+    settings: AWSBatchSettings,
+    client: Any,
+    valid: set[Hashable] | None = None,
 ) -> list[BatchSettingsError]:
     """Every problem AWS Batch would have with the plan's SubmitJob requests.
 
@@ -144,6 +147,9 @@ def check_plan(
         run: The plan and the shared settings.
         settings: The AWS Batch settings.
         client: A Batch client (only its service model is used: no call).
+        valid: Given, the key (``validator_key``) of each request validated
+            without a problem is added to it (the engine's submits skip
+            validating those again).
 
     Returns:
         One error per problem; empty when every job can be submitted.
@@ -182,11 +188,13 @@ def check_plan(
             total_oversized += 1
             if len(oversized) < _SHOWN:
                 oversized.append((job.name, len(job.nodes), size))
-        key = _validator_key(request)
+        key = validator_key(request)
         if key in validated:
             continue  # the same verdict, its problems said once already
         validated.add(key)
         report = validator.validate(request, shape)
+        if not report.has_errors() and valid is not None:
+            valid.add(key)
         if report.has_errors():
             for problem in _validation_problems(report.generate_report(), job.name):
                 # The same bad setting breaks every job: say it once.
