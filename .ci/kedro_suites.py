@@ -86,6 +86,7 @@ RESOLVE_AS_OF = {
     "1.3.1": "2026-04-08",  # kedro 1.3.1 uploaded 2026-04-07
     "1.5.0": "2026-08-21",  # main d58a0b1's tests: 2026-08-20 (1.5.0: 06-29)
     "1.7.0": "2026-09-29",  # kedro 1.7.0 uploaded 2026-09-28
+    "main-d58a0b1": "2026-08-21",  # patches/check.sh: Kedro main at d58a0b1
 }
 
 #: The folder of ``../shared/kedro-tests`` for each tested Kedro. 1.5.0 has no
