@@ -186,7 +186,10 @@ def kedro_suites(session: nox.Session, kedro: str) -> None:
     # An environment of its own, as Kedro's CI builds it: the test dependencies
     # Kedro's own pyproject declares (its s3fs pin, for one, holds botocore back,
     # which our suite must not be run on by accident).
-    _install_as_of(session, kedro, *_suite_helper("requirements", str(suite)))
+    # pip too, as in Kedro's CI venv: 0.19's micropkg tests run ``python -m
+    # build``, which without pip bootstraps one into every isolated build env
+    # (minutes per test here instead of seconds).
+    _install_as_of(session, kedro, "pip", *_suite_helper("requirements", str(suite)))
     session.run(
         "python",
         str(KEDRO_SUITES),
