@@ -390,7 +390,7 @@ def markdown_table(reports: list[dict[str, object]]) -> str:
     for report in reports:
         stock, patched = report["stock"], report["patched"]
         assert isinstance(stock, dict) and isinstance(patched, dict)
-        collected = int(report.get("collected", 0) or 0)
+        collected = int(str(report.get("collected") or 0))
         share = 100 * stock["failed"] / collected if collected else 0.0
         newly = report["newly_failing"]
         order = report.get("order_dependent", [])
