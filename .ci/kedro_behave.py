@@ -196,7 +196,11 @@ def run_side(
                 check=False,
             )
         restore(python, before, env)
-        result.update(scenario_outcomes(junit))
+        for scenario, outcome in scenario_outcomes(junit).items():
+            # behave reports the scenarios a ``file:line`` run did not select
+            # as skipped: they keep the outcome of the run that selected them.
+            if outcome != "skipped" or scenario not in result:
+                result[scenario] = outcome
     return result
 
 
