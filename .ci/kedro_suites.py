@@ -545,7 +545,12 @@ def main(argv: list[str] | None = None) -> int:
         test_id
         for test_id in {*stock, *patched}
         if failed(stock, test_id) != failed(patched, test_id)
-        or (failed(stock, test_id) and cause_of(test_id, "").startswith("unexplained"))
+        or (
+            failed(stock, test_id)
+            and cause_of(
+                test_id, "", label=args.label, newer_suite=newer_suite
+            ).startswith("unexplained")
+        )
     )
     failures = {
         side: Counter(t for t in candidates if failed(first[side], t)) for side in sides
