@@ -111,6 +111,10 @@ _LOGGING = (
     "main d58a0b1's test predates Kedro 1.7.0's allow-list of logging classes "
     "(the test's own module is refused; the error's wording changed)"
 )
+_GITHUB = (
+    "network: Kedro 0.19 asks GitHub (api.github.com) for kedro-starters' latest "
+    "release; only the package registry is reachable here"
+)
 STOCK_FAILURE_CAUSES: dict[str, tuple[tuple[str, ...], str]] = {
     "tests.framework.cli.test_cli.TestCliCommands::test_info_only_kedro_telemetry": (
         (),
@@ -143,6 +147,24 @@ STOCK_FAILURE_CAUSES: dict[str, tuple[tuple[str, ...], str]] = {
         _LOGGING,
     ),
     "tests.framework.project.test_logging::test_validate_": (("1.7.0",), _LOGGING),
+    "tests.framework.cli.test_starters.TestToolsAndExampleFromCLI::test_valid_": (
+        ("0.19.15",),
+        _GITHUB,
+    ),
+    "tests.framework.cli.test_starters.TestToolsAndExampleFromUserPrompts"
+    "::test_valid_": (
+        ("0.19.15",),
+        _GITHUB,
+    ),
+    "tests.framework.cli.test_starters.TestToolsAndExampleFromConfigFile"
+    "::test_valid_": (
+        ("0.19.15",),
+        _GITHUB,
+    ),
+    "tests.framework.cli.test_starters.TestNewWithStarterValid::test_alias": (
+        ("0.19.15",),
+        _GITHUB,
+    ),
 }
 
 #: Kedros that run a suite newer than themselves (``SUITE_FOR_KEDRO``).
