@@ -442,6 +442,10 @@ def stock_failures_table(reports: list[dict[str, object]]) -> str:
             if r is not report and r.get("suite") == report.get("suite")
         ]
         for test_id, cause in sorted(failures.items()):
+            if str(cause).startswith("unexplained: "):
+                # Causes are data: one found since the run applies to its report.
+                known = cause_of(test_id, "", label=str(report["label"]))
+                cause = cause if known.startswith("unexplained") else known
             if str(cause).startswith(NEWER_SUITE_CAUSE):
                 passing = [
                     str(r["label"])
