@@ -417,11 +417,13 @@ def markdown_table(reports: list[dict[str, object]]) -> str:
         newly = report["newly_failing"]
         order = report.get("order_dependent", [])
         assert isinstance(newly, list) and isinstance(order, list)
+        # The ids themselves, not a count: the table is what CI's log shows.
+        newly_cell = ", ".join(f"`{t}`" for t in newly) or "none"
+        order_cell = "; ".join(f"`{line}`" for line in order) or "none"
         rows.append(
             f"| {report['label']} | {report.get('suite', '')} | {collected} "
             f"| {stock['failed']} ({share:.2f} %) | {patched['failed']} "
-            f"| {len(newly) or 'none'} | {len(order) or 'none'} "
-            f"| {report.get('runs', 1)} |"
+            f"| {newly_cell} | {order_cell} | {report.get('runs', 1)} |"
         )
     return "\n".join(rows)
 
