@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -223,6 +224,19 @@ STARTER_REQUIREMENTS = (
 )
 
 
+def _uv() -> str:
+    """The uv nox builds its environments with (on PATH, or nox's own)."""
+    found = shutil.which("uv")
+    if found:
+        return found
+    from nox.virtualenv import find_uv
+
+    has_uv, path, *_ = find_uv()
+    if not has_uv:
+        raise RuntimeError("kedro_behave needs uv for its second environment")
+    return str(path)
+
+
 @nox.session
 @nox.parametrize("kedro", BEHAVE_KEDRO)
 def kedro_behave(session: nox.Session, kedro: str) -> None:
@@ -234,7 +248,41 @@ def kedro_behave(session: nox.Session, kedro: str) -> None:
         if r.lower().startswith("behave")
     )
     # pip itself: the features call the environment's pip (test plugin, package).
-    _install_as_of(session, kedro, behave, "pip", *STARTER_REQUIREMENTS)
+    requirements = (behave, "pip", *STARTER_REQUIREMENTS)
+    _install_as_of(session, kedro, *requirements)
+    # The patched side gets an environment of its own with the same packages
+    # (uv links them from its cache: seconds), so that the two sides, one CPU
+    # each, run at the same time: the features install and uninstall packages
+    # in the environment they run in.
+    stock_python = Path(session.bin) / "python"
+    patched_venv = Path(f"{session.virtualenv.location}-patched")
+    uv = _uv()
+    session.run(
+        uv,
+        "venv",
+        "--quiet",
+        "--clear",
+        "--python",
+        str(stock_python),
+        str(patched_venv),
+        external=True,
+    )
+    as_of = _suite_helper("resolve-as-of", kedro)[0]
+    session.run(
+        uv,
+        "pip",
+        "install",
+        "--quiet",
+        "--python",
+        str(patched_venv / "bin" / "python"),
+        "--exclude-newer",
+        as_of,
+        "-e",
+        ".",
+        f"kedro=={kedro}",
+        *requirements,
+        external=True,
+    )
     session.run(
         "python",
         str(ROOT / ".ci" / "kedro_behave.py"),
@@ -242,6 +290,10 @@ def kedro_behave(session: nox.Session, kedro: str) -> None:
         kedro,
         "--tests",
         str(suite),
+        "--stock-python",
+        str(stock_python),
+        "--patched-python",
+        str(patched_venv / "bin" / "python"),
         "--report",
         str(ROOT / "build" / "kedro-behave" / f"{kedro}.json"),
         *session.posargs,

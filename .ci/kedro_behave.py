@@ -14,7 +14,10 @@ Kedro's ``BEHAVE_LOCAL_ENV=1`` makes the features use the current environment
 (the interpreter given by ``--python`` and its ``kedro``) instead of creating a
 venv and installing Kedro from a source checkout, which this machine has not.
 Packages the features install (the test plugin, the packaged project) are
-uninstalled after each side, so both sides start from the same environment.
+uninstalled after each behave run, so every run starts from the same
+environment. Given an environment per side (``--stock-python``,
+``--patched-python``, the same packages in both), the two sides run at the same
+time: a behave run keeps one CPU busy, so this halves the wall time on two.
 
 Prints one line (scenarios passed stock and patched, scenarios failing only
 patched), writes JSON with ``--report``, and exits 1 when a scenario passes
@@ -34,6 +37,7 @@ import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 #: The features that touch what the patch changes (``package.feature`` runs
@@ -204,20 +208,10 @@ def run_side(
     return result
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--label", required=True, help="the Kedro under test")
-    parser.add_argument("--tests", required=True, type=Path, help="holds features/")
-    parser.add_argument("--python", default=sys.executable)
-    parser.add_argument("--features", nargs="+", default=list(DEFAULT_FEATURES))
-    parser.add_argument("--report", type=Path, help="write the outcomes as JSON here")
-    parser.add_argument("--keep", action="store_true", help="keep the scratch dirs")
-    args = parser.parse_args(argv)
-
-    started = time.monotonic()
-    features = [f for f in args.features if (args.tests / "features" / f).is_file()]
-    bin_dir = str(Path(args.python).parent)
-    base_env = {
+def side_env(python: str) -> dict[str, str]:
+    """The environment the features run in, with ``python``'s ``kedro``/``pip``."""
+    bin_dir = str(Path(python).parent)
+    env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("KEDRO_PIPELINENAME_", "BEHAVE_", "VIRTUAL_ENV"))
@@ -225,33 +219,69 @@ def main(argv: list[str] | None = None) -> int:
     # The features' steps call ``kedro``/``pip`` of this environment (found
     # with ``which`` under BEHAVE_LOCAL_ENV); they point pip at an empty
     # pip.conf, so the system CA bundle is passed as PIP_CERT where one exists.
-    base_env.update(
+    env.update(
         BEHAVE_LOCAL_ENV="1",
-        PATH=os.pathsep.join([bin_dir, base_env.get("PATH", "")]),
+        PATH=os.pathsep.join([bin_dir, env.get("PATH", "")]),
         VIRTUAL_ENV=str(Path(bin_dir).parent),
         # kedro-telemetry would ask for consent and send data: no network here.
         DO_NOT_TRACK="1",
         KEDRO_DISABLE_TELEMETRY="1",
     )
     system_ca = Path("/etc/ssl/certs/ca-certificates.crt")
-    if system_ca.is_file() and "PIP_CERT" not in base_env:
-        base_env["PIP_CERT"] = str(system_ca)
-    before = installed(args.python)
-    results: dict[str, dict[str, str]] = {}
-    scratches: list[Path] = []
-    for side in ("stock", "patched"):
-        scratch = Path(tempfile.mkdtemp(prefix=f"kedro-behave-{args.label}-{side}-"))
-        scratches.append(scratch)
-        prepare(scratch, args.tests, args.python, patched=side == "patched")
-        env = dict(base_env)
+    if system_ca.is_file() and "PIP_CERT" not in env:
+        env["PIP_CERT"] = str(system_ca)
+    return env
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--label", required=True, help="the Kedro under test")
+    parser.add_argument("--tests", required=True, type=Path, help="holds features/")
+    parser.add_argument(
+        "--python", default=sys.executable, help="both sides' interpreter"
+    )
+    parser.add_argument(
+        "--stock-python",
+        help="the stock side's interpreter (default --python); when it differs "
+        "from the patched side's, the two sides run at the same time",
+    )
+    parser.add_argument("--patched-python", help="the patched side's (see above)")
+    parser.add_argument("--features", nargs="+", default=list(DEFAULT_FEATURES))
+    parser.add_argument("--report", type=Path, help="write the outcomes as JSON here")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch dirs")
+    args = parser.parse_args(argv)
+
+    started = time.monotonic()
+    features = [f for f in args.features if (args.tests / "features" / f).is_file()]
+    pythons = {
+        "stock": args.stock_python or args.python,
+        "patched": args.patched_python or args.python,
+    }
+    scratches = {
+        side: Path(tempfile.mkdtemp(prefix=f"kedro-behave-{args.label}-{side}-"))
+        for side in pythons
+    }
+
+    def one_side(side: str) -> dict[str, str]:
+        python = pythons[side]
+        before = installed(python)
+        prepare(scratches[side], args.tests, python, patched=side == "patched")
+        env = side_env(python)
         if side == "stock":
             env["KEDRO_PIPELINENAME_DISABLE"] = "1"
-        results[side] = run_side(scratch, args.python, features, env, before)
+        return run_side(scratches[side], python, features, env, before)
+
+    # A behave run is one scenario at a time, one ``kedro`` subprocess at a
+    # time: one CPU. With an environment each (the features install and
+    # uninstall packages in theirs), the two sides share the machine's two.
+    apart = pythons["stock"] != pythons["patched"]
+    with ThreadPoolExecutor(max_workers=2 if apart else 1) as pool:
+        results = dict(zip(pythons, pool.map(one_side, pythons), strict=True))
     stock, patched = results["stock"], results["patched"]
     if not stock or not patched:
         print(
             f"kedro {args.label} behave: no comparison, a run reported nothing; "
-            f"see {', '.join(f'{s}/behave.log' for s in scratches)}"
+            f"see {', '.join(f'{s}/behave.log' for s in scratches.values())}"
         )
         return 2
     only_patched = sorted(
@@ -284,9 +314,9 @@ def main(argv: list[str] | None = None) -> int:
     for scenario in report["stock_failed"]:
         print(f"  failed stock: {scenario}")
     if only_patched or args.keep:
-        print(f"  logs: {', '.join(f'{s}/behave.log' for s in scratches)}")
+        print(f"  logs: {', '.join(f'{s}/behave.log' for s in scratches.values())}")
     else:
-        for scratch in scratches:
+        for scratch in scratches.values():
             shutil.rmtree(scratch, ignore_errors=True)
     return 1 if only_patched else 0
 
