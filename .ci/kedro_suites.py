@@ -534,35 +534,48 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.monotonic()
     scratch = Path(tempfile.mkdtemp(prefix=f"kedro-suite-{args.label}-"))
-    # A scratch copy: the shared tree is read-only in CI, and Kedro's tests write
-    # next to themselves (logs, caches). Kedro's files are never committed here.
-    shutil.copytree(args.tests / "tests", scratch / "tests")
-    shutil.copy(args.tests / "pyproject.toml", scratch / "pyproject.toml")
-    for optional in ("docs", "features"):
-        # tests/framework/hooks/test_manager.py reads docs/extend/hooks/;
-        # tests/framework/cli creates projects from features/(steps/)test_starter,
-        # found relative to the folder that holds tests/.
-        if (args.tests / optional).is_dir():
-            shutil.copytree(args.tests / optional, scratch / optional)
-    targets = [d for d in args.dirs if (scratch / d).is_dir()]
-    not_run = [d for d in NOT_RUN if (scratch / d).is_dir()]
+    # A scratch copy per side: the shared tree is read-only in CI, and Kedro's
+    # tests write next to themselves (logs, caches), so the two sides, which
+    # may run at the same time, each get their own. Kedro's files are never
+    # committed here.
+    for side_dir in ("stock", "patched"):
+        root = scratch / side_dir
+        shutil.copytree(args.tests / "tests", root / "tests")
+        shutil.copy(args.tests / "pyproject.toml", root / "pyproject.toml")
+        for optional in ("docs", "features"):
+            # tests/framework/hooks/test_manager.py reads docs/extend/hooks/;
+            # tests/framework/cli creates projects from
+            # features/(steps/)test_starter, found relative to tests/'s folder.
+            if (args.tests / optional).is_dir():
+                shutil.copytree(args.tests / optional, root / optional)
+    tree = scratch / "stock"
+    targets = [d for d in args.dirs if (tree / d).is_dir()]
+    not_run = [d for d in NOT_RUN if (tree / d).is_dir()]
     newer = args.label in NEWER_SUITE_FOR and not args.own_suite
     newer_suite = args.tests.name if newer else ""
-    options = kedro_pytest_options(scratch)
-    shards = shards_of(scratch, targets, args.shards)
+    options = kedro_pytest_options(tree)
+    shards = shards_of(tree, targets, args.shards)
     sides = {
         "stock": (args.stock_python, parse_env(args.stock_env), args.stock_arg),
         "patched": (args.patched_python, parse_env(args.patched_env), args.patched_arg),
     }
 
-    def run_side(side: str, run: int, files: list[list[str]]) -> Outcomes:
-        python, env, extra = sides[side]
+    def run_sides(run: int, files: list[list[str]]) -> dict[str, Outcomes]:
+        """Run ``files`` (a list of shards) once on each side.
 
-        def one(index: int) -> Outcomes:
+        The shard processes of both sides share ``--shards`` workers: when one
+        shard ends early (shards are balanced by bytes, not time), the next
+        side's shard starts instead of a CPU waiting. Each process runs its
+        files in the same order whatever runs beside it.
+        """
+
+        def one(job: tuple[str, int]) -> Outcomes:
+            side, index = job
+            python, env, extra = sides[side]
             junit = scratch / f"{side}-{run}-{index}.xml"
             run_pytest(
                 python,
-                scratch,
+                scratch / side,
                 files[index],
                 junit,
                 child_env(env),
@@ -572,14 +585,15 @@ def main(argv: list[str] | None = None) -> int:
             )
             return outcomes(junit, messages if run == 1 else None)
 
-        result: Outcomes = {}
-        with ThreadPoolExecutor(max_workers=len(files)) as pool:
-            for part in pool.map(one, [i for i, f in enumerate(files) if f]):
-                result.update(part)
+        jobs = [(side, i) for side in sides for i, f in enumerate(files) if f]
+        result: dict[str, Outcomes] = {side: {} for side in sides}
+        with ThreadPoolExecutor(max_workers=max(1, len(files))) as pool:
+            for (side, _), part in zip(jobs, pool.map(one, jobs), strict=True):
+                result[side].update(part)
         return result
 
     messages: dict[str, str] = {}
-    first = {side: run_side(side, 1, shards) for side in sides}
+    first = run_sides(1, shards)
     stock, patched = first["stock"], first["patched"]
     if not stock or not patched:
         print(
@@ -625,7 +639,7 @@ def main(argv: list[str] | None = None) -> int:
     runs = 1
     if repeated and args.runs > 1:
         # The same order again: each shard up to its last candidate's file.
-        candidate_files = {file_of(t, scratch) for t in repeated}
+        candidate_files = {file_of(t, tree) for t in repeated}
         prefixes = []
         for shard in shards:
             last = max(
@@ -633,9 +647,9 @@ def main(argv: list[str] | None = None) -> int:
             )
             prefixes.append(shard[: last + 1])
         for run in range(2, args.runs + 1):
+            again = run_sides(run, prefixes)
             for side in sides:
-                again = run_side(side, run, prefixes)
-                failures[side].update(t for t in repeated if failed(again, t))
+                failures[side].update(t for t in repeated if failed(again[side], t))
             runs = run
     newly_failing = []
     order_dependent = []
