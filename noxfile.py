@@ -1,9 +1,11 @@
 """The Kedro version matrix, per tested Kedro release.
 
 ``matrix``: our whole test suite. ``kedro_suites``: Kedro's own suites stock and
-patched (same test ids; a test that fails only with the patch fails the session),
-read from ``../shared/kedro-tests`` (``KEDRO_TESTS_DIR`` elsewhere), with the
-counts written to ``build/kedro-suites/<kedro>.json``.
+patched (same test ids in the same order; a test that fails more often with the
+patch fails the session), read from ``../shared/kedro-tests`` (``KEDRO_TESTS_DIR``
+elsewhere), with the counts written to ``build/kedro-suites/<kedro>.json``.
+``kedro_behave``: Kedro's behave features stock and with the ``settings.py``
+line, written to ``build/kedro-behave/<kedro>.json``.
 
 The versions come from ``kedro_pipelinename.names.versions.TESTED_KEDRO``
 (declared once, as data). ``nox -s matrix`` runs them all;
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -158,10 +161,23 @@ def aws_floor(session: nox.Session) -> None:
     )
 
 
+def _install_as_of(session: nox.Session, kedro: str, *requirements: str) -> None:
+    """Install as Kedro's CI did on the day of that Kedro (``RESOLVE_AS_OF``).
+
+    Kedro's CI installs its test dependencies unpinned; uv's ``--exclude-newer``
+    resolves them as they were then (later releases break Kedro's own tests:
+    Click 8.5.1 fails 60 of its CLI tests on stock Kedro).
+    """
+    as_of = _suite_helper("resolve-as-of", kedro)[0]
+    session.install(
+        "--exclude-newer", as_of, "-e", ".", f"kedro=={kedro}", *requirements
+    )
+
+
 @nox.session
 @nox.parametrize("kedro", _tested_kedro())
 def kedro_suites(session: nox.Session, kedro: str) -> None:
-    """Kedro's own suites, stock vs patched (same ids), on one Kedro release."""
+    """Kedro's own suites, stock vs patched (same ids, same order), on one Kedro."""
     suite = _kedro_tests_dir() / _suite_helper("suite-for", kedro)[0]
     if not (suite / "tests").is_dir():
         session.error(
@@ -171,9 +187,10 @@ def kedro_suites(session: nox.Session, kedro: str) -> None:
     # An environment of its own, as Kedro's CI builds it: the test dependencies
     # Kedro's own pyproject declares (its s3fs pin, for one, holds botocore back,
     # which our suite must not be run on by accident).
-    session.install(
-        "-e", ".", f"kedro=={kedro}", *_suite_helper("requirements", str(suite))
-    )
+    # pip too, as in Kedro's CI venv: 0.19's micropkg tests run ``python -m
+    # build``, which without pip bootstraps one into every isolated build env
+    # (minutes per test here instead of seconds).
+    _install_as_of(session, kedro, "pip", *_suite_helper("requirements", str(suite)))
     session.run(
         "python",
         str(KEDRO_SUITES),
@@ -188,6 +205,98 @@ def kedro_suites(session: nox.Session, kedro: str) -> None:
         "--patched-arg=-pkedro_pipelinename",
         "--report",
         str(REPORTS / f"{kedro}.json"),
+        *session.posargs,
+    )
+
+
+#: Kedro's behave features run on one 0.19 and the latest 1.x: each run takes
+#: minutes (every scenario creates a project and runs ``kedro`` in
+#: subprocesses), and the monkey patch's code paths differ between 0.19 and 1.x.
+BEHAVE_KEDRO = ("0.19.15", "1.7.0")
+
+#: What the test starter's requirements.txt asks for (Kedro's environment.py
+#: installs it before the features run); installed here, as of the same day.
+STARTER_REQUIREMENTS = (
+    "ipython>=8.10",
+    "jupyterlab>=3.0",
+    "notebook",
+    "kedro-datasets[pandas-csvdataset]",
+)
+
+
+def _uv() -> str:
+    """The uv nox builds its environments with (on PATH, or nox's own)."""
+    found = shutil.which("uv")
+    if found:
+        return found
+    from nox.virtualenv import find_uv
+
+    has_uv, path, *_ = find_uv()
+    if not has_uv:
+        raise RuntimeError("kedro_behave needs uv for its second environment")
+    return str(path)
+
+
+@nox.session
+@nox.parametrize("kedro", BEHAVE_KEDRO)
+def kedro_behave(session: nox.Session, kedro: str) -> None:
+    """Kedro's behave features, stock vs the settings.py line, on one Kedro."""
+    suite = _kedro_tests_dir() / _suite_helper("suite-for", kedro)[0]
+    behave = next(
+        r
+        for r in _suite_helper("requirements", str(suite))
+        if r.lower().startswith("behave")
+    )
+    # pip itself: the features call the environment's pip (test plugin, package).
+    requirements = (behave, "pip", *STARTER_REQUIREMENTS)
+    _install_as_of(session, kedro, *requirements)
+    # The patched side gets an environment of its own with the same packages
+    # (uv links them from its cache: seconds), so that the two sides, one CPU
+    # each, run at the same time: the features install and uninstall packages
+    # in the environment they run in.
+    stock_python = Path(session.bin) / "python"
+    patched_venv = Path(f"{session.virtualenv.location}-patched")
+    uv = _uv()
+    session.run(
+        uv,
+        "venv",
+        "--quiet",
+        "--clear",
+        "--python",
+        str(stock_python),
+        str(patched_venv),
+        external=True,
+    )
+    as_of = _suite_helper("resolve-as-of", kedro)[0]
+    session.run(
+        uv,
+        "pip",
+        "install",
+        "--quiet",
+        "--python",
+        str(patched_venv / "bin" / "python"),
+        "--exclude-newer",
+        as_of,
+        "-e",
+        ".",
+        f"kedro=={kedro}",
+        *requirements,
+        external=True,
+    )
+    session.run(
+        "python",
+        str(ROOT / ".ci" / "kedro_behave.py"),
+        "--label",
+        kedro,
+        "--tests",
+        str(suite),
+        "--stock-python",
+        str(stock_python),
+        "--patched-python",
+        str(patched_venv / "bin" / "python"),
+        "--report",
+        str(ROOT / "build" / "kedro-behave" / f"{kedro}.json"),
+        *session.posargs,
     )
 
 

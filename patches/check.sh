@@ -59,14 +59,16 @@ if [[ -z "$uv" ]]; then
     "$workdir/tools/bin/python" -m pip install --quiet uv
     uv="$workdir/tools/bin/uv"
 fi
-#: Kedro's test dependencies that these suites import (see its pyproject.toml).
-test_deps=(pytest pytest-mock "pytest-xdist[psutil]" pandas kedro-datasets
-    requests_mock pydantic ipython s3fs)
-
-# make_venv DIR KEDRO_SOURCE: a venv with Kedro installed stock from KEDRO_SOURCE.
+# make_venv DIR KEDRO_SOURCE SUITE KEDRO_VERSION: a venv with Kedro installed stock
+# from KEDRO_SOURCE and the test dependencies SUITE's pyproject.toml declares,
+# resolved as Kedro's CI resolved them then (.ci/kedro_suites.py resolve-as-of).
 make_venv() {
+    local as_of
+    as_of="$("$python" "$PROJECT_ROOT/.ci/kedro_suites.py" resolve-as-of "$4")"
+    mapfile -t test_deps < <("$python" "$PROJECT_ROOT/.ci/kedro_suites.py" requirements "$3")
     "$uv" venv --quiet --python "$python" "$1"
-    "$uv" pip install --quiet --python "$1/bin/python" "$2" "${test_deps[@]}"
+    "$uv" pip install --quiet --exclude-newer "$as_of" --python "$1/bin/python" \
+        "$2" "${test_deps[@]}"
 }
 
 # patched_kedro_dir REPO DIR: only the patched kedro/ of REPO, in DIR, so that
@@ -107,7 +109,10 @@ git -C "$workdir/main" diff --stat base
 cp -R "$MAIN_SRC" "$workdir/main-stock"
 chmod -R u+w "$workdir/main-stock"
 patched_kedro_dir "$workdir/main" "$workdir/main-patched"
-make_venv "$workdir/venv-main" "$workdir/main-stock"
+# tests/framework/cli creates projects from features/test_starter (untracked here).
+cp -R "$MAIN_TESTS/features" "$workdir/main/features"
+chmod -R u+w "$workdir/main/features"
+make_venv "$workdir/venv-main" "$workdir/main-stock" "$MAIN_TESTS" "main-$MAIN_COMMIT"
 check_shadowing "$workdir/venv-main" "$workdir/main-patched"
 run_suites "main-$MAIN_COMMIT" "$workdir/venv-main" "$workdir/main" "$workdir/main-patched" \
     || status=1
@@ -128,7 +133,10 @@ cp -R "$MAIN_TESTS/tests" "$workdir/release-tests/tests"
 chmod -R u+w "$workdir/release-tests"
 cp -R "$workdir/release/tests/." "$workdir/release-tests/tests/"
 cp "$workdir/release/pyproject.toml" "$workdir/release-tests/pyproject.toml"
-make_venv "$workdir/venv-release" "$sdist"
+# tests/framework/cli creates projects from main's features/test_starter.
+cp -R "$MAIN_TESTS/features" "$workdir/release-tests/features"
+chmod -R u+w "$workdir/release-tests/features"
+make_venv "$workdir/venv-release" "$sdist" "$workdir/release-tests" "$RELEASE_VERSION"
 check_shadowing "$workdir/venv-release" "$workdir/release-patched"
 run_suites "$RELEASE_VERSION" "$workdir/venv-release" "$workdir/release-tests" \
     "$workdir/release-patched" || status=1

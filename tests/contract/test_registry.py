@@ -295,3 +295,37 @@ def test_selective_loading_default_and_alpha_are_one_object_with_both_names(
     assert alpha is default is module.REGISTERED["alpha"]
     assert alpha.names == ("__default__", "alpha")
     assert sorted(registry) == ["__default__", "alpha"]
+
+
+# --- mock.patch.dict over the registry, from every state a test leaves -----------
+#
+# Kedro's own test_describe_datasets_default_pipeline replaces the global
+# registry's content with ``mock.patch.dict(pipelines, {...}, clear=True)`` after
+# other tests have configured, loaded or filtered it (issue 23). Whatever state
+# it finds, the patched registry must then hold exactly the new keys, as stock
+# Kedro's does, and get every registered pipeline back afterwards.
+
+
+@pytest.mark.parametrize("requested", [None, ["alpha"], ["__default__"]], ids=str)
+@pytest.mark.parametrize("loaded_before", [False, True], ids=["fresh", "loaded"])
+def test_patch_dict_with_clear_leaves_only_the_new_keys(
+    registry_and_module: tuple[Any, ModuleType],
+    requested: list[str] | None,
+    loaded_before: bool,
+) -> None:
+    from unittest import mock
+
+    from kedro.pipeline import Pipeline
+
+    registry, _ = registry_and_module
+    if requested is not None and hasattr(registry, "set_requested"):
+        registry.set_requested(requested)  # Kedro 1.5+: a session's filter
+    if loaded_before:
+        registry.keys()
+    replacement = Pipeline([])
+
+    with mock.patch.dict(registry, {"default": replacement}, clear=True):
+        during = (sorted(registry.keys()), registry.get("default") is replacement)
+
+    assert during == (["default"], True)
+    assert sorted(registry.keys()) == ["__default__", "alpha", "beta", "gamma"]
