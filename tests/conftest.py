@@ -36,34 +36,98 @@ from tests.support.aws import (
 #: kedro_pipelinename.testing``): tests/engines runs our engines through it.
 pytest_plugins = ("kedro_pipelinename.testing",)
 
-#: Test files that check the batch core and engines under faults and races
-#: (HTTP faults, lost answers, outages, racing and killed drivers, leases, damaged
-#: records, machine limits, a broken plugin engine): what they exercise is ours,
-#: botocore's and the OS's, and no Kedro release changes it. They are marked
-#: ``any_kedro``; the Kedro matrix runs them on the oldest tested Kedro and the
-#: README command on the latest, and the Kedro releases between skip them
-#: (``.ci/run``), which keeps CI inside its hour. Everything that goes through
-#: what differs between Kedro releases (the patch, sessions, ``kedro run`` and
-#: its options, relaunched commands, every engine's contract) runs on all five.
-ANY_KEDRO: frozenset[str] = frozenset(
-    {
-        "tests/aws_faults/test_aws_preflight.py",
-        "tests/aws_faults/test_lost_submit_responses.py",
-        "tests/aws_faults/test_rate_limit.py",
-        "tests/aws_faults/test_real_driver_on_aws.py",
-        "tests/aws_faults/test_runnable.py",
-        "tests/aws_faults/test_status_outages.py",
-        "tests/batch/test_interrupt_on_aws.py",
-        "tests/commands/test_record_damage.py",
-        "tests/commands/test_reopen_without_preflight.py",
-        "tests/commands/test_run_ownership.py",
-        "tests/commands/test_s3_record_store.py",
-        "tests/engines/test_example_package.py",
-        "tests/local_batch/test_machine_limits.py",
-        "tests/sandbox/test_arrays.py",
-        "tests/sandbox/test_compute.py",
-    }
+#: Why a test is left to the oldest and the latest tested Kedro (``any_kedro``).
+#: The rule: what the test checks is decided by our batch core, our engines,
+#: botocore, moto, SLURM or the OS, and the Kedro it goes through (if any) is
+#: only the path that a test kept on every Kedro already takes the same way.
+FAULTS = (
+    "the batch core and engines under faults and races (HTTP faults, lost "
+    "answers, outages, racing and killed drivers, leases, damaged records, "
+    "machine limits, a broken plugin engine)"
 )
+NO_KEDRO = (
+    "imports no Kedro module and starts no `kedro` process: engines driven "
+    "directly with plain commands, or our own import graph"
+)
+BATCH_CORE = (
+    "a batch-core scenario (records, views, cancel, signals, adoption, "
+    "secrets, trackers) behind `kedro run --runner ...` and `kedro batch`, "
+    "whose Kedro path is the end-to-end of its engine kept on every Kedro: "
+    "local tests/local_batch/test_local_batch_runner.py, AWS "
+    "tests/batch/test_cli_moto.py and tests/sandbox/test_recipe.py, SLURM "
+    "tests/slurm/test_slurm_scenario.py's first two tests, a plugin engine "
+    "tests/engines/test_example_engine.py, the commands "
+    "tests/commands/test_local_commands.py"
+)
+
+#: Tests (a file, or ``file::test`` for a test and its parameters) that the
+#: Kedro matrix runs on the oldest tested Kedro only (the README command runs
+#: them on the latest): the releases between skip them (``.ci/run``, ``-m "not
+#: any_kedro"``), which keeps CI inside its hour. A test not listed runs on all
+#: five; everything that goes through what differs between Kedro releases (the
+#: patch and names, sessions, hooks, runners, the catalog and its factories,
+#: ``kedro run`` and its options, relaunched and resumed commands, pre-flight,
+#: plans of Kedro pipelines, ``kedro batch`` loaded by Kedro's CLI, one
+#: end-to-end per engine) stays there. The value says why.
+ANY_KEDRO: dict[str, str] = {
+    "tests/aws_faults/test_aws_preflight.py": FAULTS,
+    "tests/aws_faults/test_lost_submit_responses.py": FAULTS,
+    "tests/aws_faults/test_rate_limit.py": FAULTS,
+    "tests/aws_faults/test_real_driver_on_aws.py": FAULTS,
+    "tests/aws_faults/test_runnable.py": FAULTS,
+    "tests/aws_faults/test_status_outages.py": FAULTS,
+    "tests/batch/test_interrupt_on_aws.py": FAULTS,
+    "tests/commands/test_record_damage.py": FAULTS,
+    "tests/commands/test_reopen_without_preflight.py": FAULTS,
+    "tests/commands/test_run_ownership.py": FAULTS,
+    "tests/commands/test_s3_record_store.py": FAULTS,
+    "tests/engines/test_example_package.py": FAULTS,
+    "tests/local_batch/test_machine_limits.py": FAULTS,
+    "tests/sandbox/test_arrays.py": FAULTS,
+    "tests/sandbox/test_compute.py": FAULTS,
+    # The shipped engine contract submits plain Python commands to each engine.
+    "tests/engines/test_engine_contract.py": NO_KEDRO,
+    "tests/slurm/test_arrays.py": NO_KEDRO,
+    "tests/test_architecture.py": NO_KEDRO,
+    "tests/commands/test_aws_commands.py": BATCH_CORE,
+    "tests/commands/test_secrets.py": BATCH_CORE,
+    "tests/commands/test_local_commands.py::"
+    "test_user_errors_are_one_line_that_says_what_to_do_and_change_nothing": (
+        BATCH_CORE
+    ),
+    "tests/commands/test_local_commands.py::"
+    "test_cancel_from_another_terminal_stops_a_live_run": BATCH_CORE,
+    "tests/engines/test_example_engine.py::"
+    "test_kedro_batch_status_opens_a_plugin_engine": BATCH_CORE,
+    "tests/local_batch/test_local_batch_demo.py::"
+    "test_without_a_path_the_demo_removes_its_temp_project": BATCH_CORE,
+    "tests/local_batch/test_local_batch_runner.py::"
+    "test_a_stopped_driver_leaves_no_job_alive_and_its_own_command_finishes_the_run": (
+        BATCH_CORE
+    ),
+    "tests/local_batch/test_local_batch_runner.py::"
+    "test_a_killed_drivers_command_run_again_adopts_what_finished": BATCH_CORE,
+    "tests/sandbox/test_sandbox_demo.py": BATCH_CORE,
+    "tests/slurm/test_slurm_scenario.py::"
+    "test_a_rerun_with_the_same_run_id_submits_no_job_twice": BATCH_CORE,
+    "tests/slurm/test_slurm_scenario.py::"
+    "test_a_failed_node_fails_the_run_and_cancels_the_rest": BATCH_CORE,
+    "tests/slurm/test_slurm_scenario.py::"
+    "test_ctrl_c_cancels_every_job_of_the_run": BATCH_CORE,
+    "tests/slurm/test_slurm_scenario.py::"
+    "test_a_second_driver_of_a_live_slurm_run_refuses_and_nodes_run_once": (BATCH_CORE),
+    "tests/tracking/test_tracker_protocol.py": BATCH_CORE,
+}
+
+
+def any_kedro_entry(nodeid: str) -> str | None:
+    """The ``ANY_KEDRO`` entry that covers the test ``nodeid``, if any."""
+    path, _, rest = nodeid.partition("::")
+    if path in ANY_KEDRO:
+        return path
+    name = rest.split("[", 1)[0]
+    test = f"{path}::{name}"
+    return test if test in ANY_KEDRO else None
 
 
 def pytest_collection_modifyitems(
@@ -71,7 +135,8 @@ def pytest_collection_modifyitems(
 ) -> None:
     root = Path(str(config.rootpath))
     for item in items:
-        if item.path.relative_to(root).as_posix() in ANY_KEDRO:
+        path = item.path.relative_to(root).as_posix()
+        if any_kedro_entry(f"{path}::{item.name}") is not None:
             item.add_marker(pytest.mark.any_kedro)
 
 

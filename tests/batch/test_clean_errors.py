@@ -52,9 +52,12 @@ def test_a_failed_job_is_one_block_with_the_resume_command(project: Path) -> Non
 
     assert code == 1
     error = output[output.index("\nError: ") :]
-    assert (
-        "Job 'kedro-client_1' (nodes: client_1.prepare, client_1.fit) failed" in error
-    )
+    # Both clients' jobs run at once and both fail: the error names the one
+    # whose failure the driver saw first, which a loaded machine decides.
+    assert any(
+        f"Job 'kedro-{c}' (nodes: {c}.prepare, {c}.fit) failed" in error
+        for c in ("client_1", "client_2")
+    ), error
     assert "\nTo resume the run: " in error
     # The pid shown is the supervisor's, the leader of the job's process group.
     assert "the job's command (process group " in error
