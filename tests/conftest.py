@@ -36,7 +36,7 @@ from tests.support.aws import (
 #: kedro_pipelinename.testing``): tests/engines runs our engines through it.
 pytest_plugins = ("kedro_pipelinename.testing",)
 
-#: Why a test is left to the oldest and the latest tested Kedro (``any_kedro``).
+#: Why a test is left to the latest tested Kedro (``any_kedro``).
 #: The rule: what the test checks is decided by our batch core, our engines,
 #: botocore, moto, SLURM or the OS, and the Kedro it goes through (if any) is
 #: only the path that a test kept on every Kedro already takes the same way.
@@ -61,9 +61,9 @@ BATCH_CORE = (
 )
 
 #: Tests (a file, or ``file::test`` for a test and its parameters) that the
-#: Kedro matrix runs on the oldest tested Kedro only (the README command runs
-#: them on the latest): the releases between skip them (``.ci/run``, ``-m "not
-#: any_kedro"``), which keeps CI inside its hour. A test not listed runs on all
+#: README command runs on the latest tested Kedro only: the Kedro matrix skips
+#: them on the others (``.ci/run``, ``-m "not fanout and not any_kedro"``),
+#: which keeps CI inside its hour. A test not listed runs on all
 #: five; everything that goes through what differs between Kedro releases (the
 #: patch and names, sessions, hooks, runners, the catalog and its factories,
 #: ``kedro run`` and its options, relaunched and resumed commands, pre-flight,
