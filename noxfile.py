@@ -170,8 +170,9 @@ def aws_floor(session: nox.Session) -> None:
     )
 
 
-def _install_as_of(session: nox.Session, kedro: str, *requirements: str) -> None:
-    """Install as Kedro's CI did on the day of that Kedro (``RESOLVE_AS_OF``).
+def _install_as_of(session: nox.Session, kedro: str, *requirements: str) -> str:
+    """Install as Kedro's CI did on the day of that Kedro (``RESOLVE_AS_OF``);
+    that day (``--exclude-newer``), for an environment installed beside it.
 
     Kedro's CI installs its test dependencies unpinned; uv's ``--exclude-newer``
     resolves them as they were then (later releases break Kedro's own tests:
@@ -181,6 +182,7 @@ def _install_as_of(session: nox.Session, kedro: str, *requirements: str) -> None
     session.install(
         "--exclude-newer", as_of, "-e", ".", f"kedro=={kedro}", *requirements
     )
+    return as_of
 
 
 @nox.session
@@ -258,7 +260,7 @@ def kedro_behave(session: nox.Session, kedro: str) -> None:
     )
     # pip itself: the features call the environment's pip (test plugin, package).
     requirements = (behave, "pip", *TEST_STARTER_REQUIREMENTS)
-    _install_as_of(session, kedro, *requirements)
+    as_of = _install_as_of(session, kedro, *requirements)
     # The patched side gets an environment of its own with the same packages
     # (uv links them from its cache: seconds), so that the two sides, one CPU
     # each, run at the same time: the features install and uninstall packages
@@ -276,7 +278,6 @@ def kedro_behave(session: nox.Session, kedro: str) -> None:
         str(patched_venv),
         external=True,
     )
-    as_of = _suite_helper("resolve-as-of", kedro)[0]
     session.run(
         uv,
         "pip",
