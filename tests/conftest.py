@@ -90,6 +90,7 @@ ANY_KEDRO: dict[str, str] = {
     "tests/engines/test_engine_contract.py": NO_KEDRO,
     "tests/slurm/test_arrays.py": NO_KEDRO,
     "tests/test_architecture.py": NO_KEDRO,
+    "tests/test_ci_kedro_suites.py": NO_KEDRO,
     "tests/commands/test_aws_commands.py": BATCH_CORE,
     "tests/commands/test_secrets.py": BATCH_CORE,
     "tests/commands/test_local_commands.py::"
