@@ -133,8 +133,9 @@ _LOGGING = (
     "(the test's own module is refused; the error's wording changed)"
 )
 _GITHUB = (
-    "network: Kedro 0.19 asks GitHub (api.github.com) for kedro-starters' latest "
-    "release; only the package registry is reachable here"
+    "network: `kedro new` with tools or the example pipeline clones "
+    "kedro-starters from github.com (Kedro 0.19 first asks api.github.com for "
+    "its latest release); only the package registry is reachable here"
 )
 STOCK_FAILURE_CAUSES: dict[str, tuple[tuple[str, ...], str]] = {
     "tests.framework.cli.test_cli.TestCliCommands::test_info_only_kedro_telemetry": (
@@ -169,17 +170,17 @@ STOCK_FAILURE_CAUSES: dict[str, tuple[tuple[str, ...], str]] = {
     ),
     "tests.framework.project.test_logging::test_validate_": (("1.7.0",), _LOGGING),
     "tests.framework.cli.test_starters.TestToolsAndExampleFromCLI::test_valid_": (
-        ("0.19.15",),
+        ("0.19.15", "1.0.0"),
         _GITHUB,
     ),
     "tests.framework.cli.test_starters.TestToolsAndExampleFromUserPrompts"
     "::test_valid_": (
-        ("0.19.15",),
+        ("0.19.15", "1.0.0"),
         _GITHUB,
     ),
     "tests.framework.cli.test_starters.TestToolsAndExampleFromConfigFile"
     "::test_valid_": (
-        ("0.19.15",),
+        ("0.19.15", "1.0.0"),
         _GITHUB,
     ),
     "tests.framework.cli.test_starters.TestNewWithStarterValid::test_alias": (
