@@ -9,7 +9,6 @@ run and per list of files the run was given: no pytest process starts.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import tempfile
@@ -20,6 +19,8 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+
+from tests.support.modules import module_from_file
 
 SCRIPT = Path(__file__).resolve().parents[1] / ".ci" / "kedro_suites.py"
 
@@ -39,11 +40,7 @@ Script = Callable[[str, int, list[str]], dict[str, str]]
 @pytest.fixture(scope="module")
 def ks() -> ModuleType:
     """The script, imported by path as CI runs it (it is no package)."""
-    spec = importlib.util.spec_from_file_location("kedro_suites", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return module_from_file("kedro_suites", SCRIPT)
 
 
 @pytest.fixture

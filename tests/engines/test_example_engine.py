@@ -9,7 +9,6 @@ point. (The contract suite runs it in ``test_example_package.py``.)
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import subprocess
 import sys
@@ -35,6 +34,7 @@ from kedro_pipelinename.demo.project import DemoProject, write_demo_project
 from tests.engines.example_package import EXAMPLE, install_example, site_of
 from tests.support.cli import kedro_cli, pipelines_option
 from tests.support.demo import CLIENT_1_TRAIN_OUTPUTS, read_outputs
+from tests.support.modules import module_from_file
 
 pytestmark = pytest.mark.slow
 
@@ -54,11 +54,7 @@ def _example_block() -> str:
 
 
 def _example_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("example_engine", ENGINE_FILE)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return module_from_file("example_engine", ENGINE_FILE)
 
 
 def _run_of(project: Path, *programs: str) -> EngineRun:
