@@ -28,6 +28,7 @@ from ...batch.kit import (
     logger_for,
     where_to_set,
 )
+from .http import send_directly
 from .retries import stop_blind_submit_retries
 from .settings import AWSBatchSettings
 
@@ -464,4 +465,5 @@ def make_client(settings: AWSBatchSettings) -> Any:
             "profile", f"{error}. {where_to_set('profile', BLOCKS)}"
         ) from None
     stop_blind_submit_retries(client)
+    send_directly(client)
     return client
