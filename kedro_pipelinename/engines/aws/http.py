@@ -159,7 +159,7 @@ class DirectSession:
                 for option in self._socket_options:
                     connection.sock.setsockopt(*option)
                 connection.sock.settimeout(self._read_timeout)
-        except (socket.timeout, TimeoutError) as error:
+        except TimeoutError as error:
             connection.close()
             raise ConnectTimeoutError(endpoint_url=url, error=error) from error
         except ssl.SSLError as error:
@@ -173,9 +173,7 @@ class DirectSession:
             target = f"{target}?{parts.query}"
         body = request.body or b""
         try:
-            connection.putrequest(
-                request.method, target, skip_accept_encoding=True
-            )
+            connection.putrequest(request.method, target, skip_accept_encoding=True)
             has_length = False
             for name, value in request.headers.items():
                 has_length = has_length or name.lower() == "content-length"
@@ -185,7 +183,7 @@ class DirectSession:
             connection.endheaders(body or None)
             response = connection.getresponse()
             data = response.read()
-        except (socket.timeout, TimeoutError) as error:
+        except TimeoutError as error:
             connection.close()
             raise ReadTimeoutError(endpoint_url=url, error=error) from error
         except ssl.SSLError as error:
