@@ -49,8 +49,11 @@ def _read_request(conn: socket.socket) -> bytes:
         if name.strip().lower() == b"content-length":
             length = int(value)
     while len(body) < length:
-        body += conn.recv(65536)
-    return data
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return head + b"\r\n\r\n" + body
 
 
 @contextmanager
@@ -126,6 +129,7 @@ def test_an_answer_reaches_botocore_as_from_its_own_session() -> None:
     assert response.headers["X-Amzn-RequestId"] == "r-1"  # any case
     head = seen[0].split(b"\r\n\r\n")[0].lower()
     assert b"content-length: 16" in head
+    assert head.count(b"\r\nhost: 127.0.0.1:") == 1
     assert seen[0].endswith(b'{"jobName": "a"}')
 
 

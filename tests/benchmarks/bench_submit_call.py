@@ -8,8 +8,9 @@ the ``FaultProxy`` (no added latency; kept-alive connections, as in
 ``bench_submit_rate``), the rate limit off, after the pre-flight. This
 thread's CPU time (``time.thread_time``: waiting for the answer is not
 counted) per call, split into botocore's steps by wrapping them: the HTTP
-exchange (urllib3 and http.client: sending, reading and parsing the answer's
-headers), building the request (``create_request``: SigV4 signing included),
+exchange (the engine's ``DirectSession`` on http.client, ``engines/aws/http.py``:
+sending, reading and parsing the answer's headers; urllib3 before), building
+the request (``create_request``: SigV4 signing included),
 serializing the parameters and resolving the endpoint. Whatever the driver
 does, each planned job that is not in an array costs one such call.
 """

@@ -422,7 +422,9 @@ def make_client(settings: AWSBatchSettings) -> Any:
     default, 10, would make the driver's submit threads wait for one), and it
     does not validate parameters: the pre-flight validated every request the
     run makes offline (``preflight.py``), and botocore's validator was the
-    largest share of the driver's CPU per job after parsing.
+    largest share of the driver's CPU per job after parsing. It sends its
+    requests on ``http.client`` rather than through urllib3 (``http.py``:
+    half the CPU of the HTTP exchange), raising botocore's errors.
 
     Raises:
         BatchSettingsError: When no region is configured anywhere.

@@ -13,7 +13,8 @@ them the same way.
 
 Anything it does not do the way botocore's session does is sent by botocore's
 session: a request through a proxy, with a client certificate, with a streamed
-or chunked body, a streamed answer, or a per-request timeout.
+or chunked body or ``Expect: 100-continue``, a streamed answer, or a
+per-request timeout.
 """
 
 from __future__ import annotations
@@ -119,8 +120,8 @@ class DirectSession:
         context = getattr(request, "context", None) or {}
         if context.get("read_timeout") is not None:
             return False
-        if "transfer-encoding" in request.headers:
-            return False
+        if "transfer-encoding" in request.headers or "expect" in request.headers:
+            return False  # chunked, or 100-continue: urllib3's handling
         return self._proxy_config.proxy_url_for(request.url) is None
 
     def send(self, request: Any) -> Any:
@@ -173,7 +174,12 @@ class DirectSession:
             target = f"{target}?{parts.query}"
         body = request.body or b""
         try:
-            connection.putrequest(request.method, target, skip_accept_encoding=True)
+            connection.putrequest(
+                request.method,
+                target,
+                skip_host="host" in request.headers,
+                skip_accept_encoding=True,
+            )
             has_length = False
             for name, value in request.headers.items():
                 has_length = has_length or name.lower() == "content-length"
