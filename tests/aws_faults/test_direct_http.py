@@ -6,9 +6,11 @@ connections that the server closed are opened again, not failed."""
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +19,7 @@ from botocore.exceptions import (
     ConnectionClosedError,
     EndpointConnectionError,
     ReadTimeoutError,
+    SSLError,
 )
 from botocore.httpsession import URLLib3Session
 
@@ -200,3 +203,76 @@ def test_a_proxied_request_goes_through_botocores_session() -> None:
     fallback = Fallback(proxies={"http": "http://proxy.invalid:3128"})
     answer = DirectSession(fallback).send(request("http://batch.invalid"))
     assert answer == "botocore's" and len(sent) == 1
+
+
+def _self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for ``localhost`` and its key (``cryptography``, which
+    moto needs too)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+def test_https_verifies_against_the_ca_bundle_botocore_would_use(
+    tmp_path: Path,
+) -> None:
+    """Requests to AWS go over TLS: the certificate is checked against the CA
+    bundle botocore would use (``verify``), one connection carries several
+    requests, and an untrusted certificate is botocore's ``SSLError``."""
+    cert, key = _self_signed(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+
+    def answer(conn: socket.socket, number: int) -> None:
+        try:
+            secured = context.wrap_socket(conn, server_side=True)
+        except (OSError, ssl.SSLError):
+            return  # the client refused the certificate
+        with secured:
+            for _ in range(3):  # keep-alive: up to 3 requests a connection
+                if not _read_request(secured):
+                    return
+                secured.sendall(ANSWER)
+
+    with server(answer) as url:
+        https = url.replace("http://127.0.0.1", "https://localhost")
+        trusting = DirectSession(URLLib3Session(verify=str(cert), timeout=BOUND))
+        statuses = [trusting.send(request(https)).status_code for _ in range(3)]
+        opened = len(trusting._connections)
+        trusting.close()
+        untrusting = DirectSession(URLLib3Session(verify=True, timeout=BOUND))
+        with pytest.raises(SSLError):
+            untrusting.send(request(https))
+    assert statuses == [200, 200, 200]
+    assert opened == 1
