@@ -31,6 +31,7 @@ from ...batch.kit import (
 from .http import send_directly
 from .retries import stop_blind_submit_retries
 from .settings import AWSBatchSettings
+from .submit_call import submit_directly
 
 logger = logger_for(__name__)
 
@@ -468,4 +469,5 @@ def make_client(settings: AWSBatchSettings) -> Any:
         ) from None
     stop_blind_submit_retries(client)
     send_directly(client)
+    submit_directly(client, session.get_credentials())
     return client

@@ -21,17 +21,23 @@ from __future__ import annotations
 
 import http.client
 import os
+import re
 import select
 import socket
 import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from ...batch.kit import logger_for
 
 logger = logger_for(__name__)
+
+#: The ports a ``Host`` header leaves out.
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+#: What may not be in a header: it would end the header (injection).
+_LINE_BREAK = re.compile(r"[\r\n\x00]")
 
 
 class _Body:
@@ -59,6 +65,53 @@ def _dropped(sock: socket.socket) -> bool:
         return bool(poller.poll(0))
     readable, _, _ = select.select([sock], [], [], 0)  # pragma: no cover
     return bool(readable)
+
+
+def host_header(parts: SplitResult) -> str:
+    """The ``Host`` of a URL as http.client and botocore's signer write it:
+    IPv6 in brackets, the port unless it is the scheme's default."""
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    port = parts.port
+    if port is not None and port != _DEFAULT_PORTS.get(parts.scheme):
+        host = f"{host}:{port}"
+    return host
+
+
+def _text(value: object) -> str:
+    return value.decode("latin-1") if isinstance(value, bytes) else str(value)
+
+
+def _head(
+    method: str,
+    parts: SplitResult,
+    headers: Iterable[tuple[Any, Any]],
+    body: bytes,
+) -> bytes:
+    """A request's line and headers, as http.client would write them: ``Host``
+    and ``Content-Length`` added when not given; a line break in any of them
+    refused (it would split the request: header injection)."""
+    target = parts.path or "/"
+    if parts.query:
+        target = f"{target}?{parts.query}"
+    lines = [f"{method} {target} HTTP/1.1"]
+    given = set()
+    for raw_name, raw_value in headers:
+        # botocore gives some values as bytes (http.client takes str, bytes or int).
+        name, value = _text(raw_name), _text(raw_value)
+        if _LINE_BREAK.search(name) or _LINE_BREAK.search(value):
+            raise ValueError(
+                f"The header {name!r} of a request to {parts.netloc} holds a line "
+                f"break; it was not sent."
+            )
+        given.add(name.lower())
+        lines.append(f"{name}: {value}")
+    if "host" not in given:
+        lines.insert(1, f"Host: {host_header(parts)}")
+    if "content-length" not in given and (body or method in ("POST", "PUT")):
+        lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
 class DirectSession:
@@ -124,9 +177,39 @@ class DirectSession:
             return False  # chunked, or 100-continue: urllib3's handling
         return self._proxy_config.proxy_url_for(request.url) is None
 
+    def sends_directly(self, url: str) -> bool:
+        """Whether a request to ``url`` with a whole body is one this session
+        sends itself (no proxy, no client certificate)."""
+        return (
+            not self._uses_client_cert and self._proxy_config.proxy_url_for(url) is None
+        )
+
     def send(self, request: Any) -> Any:
         """Send ``request`` (an ``AWSPreparedRequest``); botocore's
         ``AWSResponse``, its body read.
+
+        Raises:
+            As ``exchange``.
+        """
+        if not self._direct(request):
+            return self._fallback.send(request)
+        from botocore.awsrequest import AWSResponse, HeadersDict
+
+        status, headers, data = self.exchange(
+            request.method, request.url, request.headers.items(), request.body or b""
+        )
+        return AWSResponse(request.url, status, HeadersDict(headers), _Body(data))
+
+    def exchange(
+        self,
+        method: str,
+        url: str,
+        headers: Iterable[tuple[Any, Any]],
+        body: bytes,
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """Send one request on this thread's kept-alive connection to ``url``'s
+        host, in one write (head and body: no wait for a delayed ACK between
+        them); the answer's status, headers and whole body.
 
         Raises:
             botocore.exceptions.EndpointConnectionError: No connection could
@@ -136,10 +219,8 @@ class DirectSession:
             botocore.exceptions.ConnectionClosedError: The connection broke
                 after the request went (its outcome is unknown).
             botocore.exceptions.SSLError: TLS failed.
+            ValueError: A header holds a line break (nothing was sent).
         """
-        if not self._direct(request):
-            return self._fallback.send(request)
-        from botocore.awsrequest import AWSResponse, HeadersDict
         from botocore.exceptions import (
             ConnectionClosedError,
             ConnectTimeoutError,
@@ -148,8 +229,8 @@ class DirectSession:
             SSLError,
         )
 
-        url = request.url
         parts = urlsplit(url)
+        head = _head(method, parts, headers, body)
         connection = self._connection(parts.scheme, parts.hostname or "", parts.port)
         try:
             if connection.sock is not None and _dropped(connection.sock):
@@ -169,26 +250,17 @@ class DirectSession:
         except OSError as error:
             connection.close()
             raise EndpointConnectionError(endpoint_url=url, error=error) from error
-        target = parts.path or "/"
-        if parts.query:
-            target = f"{target}?{parts.query}"
-        body = request.body or b""
+        sock = connection.sock
         try:
-            connection.putrequest(
-                request.method,
-                target,
-                skip_host="host" in request.headers,
-                skip_accept_encoding=True,
-            )
-            has_length = False
-            for name, value in request.headers.items():
-                has_length = has_length or name.lower() == "content-length"
-                connection.putheader(name, value)
-            if not has_length and (body or request.method in ("POST", "PUT")):
-                connection.putheader("Content-Length", str(len(body)))
-            connection.endheaders(body or None)
-            response = connection.getresponse()
-            data = response.read()
+            sock.sendall(head + body)
+            response = http.client.HTTPResponse(sock, method=method)
+            try:
+                response.begin()
+                data = response.read()
+            finally:
+                response.close()  # the socket stays open: the connection holds it
+            if response.will_close:
+                connection.close()
         except TimeoutError as error:
             connection.close()
             raise ReadTimeoutError(endpoint_url=url, error=error) from error
@@ -198,14 +270,13 @@ class DirectSession:
         except (OSError, http.client.HTTPException) as error:
             connection.close()
             raise ConnectionClosedError(
-                error=error, request=request, endpoint_url=url
+                error=error, request=None, endpoint_url=url
             ) from error
         except BaseException:
             # Ctrl-C mid-exchange: the connection's state is unknown.
             connection.close()
             raise
-        headers = HeadersDict(response.getheaders())
-        return AWSResponse(url, response.status, headers, _Body(data))
+        return response.status, response.getheaders(), data
 
     def _connection(
         self, scheme: str, host: str, port: int | None
