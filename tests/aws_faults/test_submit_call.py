@@ -34,8 +34,11 @@ from kedro_pipelinename.engines.aws.submit_call import direct_submit_of, sigv4_h
 from tests.support.aws import BatchWorld
 from tests.support.plans import RUN_ID
 
-#: Text AWS accepts in a job's values (no NUL: ``aws_string`` refuses it).
-TEXT = st.text(st.characters(blacklist_characters="\x00"), max_size=30)
+#: Text AWS accepts in a job's values (``aws_string`` refuses NUL and lone surrogates).
+TEXT = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    max_size=30,
+)
 NAMES = st.from_regex(r"[A-Za-z][A-Za-z0-9_-]{0,20}", fullmatch=True)
 
 
