@@ -72,11 +72,13 @@ BATCH_CORE = (
 #: end-to-end per engine) stays there. The value says why.
 ANY_KEDRO: dict[str, str] = {
     "tests/aws_faults/test_aws_preflight.py": FAULTS,
+    "tests/aws_faults/test_direct_http.py": FAULTS,
     "tests/aws_faults/test_lost_submit_responses.py": FAULTS,
     "tests/aws_faults/test_rate_limit.py": FAULTS,
     "tests/aws_faults/test_real_driver_on_aws.py": FAULTS,
     "tests/aws_faults/test_runnable.py": FAULTS,
     "tests/aws_faults/test_status_outages.py": FAULTS,
+    "tests/aws_faults/test_submit_call.py": FAULTS,
     "tests/batch/test_interrupt_on_aws.py": FAULTS,
     "tests/commands/test_record_damage.py": FAULTS,
     "tests/commands/test_reopen_without_preflight.py": FAULTS,

@@ -104,7 +104,7 @@ def main() -> int:
         for label in spent:
             spent[label] = 0.0
         engine._direct = direct
-        _timed(direct, "submit", "DirectSubmit.submit, in all", spent)
+        _timed(direct, "submit", "DirectSubmit, in all", spent)
         _timed(submit_call, "sigv4_headers", "  SigV4", spent)
         start = time.thread_time()
         for number in range(arguments.calls):
@@ -127,7 +127,7 @@ def main() -> int:
         f"  direct (submit_call.py)    {totals['direct'] * per_call:.2f}  "
         f"({totals['direct'] / totals['botocore']:.2f} x botocore's)"
     )
-    for label in ("DirectSubmit.submit, in all", "  HTTP exchange", "  SigV4"):
+    for label in ("DirectSubmit, in all", "  HTTP exchange", "  SigV4"):
         print(f"    {label:<24} {spent[label] * per_call:.2f}")
     return 0
 
