@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import json
+from collections import Counter
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -31,7 +32,9 @@ from kedro_pipelinename.engines.aws.engine import AWSBatchEngine
 from kedro_pipelinename.engines.aws.http import host_header
 from kedro_pipelinename.engines.aws.settings import AWSBatchSettings
 from kedro_pipelinename.engines.aws.submit_call import direct_submit_of, sigv4_headers
+from tests.aws_faults.through_proxy import engine_through
 from tests.support.aws import BatchWorld
+from tests.support.fault_proxy import SERVICE_UNAVAILABLE, THROTTLED, Fault, FaultProxy
 from tests.support.plans import RUN_ID
 
 #: Text AWS accepts in a job's values (``aws_string`` refuses NUL and lone surrogates).
@@ -193,6 +196,22 @@ def test_the_signature_is_botocores(
     assert host_header(urlsplit(url)) == auth.headers_to_sign(request)["host"]
 
 
+def one_job(
+    name: str, command: tuple[str, ...], env: dict[str, str] | None = None
+) -> PlannedJob:
+    """A job of one node and no parents."""
+    return PlannedJob(
+        name=name,
+        group=name,
+        namespace=None,
+        nodes=(name,),
+        tags=(),
+        depends_on=(),
+        command=command,
+        env=env or {},
+    )
+
+
 def _sent(client: Any) -> list[bool]:
     """Whether each SubmitJob sent went the direct way, in order."""
     sent: list[bool] = []
@@ -213,15 +232,10 @@ def test_jobs_sent_directly_are_the_jobs_botocore_sends(
     client = make_client(settings_)
     sent = _sent(client)
     engine = AWSBatchEngine(settings_, RUN_ID, client=client)
-    job = PlannedJob(
-        name="fit",
-        group="fit",
-        namespace=None,
-        nodes=("fit",),
-        tags=(),
-        depends_on=(),
-        command=("kedro", "run", "--nodes", "fit ünï"),
-        env={"KEDRO_ENV": "prod", "QUOTED": "a \"b\" 'c'"},
+    job = one_job(
+        "fit",
+        ("kedro", "run", "--nodes", "fit ünï"),
+        {"KEDRO_ENV": "prod", "QUOTED": "a \"b\" 'c'"},
     )
     first = engine.submit(Submission(job=job))
     second = engine.submit(
@@ -257,16 +271,7 @@ def test_an_error_answer_raises_what_botocore_raises(batch_world: BatchWorld) ->
     direct = direct_submit_of(client)
     assert direct is not None
     engine = AWSBatchEngine(settings_, RUN_ID, client=client)
-    job = PlannedJob(
-        name="a",
-        group="a",
-        namespace=None,
-        nodes=("a",),
-        tags=(),
-        depends_on=(),
-        command=("true",),
-        env={},
-    )
+    job = one_job("a", ("true",))
     engine.submit(Submission(job=job))  # botocore's, to learn from
     assert direct.ready
     bad = submit_job_request(Submission(job=job), settings_, RUN_ID)
@@ -291,16 +296,7 @@ def test_a_stubbed_client_never_goes_direct(batch_world: BatchWorld) -> None:
     settings_ = batch_world.settings()
     client = make_client(settings_)
     engine = AWSBatchEngine(settings_, RUN_ID, client=client)
-    job = PlannedJob(
-        name="a",
-        group="a",
-        namespace=None,
-        nodes=("a",),
-        tags=(),
-        depends_on=(),
-        command=("true",),
-        env={},
-    )
+    job = one_job("a", ("true",))
     with Stubber(client) as stubber:
         for number in range(3):
             stubber.add_response(
@@ -311,3 +307,42 @@ def test_a_stubbed_client_never_goes_direct(batch_world: BatchWorld) -> None:
         stubber.assert_no_pending_responses()
     direct = direct_submit_of(client)
     assert direct is not None and not direct.ready
+
+
+@pytest.mark.parametrize(
+    ("fault", "submits", "looked_up"),
+    [
+        # The job is created, its answer lost: found by the look-up.
+        (Fault.drop("SubmitJob"), 2, True),
+        # Forwarded, then the answer held past the client's read timeout.
+        (Fault.hang("SubmitJob", 3.0), 2, True),
+        # 503 and nothing created: looked for, then sent again (by botocore).
+        (Fault.respond("SubmitJob", 503, SERVICE_UNAVAILABLE), 3, True),
+        # Throttled: nothing created, no look-up; sent again by botocore.
+        (Fault.respond("SubmitJob", 429, THROTTLED), 3, False),
+    ],
+    ids=["lost", "read-timeout", "503", "throttled"],
+)
+def test_a_failed_direct_try_still_makes_exactly_one_job(
+    batch_world: BatchWorld,
+    proxy: FaultProxy,
+    fault: Fault,
+    submits: int,
+    looked_up: bool,
+) -> None:
+    """The faults of ``test_lost_submit_responses.py`` on a direct first try:
+    it raises botocore's error for each, so the engine looks the job up or
+    sends it again exactly as after botocore's own try."""
+    engine = engine_through(batch_world, proxy, api_timeout=1.0)
+    sent = _sent(engine.client)
+    engine.submit(Submission(job=one_job("kedro-warm", ("true",))))  # learned
+    proxy.add(fault)
+
+    engine.submit(Submission(job=one_job("kedro-a", ("true",))))
+
+    assert sent[:2] == [False, True]  # the faulted try went direct
+    names = Counter(job["jobName"] for job in batch_world.jobs())
+    assert names == {"kedro-warm": 1, "kedro-a": 1}
+    assert proxy.count("SubmitJob") == submits
+    assert (proxy.count("ListJobs") > 0) is looked_up
+    assert proxy.pending() == 0
