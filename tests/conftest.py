@@ -77,6 +77,7 @@ ANY_KEDRO: dict[str, str] = {
     "tests/aws_faults/test_rate_limit.py": FAULTS,
     "tests/aws_faults/test_real_driver_on_aws.py": FAULTS,
     "tests/aws_faults/test_runnable.py": FAULTS,
+    "tests/aws_faults/test_status_log_lookup.py": FAULTS,
     "tests/aws_faults/test_status_outages.py": FAULTS,
     "tests/aws_faults/test_submit_call.py": FAULTS,
     "tests/batch/test_interrupt_on_aws.py": FAULTS,

@@ -10,12 +10,14 @@ SLURM's too, answers ``kedro batch status`` as it answers its driver.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import attrs
+import click
 from attrs import define
 
 from ..batch.engine import Engine, EngineRun, JobState
@@ -273,14 +275,26 @@ def view_of(
     )
 
 
-def missing_logs(record: RunRecord) -> Mapping[str, JobState]:
+#: How long ``kedro batch status`` waits for the logs an ended run's record
+#: lacks: they complete the record, which is the answer, so an engine that
+#: cannot be reached (no network, an outage) must not hold the command for
+#: its client's timeouts and retries (minutes, on AWS's defaults).
+LOG_LOOKUP_SECONDS = 15.0
+
+
+def missing_logs(
+    record: RunRecord, *, seconds: float = LOG_LOOKUP_SECONDS
+) -> Mapping[str, JobState]:
     """The engine's states of the run's succeeded jobs whose log the record
-    lacks, by job id; nothing when none lacks it or the engine cannot say.
+    lacks, by job id; nothing when none lacks it or the engine cannot say
+    within ``seconds``.
 
     The AWS engine polls an array's children through their parent's counts
     and never describes a child that succeeded (``engines/aws/children.py``):
     its log stream is asked here, when ``kedro batch status`` shows it, in one
-    batched poll (100 per ``DescribeJobs``).
+    batched poll (100 per ``DescribeJobs``). The look-up runs in a daemon
+    thread: one still waiting when the time is up is left behind, and ends
+    with the command.
     """
     ids = [
         job.job_id
@@ -289,11 +303,28 @@ def missing_logs(record: RunRecord) -> Mapping[str, JobState]:
     ]
     if not ids:
         return {}
-    try:
-        with reopened(record) as engine:
-            return engine.poll(ids)
-    except Exception:  # the record still shows everything else
+    found: list[Mapping[str, JobState]] = []
+
+    def look_up() -> None:
+        try:
+            with reopened(record) as engine:
+                found.append(engine.poll(ids))
+        except Exception:  # the record still shows everything else
+            return
+
+    thread = threading.Thread(target=look_up, name="kedro-batch-logs", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if not found:
+        if thread.is_alive():
+            click.echo(
+                f"{record.engine_label} did not answer within {seconds:g} s: run "
+                f"{record.run_id} is shown without the logs of {len(ids)} succeeded "
+                f"jobs its record lacks. Run the command again to ask again.",
+                err=True,
+            )
         return {}
+    return found[0]
 
 
 def current_view(
