@@ -61,7 +61,7 @@ def test_the_logs_a_record_lacks_are_asked_of_the_engine(
 
     states = missing_logs(record)
 
-    ids = [job.job_id for job in record.jobs]
+    ids = [str(job.job_id) for job in record.jobs]
     assert sorted(states) == sorted(ids)
     assert proxy.count("DescribeJobs") == 1
 
