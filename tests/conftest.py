@@ -73,6 +73,7 @@ BATCH_CORE = (
 ANY_KEDRO: dict[str, str] = {
     "tests/aws_faults/test_aws_preflight.py": FAULTS,
     "tests/aws_faults/test_direct_http.py": FAULTS,
+    "tests/aws_faults/test_http_reader.py": FAULTS,
     "tests/aws_faults/test_lost_submit_responses.py": FAULTS,
     "tests/aws_faults/test_rate_limit.py": FAULTS,
     "tests/aws_faults/test_real_driver_on_aws.py": FAULTS,

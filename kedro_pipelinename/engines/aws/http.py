@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 from ...batch.kit import logger_for
+from .http_reader import read_response
 
 logger = logger_for(__name__)
 
@@ -209,7 +210,8 @@ class DirectSession:
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         """Send one request on this thread's kept-alive connection to ``url``'s
         host, in one write (head and body: no wait for a delayed ACK between
-        them); the answer's status, headers and whole body.
+        them); the answer (read by ``http_reader.read_response``, as http.client
+        reads it): its status, headers and whole body.
 
         Raises:
             botocore.exceptions.EndpointConnectionError: No connection could
@@ -253,13 +255,12 @@ class DirectSession:
         sock = connection.sock
         try:
             sock.sendall(head + body)
-            response = http.client.HTTPResponse(sock, method=method)
+            answer = sock.makefile("rb")
             try:
-                response.begin()
-                data = response.read()
+                status, fields, data, closes = read_response(answer, method)
             finally:
-                response.close()  # the socket stays open: the connection holds it
-            if response.will_close:
+                answer.close()  # the socket stays open: the connection holds it
+            if closes:
                 connection.close()
         except TimeoutError as error:
             connection.close()
@@ -276,7 +277,7 @@ class DirectSession:
             # Ctrl-C mid-exchange: the connection's state is unknown.
             connection.close()
             raise
-        return response.status, response.getheaders(), data
+        return status, fields, data
 
     def _connection(
         self, scheme: str, host: str, port: int | None
