@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from botocore.awsrequest import AWSRequest
@@ -22,9 +23,11 @@ from botocore.exceptions import (
     SSLError,
 )
 from botocore.httpsession import URLLib3Session
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kedro_pipelinename.engines.aws.api import make_client
-from kedro_pipelinename.engines.aws.http import DirectSession
+from kedro_pipelinename.engines.aws.http import DirectSession, _head
 from kedro_pipelinename.engines.aws.retries import ErrorKind, kind_of
 from kedro_pipelinename.engines.aws.settings import AWSBatchSettings
 
@@ -276,3 +279,49 @@ def test_https_verifies_against_the_ca_bundle_botocore_would_use(
             untrusting.send(request(https))
     assert statuses == [200, 200, 200]
     assert opened == 1
+
+
+#: Header text http.client would send (latin-1).
+HEADER_TEXT = st.text(st.characters(max_codepoint=255), max_size=30)
+
+
+@given(
+    value=HEADER_TEXT,
+    breaking=st.sampled_from(["\r", "\n", "\r\n", "\x00"]),
+    at=st.integers(0, 30),
+)
+@settings(max_examples=200, deadline=None)
+def test_a_header_with_a_line_break_is_refused_before_anything_is_sent(
+    value: str, breaking: str, at: int
+) -> None:
+    """A CR, LF or NUL in a header would split the request (header
+    injection): refused, naming the header, before any connection (nothing
+    listens on port 9: a request that went would fail otherwise)."""
+    session = DirectSession(URLLib3Session())
+    bad = value[:at] + breaking + value[at:]
+    with pytest.raises(ValueError, match=r"'X-Job' of a request .* holds a line break"):
+        session.exchange(
+            "POST", "http://127.0.0.1:9/v1/submitjob", [("X-Job", bad)], b"{}"
+        )
+
+
+@given(
+    values=st.lists(
+        HEADER_TEXT.filter(lambda v: not set(v) & set("\r\n\x00")), max_size=5
+    )
+)
+@settings(max_examples=200, deadline=None)
+def test_headers_without_line_breaks_are_sent_verbatim(values: list[str]) -> None:
+    head = _head(
+        "POST",
+        urlsplit("http://127.0.0.1:9/v1/submitjob"),
+        [(f"X-{number}", value) for number, value in enumerate(values)],
+        b"{}",
+    )
+    lines = head.decode("latin-1").split("\r\n")
+    assert lines[0] == "POST /v1/submitjob HTTP/1.1"
+    assert lines[1] == "Host: 127.0.0.1:9"
+    assert lines[2 : 2 + len(values)] == [
+        f"X-{number}: {value}" for number, value in enumerate(values)
+    ]
+    assert lines[2 + len(values) :] == ["Content-Length: 2", "", ""]

@@ -101,18 +101,28 @@ def _head(
     for raw_name, raw_value in headers:
         # botocore gives some values as bytes (http.client takes str, bytes or int).
         name, value = _text(raw_name), _text(raw_value)
-        if _LINE_BREAK.search(name) or _LINE_BREAK.search(value):
-            raise ValueError(
-                f"The header {name!r} of a request to {parts.netloc} holds a line "
-                f"break; it was not sent."
-            )
         given.add(name.lower())
         lines.append(f"{name}: {value}")
     if "host" not in given:
         lines.insert(1, f"Host: {host_header(parts)}")
     if "content-length" not in given and (body or method in ("POST", "PUT")):
         lines.append(f"Content-Length: {len(body)}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    head = "\r\n".join(lines)
+    # One search of the whole head: a CR, LF or NUL beyond the separators is
+    # in a header (or the target), which would split the request.
+    if len(_LINE_BREAK.findall(head)) != 2 * (len(lines) - 1):
+        for line in lines[1:]:
+            if _LINE_BREAK.search(line):
+                name = line.split(":", 1)[0]
+                raise ValueError(
+                    f"The header {name!r} of a request to {parts.netloc} holds a "
+                    f"line break; it was not sent."
+                )
+        raise ValueError(
+            f"The target of a request to {parts.netloc} holds a line break; it "
+            f"was not sent."
+        )
+    return (head + "\r\n\r\n").encode("latin-1")
 
 
 class DirectSession:

@@ -34,6 +34,7 @@ half the CPU (1.19 against 2.20 ms a call, ``bench_submit_call``):
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import hmac
 import json
@@ -66,6 +67,16 @@ def _text(value: object) -> str:
 
 def _hmac(key: bytes, text: str) -> bytes:
     return hmac.new(key, text.encode("utf-8"), hashlib.sha256).digest()
+
+
+@functools.lru_cache(maxsize=4)
+def _signing_key(secret_key: str, day: str, region: str, service: str) -> bytes:
+    """SigV4's key of a day, region and service: the same for every request of
+    that day, so derived once (four HMACs) rather than per request."""
+    return _hmac(
+        _hmac(_hmac(_hmac(f"AWS4{secret_key}".encode(), day), region), service),
+        "aws4_request",
+    )
 
 
 def sigv4_headers(
@@ -120,10 +131,7 @@ def sigv4_headers(
             hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
         )
     )
-    key = _hmac(
-        _hmac(_hmac(_hmac(f"AWS4{secret_key}".encode(), day), region), service),
-        "aws4_request",
-    )
+    key = _signing_key(secret_key, day, region, service)
     signature = hmac.new(key, to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
     added["Authorization"] = (
         f"AWS4-HMAC-SHA256 Credential={access_key}/{scope}, "
