@@ -80,7 +80,8 @@ def host_header(parts: SplitResult) -> str:
     return host
 
 
-def _text(value: object) -> str:
+def header_text(value: object) -> str:
+    """A header's name or value as text (botocore gives some as bytes)."""
     return value.decode("latin-1") if isinstance(value, bytes) else str(value)
 
 
@@ -100,7 +101,7 @@ def _head(
     given = set()
     for raw_name, raw_value in headers:
         # botocore gives some values as bytes (http.client takes str, bytes or int).
-        name, value = _text(raw_name), _text(raw_value)
+        name, value = header_text(raw_name), header_text(raw_value)
         given.add(name.lower())
         lines.append(f"{name}: {value}")
     if "host" not in given:

@@ -46,7 +46,7 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from ...batch.kit import logger_for
-from .http import DirectSession, host_header
+from .http import DirectSession, header_text, host_header
 
 logger = logger_for(__name__)
 
@@ -58,11 +58,6 @@ _SIGV4: Final = re.compile(
     r"^AWS4-HMAC-SHA256 Credential=[^/]+/\d{8}/(?P<region>[^/]+)/(?P<service>[^/]+)"
     r"/aws4_request,"
 )
-
-
-def _text(value: object) -> str:
-    """A header's value as text (botocore gives some as bytes)."""
-    return value.decode("latin-1") if isinstance(value, bytes) else str(value)
 
 
 def _hmac(key: bytes, text: str) -> bytes:
@@ -175,7 +170,7 @@ class DirectSubmit:
         content type."""
         if self._learned is not None or getattr(request, "_direct", False):
             return
-        match = _SIGV4.match(_text(request.headers.get("Authorization", "")))
+        match = _SIGV4.match(header_text(request.headers.get("Authorization", "")))
         url = str(request.url)
         parts = urlsplit(url)
         if (
@@ -189,8 +184,8 @@ class DirectSubmit:
             url,
             match["region"],
             match["service"],
-            _text(request.headers.get("User-Agent", "")),
-            _text(request.headers.get("Content-Type", "application/json")),
+            header_text(request.headers.get("User-Agent", "")),
+            header_text(request.headers.get("Content-Type", "application/json")),
         )
 
     def submit(self, request: dict[str, Any]) -> str | None:
